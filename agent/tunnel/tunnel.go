@@ -1,0 +1,366 @@
+// Package tunnel keeps an appliance's QUIC connection to one exchange up:
+// it dials with mutual TLS, runs the control stream (hello, heartbeats,
+// policy pushes and acks, certificate renewal), accepts the request streams
+// the exchange opens towards this appliance, and reconnects with backoff
+// when the connection goes away.
+package tunnel
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/wire"
+)
+
+// Handler is what the tunnel calls for what arrives from the exchange.
+type Handler interface {
+	// Hello returns the hello to send on a new connection.
+	Hello() wire.Hello
+	// Policy applies a pushed bundle and says what came of it.
+	Policy(signed []byte) wire.PolicyAck
+	// Request serves one request stream opened by the exchange; r reads the
+	// stream after its head. It must end the stream (close or cancel).
+	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead)
+}
+
+// Config is one tunnel's configuration.
+type Config struct {
+	Addr      string
+	TLS       *tls.Config // client config; NextProtos is set by the tunnel
+	Handler   Handler
+	Log       *slog.Logger
+	Backoff   Backoff
+	QUIC      *quic.Config // nil means DefaultQUICConfig()
+	Heartbeat time.Duration
+}
+
+// DefaultQUICConfig is tuned for long-lived tunnels that carry many
+// concurrent request streams and large bodies.
+func DefaultQUICConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout:           5 * time.Second,
+		MaxIdleTimeout:                 15 * time.Second,
+		KeepAlivePeriod:                5 * time.Second,
+		MaxIncomingStreams:             10000,
+		MaxIncomingUniStreams:          -1,
+		InitialStreamReceiveWindow:     1 << 20,
+		MaxStreamReceiveWindow:         16 << 20,
+		InitialConnectionReceiveWindow: 4 << 20,
+		MaxConnectionReceiveWindow:     64 << 20,
+	}
+}
+
+// Tunnel is one exchange connection, kept up by Run.
+type Tunnel struct {
+	cfg  Config
+	conn atomic.Pointer[quic.Conn]
+
+	mu          sync.Mutex
+	ctrl        *quic.Stream // guarded by mu for writes
+	state       State
+	renewWaiter chan wire.Renewed
+}
+
+// State is what status and metrics show about a tunnel.
+type State struct {
+	Addr        string    `json:"addr"`
+	Connected   bool      `json:"connected"`
+	Since       time.Time `json:"since,omitzero"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	Exchange    string    `json:"exchange,omitempty"`
+	RTT         string    `json:"rtt,omitempty"`
+}
+
+// New makes a tunnel; Run starts it.
+func New(cfg Config) *Tunnel {
+	if cfg.Backoff.Min == 0 {
+		cfg.Backoff = Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = 10 * time.Second
+	}
+	if cfg.QUIC == nil {
+		cfg.QUIC = DefaultQUICConfig()
+	}
+	tc := cfg.TLS.Clone()
+	tc.NextProtos = []string{wire.ALPNTunnel}
+	cfg.TLS = tc
+	return &Tunnel{cfg: cfg, state: State{Addr: cfg.Addr}}
+}
+
+// Addr is the exchange address this tunnel dials.
+func (t *Tunnel) Addr() string { return t.cfg.Addr }
+
+// State returns a snapshot of the tunnel's state.
+func (t *Tunnel) State() State {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.state
+	if c := t.conn.Load(); c != nil {
+		s.RTT = c.ConnectionStats().SmoothedRTT.String()
+	}
+	return s
+}
+
+// Connected reports whether requests can be opened now.
+func (t *Tunnel) Connected() bool { return t.conn.Load() != nil }
+
+// ErrNotConnected means the tunnel is down at the moment.
+var ErrNotConnected = errors.New("tunnel: not connected to the exchange")
+
+// OpenStream opens a request stream towards the exchange.
+func (t *Tunnel) OpenStream(ctx context.Context) (*quic.Stream, error) {
+	c := t.conn.Load()
+	if c == nil {
+		return nil, ErrNotConnected
+	}
+	return c.OpenStreamSync(ctx)
+}
+
+// Run keeps the tunnel up until ctx ends. It returns nil on cancellation:
+// a tunnel never gives up on its own.
+func (t *Tunnel) Run(ctx context.Context) error {
+	for {
+		start := time.Now()
+		err := t.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		t.setDown(err)
+		if time.Since(start) > time.Minute {
+			t.cfg.Backoff.Reset()
+		}
+		wait := t.cfg.Backoff.Next()
+		t.cfg.Log.Warn("tunnel down; reconnecting", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (t *Tunnel) setDown(err error) {
+	t.conn.Store(nil)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ctrl = nil
+	t.state.Connected = false
+	t.state.Since = time.Now()
+	t.state.Attempts++
+	if err != nil {
+		t.state.LastError = err.Error()
+		t.state.LastErrorAt = time.Now()
+	}
+}
+
+// session runs one connection from dial to its end.
+func (t *Tunnel) session(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", t.cfg.Addr, err)
+	}
+	defer conn.CloseWithError(wire.CloseShutdown, "appliance stopping")
+
+	ctrl, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return fmt.Errorf("open control stream: %w", err)
+	}
+	if err := wire.WriteJSON(ctrl, wire.FrameHello, t.cfg.Handler.Hello()); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	r := wire.NewReader(ctrl)
+	_ = ctrl.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ft, payload, err := wire.ReadFrame(r, 0)
+	if err != nil {
+		return fmt.Errorf("read welcome: %w", err)
+	}
+	_ = ctrl.SetReadDeadline(time.Time{})
+	if ft == wire.FrameError {
+		if we, derr := wire.DecodeError(payload); derr == nil {
+			return fmt.Errorf("exchange refused the tunnel: %w", we)
+		}
+	}
+	if ft != wire.FrameWelcome {
+		return fmt.Errorf("%w: %s instead of welcome", wire.ErrUnexpectedFrame, ft)
+	}
+	var welcome wire.Welcome
+	if err := wire.DecodeJSON(ft, payload, &welcome); err != nil {
+		return err
+	}
+	heartbeat := t.cfg.Heartbeat
+	if d := welcome.Heartbeat.Duration(); d > 0 {
+		heartbeat = d
+	}
+
+	t.mu.Lock()
+	t.ctrl = ctrl
+	t.state.Connected = true
+	t.state.Since = time.Now()
+	t.state.Exchange = welcome.Exchange
+	t.mu.Unlock()
+	t.conn.Store(conn)
+	t.cfg.Backoff.Reset()
+	t.cfg.Log.Info("tunnel up", "addr", t.cfg.Addr, "exchange", welcome.Exchange)
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go t.acceptStreams(sctx, conn)
+	errc := make(chan error, 2)
+	lastPong := new(atomic.Int64)
+	lastPong.Store(time.Now().UnixNano())
+	go func() { errc <- t.readControl(r, lastPong) }()
+	go func() { errc <- t.heartbeat(sctx, conn, heartbeat, lastPong) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-conn.Context().Done():
+		return fmt.Errorf("connection closed: %w", context.Cause(conn.Context()))
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (t *Tunnel) writeControl(ft wire.FrameType, v any) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctrl == nil {
+		return ErrNotConnected
+	}
+	_ = t.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return wire.WriteJSON(t.ctrl, ft, v)
+}
+
+func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
+	for {
+		ft, payload, err := wire.ReadFrame(r, 0)
+		if err != nil {
+			return fmt.Errorf("control stream: %w", err)
+		}
+		switch ft {
+		case wire.FramePong:
+			lastPong.Store(time.Now().UnixNano())
+		case wire.FramePolicy:
+			var p wire.Policy
+			if err := wire.DecodeJSON(ft, payload, &p); err != nil {
+				return err
+			}
+			ack := t.cfg.Handler.Policy(p.Bundle)
+			if err := t.writeControl(wire.FramePolicyAck, ack); err != nil {
+				return fmt.Errorf("send policy ack: %w", err)
+			}
+		case wire.FrameRenewed:
+			var rn wire.Renewed
+			if err := wire.DecodeJSON(ft, payload, &rn); err != nil {
+				return err
+			}
+			t.mu.Lock()
+			w := t.renewWaiter
+			t.renewWaiter = nil
+			t.mu.Unlock()
+			if w != nil {
+				w <- rn
+			}
+		default:
+			// Unknown control frames are skipped so that a newer exchange
+			// can add messages without breaking this appliance.
+			t.cfg.Log.Debug("ignoring control frame", "type", ft)
+		}
+	}
+}
+
+func (t *Tunnel) heartbeat(ctx context.Context, conn *quic.Conn, every time.Duration, lastPong *atomic.Int64) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if time.Since(time.Unix(0, lastPong.Load())) > 3*every {
+			conn.CloseWithError(wire.CloseHeartbeat, "no heartbeat answer")
+			return fmt.Errorf("exchange stopped answering heartbeats for %s", 3*every)
+		}
+		seq++
+		if err := t.writeControl(wire.FramePing, wire.Ping{Seq: seq}); err != nil {
+			return fmt.Errorf("send heartbeat: %w", err)
+		}
+	}
+}
+
+func (t *Tunnel) acceptStreams(ctx context.Context, conn *quic.Conn) {
+	for {
+		s, err := conn.AcceptStream(ctx)
+		if err != nil {
+			return
+		}
+		go t.serveStream(ctx, s)
+	}
+}
+
+func (t *Tunnel) serveStream(ctx context.Context, s *quic.Stream) {
+	r := wire.NewReader(s)
+	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
+	_ = s.SetReadDeadline(time.Time{})
+	if err != nil || ft != wire.FrameRequestHead {
+		t.cfg.Log.Warn("bad stream from exchange", "type", ft, "err", err)
+		s.CancelRead(wire.CodeProtocol)
+		s.CancelWrite(wire.CodeProtocol)
+		return
+	}
+	var head wire.RequestHead
+	if err := head.UnmarshalBinary(payload); err != nil {
+		t.cfg.Log.Warn("bad request head from exchange", "err", err)
+		s.CancelRead(wire.CodeProtocol)
+		s.CancelWrite(wire.CodeProtocol)
+		return
+	}
+	t.cfg.Handler.Request(ctx, s, r, &head)
+}
+
+// Renew asks the exchange for a new certificate over the control stream.
+func (t *Tunnel) Renew(ctx context.Context, csr []byte) ([][]byte, error) {
+	w := make(chan wire.Renewed, 1)
+	t.mu.Lock()
+	if t.renewWaiter != nil {
+		t.mu.Unlock()
+		return nil, errors.New("tunnel: a renewal is already in flight")
+	}
+	t.renewWaiter = w
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.renewWaiter == w {
+			t.renewWaiter = nil
+		}
+		t.mu.Unlock()
+	}()
+	if err := t.writeControl(wire.FrameRenew, wire.Renew{CSR: csr}); err != nil {
+		return nil, err
+	}
+	select {
+	case rn := <-w:
+		if rn.Error != "" {
+			return nil, fmt.Errorf("exchange refused renewal: %s", rn.Error)
+		}
+		return rn.Chain, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,99 @@
+package appliance
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/babgate/bab/agent/tunnel"
+)
+
+// Status is what bab status prints and the admin API serves.
+type Status struct {
+	Appliance   string         `json:"appliance"`
+	Member      string         `json:"member"`
+	Software    string         `json:"software"`
+	Ready       bool           `json:"ready"`
+	Gateway     string         `json:"gateway"`
+	Policy      PolicyStatus   `json:"policy"`
+	Tunnels     []tunnel.State `json:"tunnels"`
+	Certificate CertStatus     `json:"certificate"`
+	Services    []string       `json:"services"` // provided here
+}
+
+// PolicyStatus describes the policy in force.
+type PolicyStatus struct {
+	Version   uint64    `json:"version"`
+	Expires   time.Time `json:"expires,omitzero"`
+	Expired   bool      `json:"expired"`
+	AppliedAt time.Time `json:"applied_at,omitzero"`
+}
+
+// CertStatus describes the tunnel certificate.
+type CertStatus struct {
+	NotAfter time.Time `json:"not_after"`
+	Key      string    `json:"key"`
+}
+
+// Status returns the appliance's current state.
+func (a *Appliance) Status() Status {
+	st := Status{Appliance: a.id.String(), Member: a.id.Member.String(), Software: Version, Ready: a.ready.Load()}
+	if ad, ok := a.gatewayAddr.Load().(net.Addr); ok {
+		st.Gateway = ad.String()
+	}
+	if p := a.policy.Load(); p != nil {
+		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires())}
+		if sp, err := a.store.Policy(); err == nil && sp != nil {
+			st.Policy.AppliedAt = sp.AppliedAt
+		}
+	}
+	for _, t := range a.tunnels {
+		st.Tunnels = append(st.Tunnels, t.State())
+	}
+	if c := a.cert.Load(); c != nil && c.Leaf != nil {
+		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind)}
+	}
+	for svc := range a.backends {
+		st.Services = append(st.Services, svc.String())
+	}
+	return st
+}
+
+// AdminHandler serves /healthz, /readyz and /v1/status on the admin address.
+func (a *Appliance) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if msg := a.notReady(); msg != "" {
+			http.Error(w, msg, http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(a.Status())
+	})
+	return mux
+}
+
+// notReady says why the appliance cannot carry requests, or "" if it can:
+// a policy is loaded and at least one tunnel is up.
+func (a *Appliance) notReady() string {
+	if !a.ready.Load() {
+		return "starting"
+	}
+	if a.policy.Load() == nil {
+		return "no policy yet"
+	}
+	for _, t := range a.tunnels {
+		if t.Connected() {
+			return ""
+		}
+	}
+	return "no tunnel to the exchange is up"
+}

@@ -1,0 +1,255 @@
+package appliance
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/appliance/config"
+	"github.com/babgate/bab/appliance/store"
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/wire"
+)
+
+// Version is the software version; set at build time.
+var Version = "dev"
+
+// Appliance is one running office appliance.
+type Appliance struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store *store.Store
+	id    ident.Appliance
+	key   *keys.Key
+	trust policy.Trust
+	roots *x509.CertPool
+
+	cert    atomic.Pointer[tls.Certificate]
+	policy  atomic.Pointer[policy.Policy]
+	applyMu sync.Mutex
+
+	tunnels  []*tunnel.Tunnel
+	next     atomic.Uint64 // round robin over tunnels
+	backends map[ident.Service]*backend
+	clients  clientAuth
+
+	gatewayAddr atomic.Value // net.Addr once listening
+	adminAddr   atomic.Value
+	ready       atomic.Bool
+}
+
+// New opens the appliance's state and prepares every subsystem; Run starts
+// them. It fails with store.ErrNotEnrolled before enrollment.
+func New(cfg *config.Config, log *slog.Logger) (*Appliance, error) {
+	st, err := store.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &Appliance{cfg: cfg, log: log, store: st}
+	if err := a.init(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Appliance) init() error {
+	id, err := a.store.Identity()
+	if err != nil {
+		return err
+	}
+	if a.id, err = ident.ParseAppliance(id.Appliance); err != nil {
+		return fmt.Errorf("stored identity: %w", err)
+	}
+	if a.key, err = keys.Open(keys.Kind(id.KeyKind), id.KeyBlob); err != nil {
+		return err
+	}
+	caCert, err := x509.ParseCertificate(id.CA)
+	if err != nil {
+		return fmt.Errorf("stored exchange CA: %w", err)
+	}
+	a.roots = x509.NewCertPool()
+	a.roots.AddCert(caCert)
+	if err := a.setChain(id.Chain); err != nil {
+		return err
+	}
+	for _, k := range id.OpsKeys {
+		pk, err := policy.ParsePublicKey(k)
+		if err != nil {
+			return fmt.Errorf("stored ops key: %w", err)
+		}
+		a.trust.Keys = append(a.trust.Keys, pk)
+	}
+	a.trust.Threshold = id.PolicyThreshold
+	if err := a.loadPolicy(); err != nil {
+		return err
+	}
+	if a.backends, err = newBackends(a.cfg.Services); err != nil {
+		return err
+	}
+	if a.clients, err = newClientAuth(a.cfg.Gateway.Clients); err != nil {
+		return err
+	}
+	addrs := a.cfg.Exchanges
+	if len(addrs) == 0 {
+		addrs = id.Exchanges
+	}
+	if len(addrs) == 0 {
+		return errors.New("no exchange address: set exchanges in bab.yaml or re-enroll")
+	}
+	for _, addr := range addrs {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("exchange address %q: %w", addr, err)
+		}
+		tc := &tls.Config{
+			MinVersion: tls.VersionTLS13,
+			RootCAs:    a.roots,
+			ServerName: host,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				return a.cert.Load(), nil
+			},
+		}
+		a.tunnels = append(a.tunnels, tunnel.New(tunnel.Config{
+			Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel"),
+		}))
+	}
+	return nil
+}
+
+func (a *Appliance) setChain(chain [][]byte) error {
+	if len(chain) == 0 {
+		return errors.New("stored identity has no certificate; re-enroll")
+	}
+	leaf, err := x509.ParseCertificate(chain[0])
+	if err != nil {
+		return fmt.Errorf("stored certificate: %w", err)
+	}
+	a.cert.Store(&tls.Certificate{Certificate: chain, PrivateKey: a.key.Signer, Leaf: leaf})
+	return nil
+}
+
+// ID is the appliance's identifier.
+func (a *Appliance) ID() ident.Appliance { return a.id }
+
+// Hello is what the tunnel says first on each connection.
+func (a *Appliance) Hello() wire.Hello {
+	var v uint64
+	if p := a.policy.Load(); p != nil {
+		v = p.Version()
+	}
+	return wire.Hello{Appliance: a.id.String(), Software: Version, PolicyVersion: v}
+}
+
+// Run serves until ctx ends. ready, if not nil, is called once the cached
+// policy is loaded and the gateway and admin API listen (the point at which
+// systemd is told READY=1).
+func (a *Appliance) Run(ctx context.Context, ready func()) error {
+	defer a.store.Close()
+	gl, err := net.Listen("tcp", a.cfg.Gateway.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listen on %s: %w", a.cfg.Gateway.Listen, err)
+	}
+	al, err := net.Listen("tcp", a.cfg.Admin.Listen)
+	if err != nil {
+		gl.Close()
+		return fmt.Errorf("admin: listen on %s: %w", a.cfg.Admin.Listen, err)
+	}
+	a.gatewayAddr.Store(gl.Addr())
+	a.adminAddr.Store(al.Addr())
+
+	gw := &http.Server{Handler: a.GatewayHandler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
+	if a.cfg.Gateway.TLS != nil {
+		tc, err := gatewayTLS(a.cfg.Gateway.TLS)
+		if err != nil {
+			gl.Close()
+			al.Close()
+			return err
+		}
+		gl = tls.NewListener(gl, tc)
+	}
+	adm := &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, t := range a.tunnels {
+		wg.Go(func() { _ = t.Run(ctx) })
+	}
+	wg.Go(func() { a.renewLoop(ctx) })
+	serve := func(name string, srv *http.Server, ln net.Listener) {
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		})
+		wg.Go(func() {
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			_ = srv.Shutdown(sctx)
+		})
+	}
+	serve("gateway", gw, gl)
+	serve("admin", adm, al)
+	a.ready.Store(true)
+	a.log.Info("appliance ready", "appliance", a.id.String(), "gateway", gl.Addr().String(), "admin", al.Addr().String(),
+		"policy_version", a.Hello().PolicyVersion)
+	if ready != nil {
+		ready()
+	}
+	<-ctx.Done()
+	a.ready.Store(false)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// openStream opens a request stream on a connected tunnel, spreading
+// requests over the tunnels that are up.
+func (a *Appliance) openStream(ctx context.Context) (*quicStream, error) {
+	n := len(a.tunnels)
+	start := a.next.Add(1)
+	for i := range n {
+		t := a.tunnels[(int(start)+i)%n]
+		if !t.Connected() {
+			continue
+		}
+		s, err := t.OpenStream(ctx)
+		if err == nil {
+			return s, nil
+		}
+	}
+	return nil, tunnel.ErrNotConnected
+}
+
+func gatewayTLS(c *config.ServerTLS) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("gateway TLS: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if c.ClientCAFile != "" {
+		pool, err := loadPool(c.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway TLS client CA: %w", err)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
+}

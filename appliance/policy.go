@@ -1,0 +1,103 @@
+package appliance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/wire"
+)
+
+type quicStream = quic.Stream
+
+// loadPolicy restores the last good bundle from the store. Its signature is
+// checked again so that an edited state file cannot widen access; an
+// expired bundle is still loaded so that the gateway can say so.
+func (a *Appliance) loadPolicy() error {
+	sp, err := a.store.Policy()
+	if err != nil || sp == nil {
+		return err
+	}
+	s, err := policy.ParseSigned(sp.Signed)
+	if err != nil {
+		return fmt.Errorf("cached policy: %w", err)
+	}
+	b, err := s.Verify(a.trust, time.Now())
+	if errors.Is(err, policy.ErrExpired) {
+		a.log.Warn("the cached policy has expired; requests are refused until a new one arrives", "version", sp.Version)
+		b, err = s.Verify(a.trust, time.Time{})
+	}
+	if err != nil {
+		return fmt.Errorf("cached policy v%d does not verify with the pinned ops keys: %w", sp.Version, err)
+	}
+	a.policy.Store(policy.Compile(b))
+	return nil
+}
+
+// Policy applies a bundle pushed by the exchange: signature by the pinned
+// ops keys, a version strictly higher than the applied one, not expired.
+// Only then is it stored (bundle and routing table in one transaction) and
+// enforced. A rejected bundle leaves the last good one in force.
+func (a *Appliance) Policy(signed []byte) wire.PolicyAck {
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
+	var applied uint64
+	cur := a.policy.Load()
+	if cur != nil {
+		applied = cur.Version()
+	}
+	b, err := a.verifyNew(signed, cur)
+	if err != nil {
+		offered := uint64(0)
+		if b != nil {
+			offered = b.Version
+		}
+		a.log.Warn("policy rejected; the last good policy stays in force", "offered", offered, "applied", applied, "reason", err)
+		return wire.PolicyAck{Version: offered, Applied: applied, Error: err.Error()}
+	}
+	if b.Version == applied {
+		return wire.PolicyAck{Version: b.Version, Applied: applied}
+	}
+	routes := map[string][]string{}
+	for _, r := range b.Routes {
+		for _, ap := range r.Appliances {
+			routes[r.Service.String()] = append(routes[r.Service.String()], ap.String())
+		}
+	}
+	if err := a.store.ApplyPolicy(signed, b.Version, routes, time.Now()); err != nil {
+		a.log.Error("storing policy failed; the last good policy stays in force", "version", b.Version, "err", err)
+		return wire.PolicyAck{Version: b.Version, Applied: applied, Error: "store: " + err.Error()}
+	}
+	a.policy.Store(policy.Compile(b))
+	a.log.Info("policy applied", "version", b.Version, "previous", applied, "expires", b.Expires)
+	return wire.PolicyAck{Version: b.Version, Applied: b.Version}
+}
+
+// verifyNew returns the decoded bundle whenever it could be read (so the
+// ack can name the version) and an error if it must not be applied.
+func (a *Appliance) verifyNew(signed []byte, cur *policy.Policy) (*policy.Bundle, error) {
+	s, err := policy.ParseSigned(signed)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.Verify(a.trust, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return b, nil
+	}
+	if b.Version == cur.Version() {
+		if stored, _ := a.store.Policy(); stored != nil && bytes.Equal(stored.Signed, signed) {
+			return b, nil // the same bundle again, e.g. after a reconnect
+		}
+	}
+	if err := policy.CheckNewer(cur.Version(), b); err != nil {
+		return b, err
+	}
+	return b, nil
+}

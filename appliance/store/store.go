@@ -1,0 +1,208 @@
+// Package store is the appliance's only persistent state: its identity
+// (key material, certificate, pinned trust) and the last good policy bundle
+// with the routing table derived from it, in one bbolt file. Payloads are
+// never stored here or anywhere else.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketIdentity = []byte("identity")
+	bucketPolicy   = []byte("policy")
+	bucketRoutes   = []byte("routes")
+
+	keyRecord  = []byte("record")
+	keyBundle  = []byte("bundle")
+	keyVersion = []byte("version")
+	keyApplied = []byte("applied_at")
+)
+
+// FileName is the store's file inside the state directory.
+const FileName = "bab.db"
+
+// Store is an open state file. Only one process may hold it.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the store in dir. If another process has
+// it open, Open fails after a second with ErrLocked instead of waiting.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create state directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketIdentity, bucketPolicy, bucketRoutes} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the database to tests that check its consistency.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// Identity is what enrollment leaves behind.
+type Identity struct {
+	Appliance       string    `json:"appliance"`
+	KeyKind         string    `json:"key_kind"`
+	KeyBlob         []byte    `json:"key_blob"`
+	Chain           [][]byte  `json:"chain"` // DER, leaf first
+	CA              []byte    `json:"ca"`    // DER of the exchange CA
+	OpsKeys         [][]byte  `json:"ops_keys"`
+	PolicyThreshold int       `json:"policy_threshold"`
+	Exchanges       []string  `json:"exchanges"`
+	EnrolledAt      time.Time `json:"enrolled_at"`
+}
+
+// Identity returns the stored identity, or ErrNotEnrolled.
+func (s *Store) Identity() (*Identity, error) {
+	var id *Identity
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketIdentity).Get(keyRecord)
+		if v == nil {
+			return ErrNotEnrolled
+		}
+		id = new(Identity)
+		if err := json.Unmarshal(v, id); err != nil {
+			return fmt.Errorf("%w: identity record: %v", ErrCorrupt, err)
+		}
+		return nil
+	})
+	return id, err
+}
+
+// SetIdentity replaces the identity record.
+func (s *Store) SetIdentity(id *Identity) error {
+	b, err := json.Marshal(id)
+	if err != nil {
+		return fmt.Errorf("store: encode identity: %w", err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIdentity).Put(keyRecord, b)
+	})
+}
+
+// UpdateChain stores a renewed certificate chain.
+func (s *Store) UpdateChain(chain [][]byte) error {
+	id, err := s.Identity()
+	if err != nil {
+		return err
+	}
+	id.Chain = chain
+	return s.SetIdentity(id)
+}
+
+// Policy is the last good bundle as stored.
+type Policy struct {
+	Signed    []byte // exactly as signed and received
+	Version   uint64
+	AppliedAt time.Time
+}
+
+// Policy returns the stored bundle, or nil when none was ever applied.
+func (s *Store) Policy() (*Policy, error) {
+	var p *Policy
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPolicy)
+		signed := b.Get(keyBundle)
+		if signed == nil {
+			return nil
+		}
+		v := b.Get(keyVersion)
+		if len(v) != 8 {
+			return fmt.Errorf("%w: policy version record", ErrCorrupt)
+		}
+		p = &Policy{Signed: append([]byte(nil), signed...), Version: binary.BigEndian.Uint64(v)}
+		if t := b.Get(keyApplied); t != nil {
+			_ = p.AppliedAt.UnmarshalText(t)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// ApplyPolicy stores a verified bundle and its routing table in one
+// transaction: after a crash the file holds either the old pair or the new
+// one, never a mix.
+func (s *Store) ApplyPolicy(signed []byte, version uint64, routes map[string][]string, now time.Time) error {
+	var vb [8]byte
+	binary.BigEndian.PutUint64(vb[:], version)
+	at, _ := now.UTC().MarshalText()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPolicy)
+		if old := b.Get(keyVersion); len(old) == 8 && binary.BigEndian.Uint64(old) >= version {
+			return fmt.Errorf("%w: stored v%d, offered v%d", ErrStale, binary.BigEndian.Uint64(old), version)
+		}
+		if err := b.Put(keyBundle, signed); err != nil {
+			return err
+		}
+		if err := b.Put(keyVersion, vb[:]); err != nil {
+			return err
+		}
+		if err := b.Put(keyApplied, at); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketRoutes); err != nil {
+			return err
+		}
+		rb, err := tx.CreateBucket(bucketRoutes)
+		if err != nil {
+			return err
+		}
+		for svc, apps := range routes {
+			v, err := json.Marshal(apps)
+			if err != nil {
+				return err
+			}
+			if err := rb.Put([]byte(svc), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Routes returns the stored routing table.
+func (s *Store) Routes() (map[string][]string, error) {
+	out := map[string][]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoutes).ForEach(func(k, v []byte) error {
+			var apps []string
+			if err := json.Unmarshal(v, &apps); err != nil {
+				return fmt.Errorf("%w: route %q: %v", ErrCorrupt, k, err)
+			}
+			out[string(k)] = apps
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,181 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
+)
+
+// The admin API is HTTP on a Unix socket: who may write to the socket may
+// run ops commands, so file permissions are the access control.
+
+func (x *Exchange) listenAdmin() (net.Listener, error) {
+	p := x.cfg.AdminSocket
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return nil, fmt.Errorf("exchange: admin socket directory: %w", err)
+	}
+	// A socket left by a process that died is removed; a live one is not.
+	if c, err := net.Dial("unix", p); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("exchange: another exchange is serving %s", p)
+	}
+	_ = os.Remove(p)
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: admin socket: %w", err)
+	}
+	if err := os.Chmod(p, 0o660); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("exchange: admin socket mode: %w", err)
+	}
+	return ln, nil
+}
+
+func (x *Exchange) serveAdmin(ctx context.Context, ln net.Listener) {
+	srv := &http.Server{Handler: x.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		x.log.Error("admin API stopped", "err", err)
+	}
+}
+
+// TokenRequest asks for an enrollment token.
+type TokenRequest struct {
+	Member string `json:"member"`
+	Name   string `json:"name,omitempty"`
+	TTL    string `json:"ttl,omitempty"` // Go duration, default 24h
+}
+
+// TokenResponse carries a new token.
+type TokenResponse struct {
+	Token   string    `json:"token"`
+	Member  string    `json:"member"`
+	Expires time.Time `json:"expires"`
+}
+
+// AdminError is the admin API's error body.
+type AdminError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// AdminHandler serves the ops API.
+func (x *Exchange) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !x.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("POST /v1/tokens", func(w http.ResponseWriter, r *http.Request) {
+		var req TokenRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+			adminErr(w, http.StatusBadRequest, "bad_request", "decode request: "+err.Error())
+			return
+		}
+		m, err := ident.ParseMember(req.Member)
+		if err != nil {
+			adminErr(w, http.StatusBadRequest, "bad_member", err.Error())
+			return
+		}
+		ttl := 24 * time.Hour
+		if req.TTL != "" {
+			if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
+				adminErr(w, http.StatusBadRequest, "bad_ttl", fmt.Sprintf("ttl %q: give a positive duration such as 24h", req.TTL))
+				return
+			}
+		}
+		if req.Name != "" {
+			if _, err := ident.ParseAppliance(m.String() + ":" + req.Name); err != nil {
+				adminErr(w, http.StatusBadRequest, "bad_name", err.Error())
+				return
+			}
+		}
+		t, exp, err := x.CreateToken(m, req.Name, ttl)
+		if err != nil {
+			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, TokenResponse{Token: t.String(), Member: m.String(), Expires: exp})
+	})
+	mux.HandleFunc("POST /v1/policy", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20+1))
+		if err != nil {
+			adminErr(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		res, err := x.Push(body)
+		if err != nil {
+			code := "policy_rejected"
+			if errors.Is(err, policy.ErrNotNewer) {
+				code = "policy_not_newer"
+			}
+			adminErr(w, http.StatusUnprocessableEntity, code, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, x.PolicyStatus())
+	})
+	mux.HandleFunc("GET /v1/appliances", func(w http.ResponseWriter, r *http.Request) {
+		f, err := x.Fleet()
+		if err != nil {
+			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, f)
+	})
+	mux.HandleFunc("GET /v1/trace", func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if limit <= 0 || limit > 10000 {
+			limit = 100
+		}
+		t, err := x.store.Trace(limit)
+		if err != nil {
+			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, t)
+	})
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		addr := ""
+		if a, ok := x.addr.Load().(net.Addr); ok {
+			addr = a.String()
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"listen": addr, "pin": x.ca.Pin(), "policy": x.PolicyStatus(),
+			"version": Version, "connected": len(x.allSessions())})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func adminErr(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, AdminError{Error: msg, Code: code})
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/exchange/config"
+)
+
+// adminClient talks to the running exchange over its admin socket.
+type adminClient struct {
+	socket string
+	http   *http.Client
+}
+
+func newAdmin(cfgPath string) (*adminClient, error) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	return dialAdmin(cfg.AdminSocket), nil
+}
+
+func dialAdmin(socket string) *adminClient {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	}}
+	return &adminClient{socket: socket, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// do sends a request and decodes a JSON answer into out; admin errors come
+// back as Go errors with the exchange's own message.
+func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, "http://exchange"+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("the exchange does not answer on %s (is bab-exchange running, and may you use its socket?): %w", c.socket, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var ae exchange.AdminError
+		if json.Unmarshal(raw, &ae) == nil && ae.Error != "" {
+			return fmt.Errorf("%s", ae.Error)
+		}
+		return fmt.Errorf("exchange answered %s", resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, out)
+}

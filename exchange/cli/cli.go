@@ -1,0 +1,86 @@
+// Package cli is the bab-exchange command: serve runs the exchange; token,
+// policy, appliances and trace are the ops commands, which talk to the
+// running exchange over its admin socket. cmd/bab-exchange only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// DefaultConfig is where the packaged config lives.
+const DefaultConfig = "/etc/bab-exchange/bab-exchange.yaml"
+
+const usage = `bab-exchange — the central exchange of Bab
+
+Usage:
+  bab-exchange serve [--config FILE]
+  bab-exchange token create --member MEMBER [--name NAME] [--ttl 24h]
+  bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
+  bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
+  bab-exchange policy push BUNDLE                    verify, store and send to every appliance
+  bab-exchange policy show
+  bab-exchange appliances [--json]
+  bab-exchange trace [--limit N]
+  bab-exchange version
+
+Ops commands read --config (default ` + DefaultConfig + `) to find the admin socket.
+`
+
+// Main runs the command line and returns the process exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	if (cmd == "token" || cmd == "policy") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, rest, stderr)
+	case "token create":
+		err = tokenCreate(ctx, rest, stdout)
+	case "policy keygen":
+		err = policyKeygen(rest, stdout)
+	case "policy sign":
+		err = policySign(rest, stdout)
+	case "policy push":
+		err = policyPush(ctx, rest, stdout)
+	case "policy show":
+		err = policyShow(ctx, rest, stdout)
+	case "appliances":
+		err = appliances(ctx, rest, stdout)
+	case "trace":
+		err = trace(ctx, rest, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "bab-exchange "+versionString())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "bab-exchange: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 2
+	}
+	fmt.Fprintf(stderr, "bab-exchange %s: %v\n", cmd, err)
+	return 1
+}
+
+func newFlags(name string) *flag.FlagSet {
+	return flag.NewFlagSet("bab-exchange "+name, flag.ContinueOnError)
+}

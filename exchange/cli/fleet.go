@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/exchange/store"
+)
+
+func appliances(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("appliances")
+	cfgPath := fs.String("config", DefaultConfig, "config file")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := newAdmin(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var list []exchange.ApplianceView
+	if err := c.do(ctx, "GET", "/v1/appliances", nil, &list); err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
+	for _, a := range list {
+		conn := "no"
+		if a.Connected {
+			conn = fmt.Sprintf("yes (%d)", a.Tunnels)
+		}
+		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func trace(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("trace")
+	cfgPath := fs.String("config", DefaultConfig, "config file")
+	limit := fs.Int("limit", 20, "how many of the newest entries")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := newAdmin(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var list []store.TraceEntry
+	if err := c.do(ctx, "GET", "/v1/trace?limit="+strconv.Itoa(*limit), nil, &list); err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tID\tCONSUMER\tSERVICE\tMETHOD\tPATH\tOUTCOME\tSTATUS\tBYTES IN/OUT\tDURATION")
+	for _, e := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\n", e.At.Format(time.RFC3339), e.ID, e.Consumer, e.ConsumerSystem,
+			e.Service, e.Method, e.Path, e.Outcome, e.Status, e.RequestBytes, e.ResponseBytes, e.Duration.Round(time.Microsecond))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/policy"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func policyKeygen(args []string, stdout io.Writer) error {
+	fs := newFlags("policy keygen")
+	out := fs.String("out", "", "file name prefix: writes PREFIX.key and PREFIX.pub")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out PREFIX is required")
+	}
+	pub, priv, err := policy.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out + ".key"); err == nil {
+		return fmt.Errorf("%s.key exists; refusing to overwrite an ops key", *out)
+	}
+	if err := os.WriteFile(*out+".key", policy.MarshalPrivateKey(priv), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out+".pub", policy.MarshalPublicKey(pub), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Wrote %s.key (keep it offline) and %s.pub (list it in ops_keys), key id %s\n", *out, *out, policy.KeyID(pub))
+	return nil
+}
+
+func policySign(args []string, stdout io.Writer) error {
+	fs := newFlags("policy sign")
+	var keyFiles multiFlag
+	fs.Var(&keyFiles, "key", "ops private key file (repeat for co-signing)")
+	out := fs.String("out", "", "where to write the signed bundle (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || len(keyFiles) == 0 {
+		return errors.New("usage: bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml")
+	}
+	src, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	b, err := policy.ParseSource(fs.Arg(0), src, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	var keys []ed25519.PrivateKey
+	for _, f := range keyFiles {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		k, err := policy.ParsePrivateKey(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		keys = append(keys, k)
+	}
+	s, err := policy.Sign(b, keys...)
+	if err != nil {
+		return err
+	}
+	raw, err := s.Marshal()
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(append(raw, '\n'))
+		return err
+	}
+	if err := os.WriteFile(*out, raw, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Signed policy v%d (expires %s) with %d key(s) into %s\n", b.Version, b.Expires.Format(time.RFC3339), len(keys), *out)
+	return nil
+}
+
+func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("policy push")
+	cfgPath := fs.String("config", DefaultConfig, "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: bab-exchange policy push BUNDLE")
+	}
+	raw, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	c, err := newAdmin(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var res exchange.PushResult
+	if err := c.do(ctx, "POST", "/v1/policy", raw, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Policy v%d is current; sent to %d connected appliance(s).\n", res.Version, res.PushedTo)
+	return nil
+}
+
+func policyShow(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("policy show")
+	cfgPath := fs.String("config", DefaultConfig, "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := newAdmin(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var ps exchange.PolicyStatus
+	if err := c.do(ctx, "GET", "/v1/policy", nil, &ps); err != nil {
+		return err
+	}
+	if ps.Version == 0 {
+		fmt.Fprintln(stdout, "No policy yet: sign one and push it (bab-exchange policy push BUNDLE).")
+		return nil
+	}
+	fmt.Fprintf(stdout, "Policy v%d, expires %s\n", ps.Version, ps.Expires.Format(time.RFC3339))
+	return nil
+}

@@ -1,0 +1,235 @@
+package exchange
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/exchange/ca"
+	"github.com/babgate/bab/exchange/config"
+	"github.com/babgate/bab/exchange/store"
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/wire"
+)
+
+// Version is the software version reported to ops; set at build time.
+var Version = "dev"
+
+// Exchange is one running exchange.
+type Exchange struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	store  *store.Store
+	ca     *ca.CA
+	trust  policy.Trust
+	opsPEM [][]byte
+
+	policy atomic.Pointer[policy.Policy]
+	signed atomic.Pointer[[]byte] // the current bundle as signed
+
+	mu       sync.Mutex
+	sessions map[ident.Appliance][]*session
+
+	trace *tracer
+	ready atomic.Bool
+	addr  atomic.Value // net.Addr of the QUIC listener once bound
+}
+
+// New opens the exchange's state and prepares it to run.
+func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
+	x := &Exchange{cfg: cfg, log: log, sessions: map[ident.Appliance][]*session{}}
+	for _, f := range cfg.OpsKeyFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("exchange: read ops key: %w", err)
+		}
+		k, err := policy.ParsePublicKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("exchange: ops key %s: %w", f, err)
+		}
+		x.trust.Keys = append(x.trust.Keys, k)
+		x.opsPEM = append(x.opsPEM, policy.MarshalPublicKey(k))
+	}
+	if len(x.trust.Keys) == 0 {
+		return nil, errors.New("exchange: no ops keys configured (ops_keys in bab-exchange.yaml): the exchange cannot verify policy without them")
+	}
+	x.trust.Threshold = cfg.PolicyThreshold
+	st, err := store.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	x.store = st
+	if err := x.loadCA(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := x.loadPolicy(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	x.trace = newTracer(st, log.With("subsys", "trace"))
+	return x, nil
+}
+
+func (x *Exchange) loadCA() error {
+	certDER, keyDER, err := x.store.CA()
+	if err != nil {
+		return err
+	}
+	if certDER == nil {
+		c, key, err := ca.New("Bab exchange CA", time.Now())
+		if err != nil {
+			return err
+		}
+		if err := x.store.SetCA(c.CertDER, key); err != nil {
+			return err
+		}
+		x.log.Info("created the exchange CA", "pin", c.Pin())
+		x.ca = c
+		return nil
+	}
+	x.ca, err = ca.Load(certDER, keyDER)
+	return err
+}
+
+func (x *Exchange) loadPolicy() error {
+	signed, version, err := x.store.CurrentPolicy()
+	if err != nil || signed == nil {
+		return err
+	}
+	s, err := policy.ParseSigned(signed)
+	if err != nil {
+		return fmt.Errorf("exchange: stored policy v%d: %w", version, err)
+	}
+	b, err := s.Verify(x.trust, time.Now())
+	if errors.Is(err, policy.ErrExpired) {
+		x.log.Warn("the current policy has expired; requests are refused until ops push a new one", "version", version)
+		b, err = s.Verify(x.trust, time.Time{})
+	}
+	if err != nil {
+		x.log.Error("the stored policy does not verify with the configured ops keys; waiting for a new push", "version", version, "err", err)
+		return nil
+	}
+	x.policy.Store(policy.Compile(b))
+	x.signed.Store(&signed)
+	return nil
+}
+
+// Close releases the state file; Run closes it on return.
+func (x *Exchange) Close() error { return x.store.Close() }
+
+// Pin is the CA pin that enrollment tokens carry.
+func (x *Exchange) Pin() string { return x.ca.Pin() }
+
+// Run serves until ctx ends.
+func (x *Exchange) Run(ctx context.Context) error {
+	defer x.store.Close()
+	tlsConf, err := x.serverTLS()
+	if err != nil {
+		return err
+	}
+	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, serverQUICConfig())
+	if err != nil {
+		return fmt.Errorf("exchange: listen on %s (UDP): %w", x.cfg.Listen, err)
+	}
+	defer ln.Close()
+	x.addr.Store(ln.Addr())
+	admin, err := x.listenAdmin()
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { x.trace.run(ctx) })
+	wg.Go(func() { x.serveAdmin(ctx, admin) })
+	x.ready.Store(true)
+	x.log.Info("exchange ready", "listen", ln.Addr().String(), "admin", x.cfg.AdminSocket, "pin", x.ca.Pin())
+	for {
+		conn, err := ln.Accept(ctx)
+		if err != nil {
+			x.ready.Store(false)
+			x.closeSessions()
+			cancel()
+			wg.Wait()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("exchange: accept: %w", err)
+		}
+		go x.serveConn(ctx, conn)
+	}
+}
+
+func serverQUICConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout:           5 * time.Second,
+		MaxIdleTimeout:                 15 * time.Second,
+		KeepAlivePeriod:                5 * time.Second,
+		MaxIncomingStreams:             10000,
+		MaxIncomingUniStreams:          -1,
+		InitialStreamReceiveWindow:     1 << 20,
+		MaxStreamReceiveWindow:         16 << 20,
+		InitialConnectionReceiveWindow: 4 << 20,
+		MaxConnectionReceiveWindow:     64 << 20,
+	}
+}
+
+// serverTLS makes a fresh server key each start (the CA is what appliances
+// trust) and asks for client certificates, which tunnel connections must
+// present and enrollment connections may not have yet.
+func (x *Exchange) serverTLS() (*tls.Config, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: server key: %w", err)
+	}
+	leaf, err := x.ca.IssueServer(key.Public(), x.cfg.Names, time.Now(), 365*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{{Certificate: [][]byte{leaf, x.ca.CertDER}, PrivateKey: key}},
+		NextProtos:   []string{wire.ALPNTunnel, wire.ALPNEnroll},
+		ClientAuth:   tls.RequestClientCert,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if cs.NegotiatedProtocol != wire.ALPNTunnel {
+				return nil
+			}
+			raw := make([][]byte, len(cs.PeerCertificates))
+			for i, c := range cs.PeerCertificates {
+				raw[i] = c.Raw
+			}
+			_, err := x.ca.VerifyClient(raw, time.Now())
+			return err
+		},
+	}, nil
+}
+
+func (x *Exchange) serveConn(ctx context.Context, conn *quic.Conn) {
+	switch conn.ConnectionState().TLS.NegotiatedProtocol {
+	case wire.ALPNEnroll:
+		x.serveEnroll(ctx, conn)
+	case wire.ALPNTunnel:
+		x.serveTunnel(ctx, conn)
+	default:
+		conn.CloseWithError(wire.CloseProtocol, "unknown protocol")
+	}
+}
+
+// OpsKeys returns the PEM public keys appliances pin at enrollment.
+func (x *Exchange) OpsKeys() [][]byte { return x.opsPEM }

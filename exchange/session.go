@@ -1,0 +1,219 @@
+package exchange
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/wire"
+)
+
+// session is one live tunnel from an appliance.
+type session struct {
+	id       ident.Appliance
+	conn     *quic.Conn
+	hello    wire.Hello
+	since    time.Time
+	log      *slog.Logger
+	applied  atomic.Uint64 // policy version the appliance acknowledged
+	ackErr   atomic.Pointer[string]
+	lastSeen atomic.Int64
+	requests atomic.Int64
+
+	ctrlMu sync.Mutex
+	ctrl   *quic.Stream
+}
+
+func (s *session) send(ft wire.FrameType, v any) error {
+	s.ctrlMu.Lock()
+	defer s.ctrlMu.Unlock()
+	_ = s.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return wire.WriteJSON(s.ctrl, ft, v)
+}
+
+// serveTunnel runs one appliance tunnel: identify it from its verified
+// certificate, exchange hello and welcome, push the current policy if the
+// appliance is behind, then serve its control stream and request streams.
+func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
+	certs := conn.ConnectionState().TLS.PeerCertificates
+	if len(certs) == 0 {
+		conn.CloseWithError(wire.CloseUnenrolled, "no client certificate")
+		return
+	}
+	id, err := ident.ParseAppliance(certs[0].Subject.CommonName)
+	if err != nil {
+		conn.CloseWithError(wire.CloseUnenrolled, "certificate names no appliance")
+		return
+	}
+	log := x.log.With("subsys", "tunnel", "appliance", id.String(), "remote", conn.RemoteAddr().String())
+	reg, err := x.store.Appliance(id.String())
+	if err != nil || reg.Revoked || reg.CertSerial == "" {
+		log.Warn("refusing tunnel from an appliance that is not enrolled", "err", err)
+		conn.CloseWithError(wire.CloseUnenrolled, "appliance not enrolled at this exchange")
+		return
+	}
+
+	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctrl, err := conn.AcceptStream(hctx)
+	cancel()
+	if err != nil {
+		conn.CloseWithError(wire.CloseProtocol, "no control stream")
+		return
+	}
+	r := wire.NewReader(ctrl)
+	_ = ctrl.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ft, payload, err := wire.ReadFrame(r, 64<<10)
+	_ = ctrl.SetReadDeadline(time.Time{})
+	var hello wire.Hello
+	if err == nil && ft != wire.FrameHello {
+		err = fmt.Errorf("%w: %s instead of hello", wire.ErrUnexpectedFrame, ft)
+	}
+	if err == nil {
+		err = wire.DecodeJSON(ft, payload, &hello)
+	}
+	if err != nil {
+		log.Warn("bad hello", "err", err)
+		conn.CloseWithError(wire.CloseProtocol, "bad hello")
+		return
+	}
+	if hello.Appliance != id.String() {
+		log.Warn("hello names another appliance than the certificate", "hello", hello.Appliance)
+		conn.CloseWithError(wire.CloseProtocol, "hello does not match certificate")
+		return
+	}
+	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl}
+	s.applied.Store(hello.PolicyVersion)
+	s.lastSeen.Store(time.Now().UnixNano())
+	welcome := wire.Welcome{Exchange: x.cfg.Names[0], Heartbeat: wire.ToMillis(x.cfg.Heartbeat), ServerTime: time.Now().UTC()}
+	if err := s.send(wire.FrameWelcome, welcome); err != nil {
+		conn.CloseWithError(wire.CloseProtocol, "welcome failed")
+		return
+	}
+	x.addSession(s)
+	defer x.removeSession(s)
+	log.Info("tunnel up", "software", hello.Software, "policy_version", hello.PolicyVersion)
+	if signed, p := x.signed.Load(), x.policy.Load(); signed != nil && p != nil && p.Version() > hello.PolicyVersion {
+		go x.pushTo(s, *signed)
+	}
+
+	go x.acceptRequests(ctx, s)
+	err = x.readControl(s, r, certs[0])
+	log.Info("tunnel down", "err", err)
+	conn.CloseWithError(wire.CloseNormal, "")
+}
+
+func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certificate) error {
+	for {
+		ft, payload, err := wire.ReadFrame(r, 0)
+		if err != nil {
+			return err
+		}
+		s.lastSeen.Store(time.Now().UnixNano())
+		switch ft {
+		case wire.FramePing:
+			var p wire.Ping
+			if err := wire.DecodeJSON(ft, payload, &p); err != nil {
+				return err
+			}
+			if err := s.send(wire.FramePong, wire.Pong(p)); err != nil {
+				return err
+			}
+		case wire.FramePolicyAck:
+			var a wire.PolicyAck
+			if err := wire.DecodeJSON(ft, payload, &a); err != nil {
+				return err
+			}
+			s.applied.Store(a.Applied)
+			if a.Error != "" {
+				msg := a.Error
+				s.ackErr.Store(&msg)
+				s.log.Warn("appliance refused policy", "version", a.Version, "applied", a.Applied, "reason", a.Error)
+			} else {
+				s.ackErr.Store(nil)
+				s.log.Info("appliance applied policy", "version", a.Applied)
+			}
+		case wire.FrameRenew:
+			var rq wire.Renew
+			if err := wire.DecodeJSON(ft, payload, &rq); err != nil {
+				return err
+			}
+			go func() {
+				if err := s.send(wire.FrameRenewed, x.renew(s, cert, rq.CSR)); err != nil {
+					s.log.Warn("send renewed certificate", "err", err)
+				}
+			}()
+		default:
+			s.log.Debug("ignoring control frame", "type", ft)
+		}
+	}
+}
+
+func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
+	for {
+		st, err := s.conn.AcceptStream(ctx)
+		if err != nil {
+			return
+		}
+		go x.serveRequest(s, st)
+	}
+}
+
+func (x *Exchange) addSession(s *session) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.sessions[s.id] = append(x.sessions[s.id], s)
+}
+
+func (x *Exchange) removeSession(s *session) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	list := x.sessions[s.id]
+	for i, o := range list {
+		if o == s {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(x.sessions, s.id)
+	} else {
+		x.sessions[s.id] = list
+	}
+}
+
+// session returns the newest live tunnel of an appliance, or nil.
+func (x *Exchange) session(id ident.Appliance) *session {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	list := x.sessions[id]
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].conn.Context().Err() == nil {
+			return list[i]
+		}
+	}
+	return nil
+}
+
+func (x *Exchange) allSessions() []*session {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []*session
+	for _, list := range x.sessions {
+		out = append(out, list...)
+	}
+	return out
+}
+
+func (x *Exchange) closeSessions() {
+	for _, s := range x.allSessions() {
+		s.conn.CloseWithError(wire.CloseShutdown, "exchange stopping")
+	}
+}

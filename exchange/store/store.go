@@ -1,0 +1,277 @@
+// Package store is the exchange's persistent state in one bbolt file: its
+// CA, enrollment tokens, the registry of enrolled appliances, the history of
+// signed policy bundles and the metadata trace of every request (who, what
+// service, when, outcome, sizes — never the payload).
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketCA         = []byte("ca")
+	bucketTokens     = []byte("tokens")
+	bucketAppliances = []byte("appliances")
+	bucketPolicy     = []byte("policy")
+	bucketHistory    = []byte("policy_history")
+	bucketTrace      = []byte("trace")
+
+	keyCert    = []byte("cert")
+	keyKey     = []byte("key")
+	keyCurrent = []byte("current")
+)
+
+// FileName is the store's file inside the state directory.
+const FileName = "exchange.db"
+
+// Store is the exchange's open state file.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens or creates the store in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create state directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the database to tests that check its consistency.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// CA returns the stored CA certificate and key, or nil, nil if none.
+func (s *Store) CA() (cert, key []byte, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCA)
+		cert = clone(b.Get(keyCert))
+		key = clone(b.Get(keyKey))
+		return nil
+	})
+	return cert, key, err
+}
+
+// SetCA stores the CA once; it never replaces an existing one, because
+// every appliance pins it.
+func (s *Store) SetCA(cert, key []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCA)
+		if b.Get(keyCert) != nil {
+			return errors.New("store: a CA exists already")
+		}
+		if err := b.Put(keyCert, cert); err != nil {
+			return err
+		}
+		return b.Put(keyKey, key)
+	})
+}
+
+// Token is an enrollment token as stored (its secret only as a hash).
+type Token struct {
+	ID         string    `json:"id"`
+	SecretHash []byte    `json:"secret_hash"`
+	Member     string    `json:"member"`
+	Name       string    `json:"name,omitempty"` // appliance name it is bound to, if any
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires"`
+	UsedAt     time.Time `json:"used_at,omitzero"`
+	UsedBy     string    `json:"used_by,omitempty"`
+}
+
+// PutToken stores a new token.
+func (s *Store) PutToken(t *Token) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b.Get([]byte(t.ID)) != nil {
+			return fmt.Errorf("store: token id %s exists", t.ID)
+		}
+		return putJSON(b, []byte(t.ID), t)
+	})
+}
+
+// RedeemToken spends a token atomically: check runs inside the write
+// transaction and may refuse (wrong secret, expired, bound name); a used
+// token is refused with ErrTokenUsed. Then register runs in the same
+// transaction and returns the appliance to record, so a token is spent only
+// when the appliance was registered, and never twice.
+func (s *Store) RedeemToken(id string, now time.Time, check func(*Token) error, register func(*Token) (*Appliance, error)) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		var t Token
+		if err := getJSON(b, []byte(id), &t); err != nil {
+			if errors.Is(err, errMissing) {
+				return ErrTokenUnknown
+			}
+			return err
+		}
+		if err := check(&t); err != nil {
+			return err
+		}
+		if !t.UsedAt.IsZero() {
+			return fmt.Errorf("%w: used by %s at %s", ErrTokenUsed, t.UsedBy, t.UsedAt.UTC().Format(time.RFC3339))
+		}
+		a, err := register(&t)
+		if err != nil {
+			return err
+		}
+		t.UsedAt = now
+		t.UsedBy = a.ID
+		if err := putJSON(b, []byte(id), &t); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketAppliances), []byte(a.ID), a)
+	})
+}
+
+// Tokens lists all tokens.
+func (s *Store) Tokens() ([]Token, error) {
+	var out []Token
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("%w: token %s: %v", ErrCorrupt, k, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Appliance is an enrolled appliance in the registry.
+type Appliance struct {
+	ID         string    `json:"id"`
+	Member     string    `json:"member"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+	CertSerial string    `json:"cert_serial"`
+	CertExpiry time.Time `json:"cert_expiry"`
+	Revoked    bool      `json:"revoked,omitempty"`
+}
+
+// Appliance returns one registry entry, or ErrUnknownAppliance.
+func (s *Store) Appliance(id string) (*Appliance, error) {
+	var a Appliance
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketAppliances), []byte(id), &a)
+	})
+	if errors.Is(err, errMissing) {
+		return nil, ErrUnknownAppliance
+	}
+	return &a, err
+}
+
+// PutAppliance replaces a registry entry.
+func (s *Store) PutAppliance(a *Appliance) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketAppliances), []byte(a.ID), a)
+	})
+}
+
+// Appliances lists the registry.
+func (s *Store) Appliances() ([]Appliance, error) {
+	var out []Appliance
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAppliances).ForEach(func(k, v []byte) error {
+			var a Appliance
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("%w: appliance %s: %v", ErrCorrupt, k, err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CurrentPolicy returns the current signed bundle and its version, or nil.
+func (s *Store) CurrentPolicy() ([]byte, uint64, error) {
+	var signed []byte
+	var version uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPolicy).Get(keyCurrent)
+		if len(v) < 8 {
+			return nil
+		}
+		version = binary.BigEndian.Uint64(v[:8])
+		signed = clone(v[8:])
+		return nil
+	})
+	return signed, version, err
+}
+
+// SetPolicy makes a verified bundle current and keeps it in the history;
+// the version must be higher than the current one.
+func (s *Store) SetPolicy(signed []byte, version uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPolicy)
+		if v := b.Get(keyCurrent); len(v) >= 8 && binary.BigEndian.Uint64(v[:8]) >= version {
+			return fmt.Errorf("%w: current is v%d, offered v%d", ErrStale, binary.BigEndian.Uint64(v[:8]), version)
+		}
+		var vb [8]byte
+		binary.BigEndian.PutUint64(vb[:], version)
+		if err := b.Put(keyCurrent, append(vb[:], signed...)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketHistory).Put(vb[:], signed)
+	})
+}
+
+var errMissing = errors.New("missing")
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw := b.Get(k)
+	if raw == nil {
+		return errMissing
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, k, err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

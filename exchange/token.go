@@ -1,0 +1,46 @@
+package exchange
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/babgate/bab/exchange/store"
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/wire"
+)
+
+// CreateToken makes and stores a one-time token for member, optionally
+// bound to one appliance name, valid for ttl.
+func (x *Exchange) CreateToken(member ident.Member, name string, ttl time.Duration) (wire.Token, time.Time, error) {
+	var raw [4 + 24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return wire.Token{}, time.Time{}, err
+	}
+	t := wire.Token{ID: hex.EncodeToString(raw[:4]), Secret: base64.RawURLEncoding.EncodeToString(raw[4:]), Pin: x.ca.Pin()}
+	now := time.Now().UTC()
+	sum := sha256.Sum256([]byte(t.Secret))
+	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, Created: now, Expires: now.Add(ttl)})
+	if err != nil {
+		return wire.Token{}, time.Time{}, err
+	}
+	return t, now.Add(ttl), nil
+}
+
+func checkSecret(st *store.Token, secret string, name string, now time.Time) error {
+	sum := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(sum[:], st.SecretHash) != 1 {
+		return ErrTokenSecret
+	}
+	if now.After(st.Expires) {
+		return fmt.Errorf("%w at %s", ErrTokenExpired, st.Expires.UTC().Format(time.RFC3339))
+	}
+	if st.Name != "" && st.Name != name {
+		return fmt.Errorf("%w: it is for the appliance named %q, not %q", ErrTokenName, st.Name, name)
+	}
+	return nil
+}

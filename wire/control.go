@@ -1,0 +1,107 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ALPN protocol names. One exchange listener serves both: tunnels need a
+// client certificate, enrollment does not (it has a one-time token instead).
+const (
+	ALPNTunnel = "bab/1"
+	ALPNEnroll = "bab-enroll/1"
+)
+
+// Hello is the first frame an appliance sends on a new tunnel.
+type Hello struct {
+	Appliance     string `json:"appliance"`
+	Software      string `json:"software"`
+	PolicyVersion uint64 `json:"policy_version"`
+}
+
+// Welcome answers Hello with the exchange's view of the session.
+type Welcome struct {
+	Exchange   string    `json:"exchange"`
+	Heartbeat  Millis    `json:"heartbeat_ms"`
+	ServerTime time.Time `json:"server_time"`
+}
+
+// Policy carries a signed bundle exactly as ops signed it.
+type Policy struct {
+	Bundle json.RawMessage `json:"bundle"`
+}
+
+// PolicyAck reports what the appliance did with a pushed bundle.
+type PolicyAck struct {
+	Version uint64 `json:"version"` // the version the push carried (0 if unreadable)
+	Applied uint64 `json:"applied"` // the version the appliance enforces now
+	Error   string `json:"error,omitempty"`
+}
+
+// Ping and Pong are the control stream heartbeat.
+type Ping struct {
+	Seq uint64 `json:"seq"`
+}
+
+// Pong answers a Ping with the same sequence number.
+type Pong struct {
+	Seq uint64 `json:"seq"`
+}
+
+// Renew asks for a new certificate for the appliance's key before the
+// current one expires.
+type Renew struct {
+	CSR []byte `json:"csr"` // DER
+}
+
+// Renewed answers Renew.
+type Renewed struct {
+	Chain [][]byte `json:"chain,omitempty"` // DER, leaf first
+	Error string   `json:"error,omitempty"`
+}
+
+// Enroll is sent once, on an enrollment connection.
+type Enroll struct {
+	Token string `json:"token"`
+	Name  string `json:"name"` // the appliance's name within its member
+	CSR   []byte `json:"csr"`  // DER, signed by the appliance's key
+}
+
+// Enrolled answers Enroll.
+type Enrolled struct {
+	Appliance       string   `json:"appliance,omitempty"`
+	Chain           [][]byte `json:"chain,omitempty"` // DER, leaf first
+	CA              []byte   `json:"ca,omitempty"`    // DER of the exchange CA
+	OpsKeys         [][]byte `json:"ops_keys,omitempty"`
+	PolicyThreshold int      `json:"policy_threshold,omitempty"`
+	Error           *Error   `json:"error,omitempty"`
+}
+
+// Millis is a duration carried as whole milliseconds in JSON.
+type Millis int64
+
+// Duration converts to time.Duration.
+func (m Millis) Duration() time.Duration { return time.Duration(m) * time.Millisecond }
+
+// ToMillis converts from time.Duration.
+func ToMillis(d time.Duration) Millis { return Millis(d / time.Millisecond) }
+
+// WriteJSON writes v as a frame of type t.
+func WriteJSON(w io.Writer, t FrameType, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	return WriteFrame(w, t, b)
+}
+
+// DecodeJSON decodes a control payload into v. Unknown fields are ignored
+// so that a newer exchange can add fields without breaking older appliances.
+func DecodeJSON(t FrameType, payload []byte, v any) error {
+	if err := json.Unmarshal(payload, v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrMalformed, t, err)
+	}
+	return nil
+}

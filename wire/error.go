@@ -1,0 +1,63 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/quic-go/quic-go"
+)
+
+// Error is a typed failure sent instead of a response head, or instead of
+// an Enrolled answer. Code is one of the stable codes of package problem;
+// Detail is a sentence for the person who reads it.
+type Error struct {
+	Code       string `json:"code"`
+	Detail     string `json:"detail"`
+	Hop        string `json:"hop,omitempty"` // "exchange" or "provider": where it was decided
+	RetryAfter Millis `json:"retry_after_ms,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Hop != "" {
+		return fmt.Sprintf("%s (at the %s): %s", e.Code, e.Hop, e.Detail)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Detail)
+}
+
+// WriteError writes e as an error frame.
+func WriteError(w io.Writer, e *Error) error { return WriteJSON(w, FrameError, e) }
+
+// DecodeError decodes an error frame's payload.
+func DecodeError(payload []byte) (*Error, error) {
+	var e Error
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, fmt.Errorf("%w: error frame: %v", ErrMalformed, err)
+	}
+	if e.Code == "" {
+		return nil, fmt.Errorf("%w: error frame without code", ErrMalformed)
+	}
+	return &e, nil
+}
+
+// Stream error codes, sent with RESET_STREAM and STOP_SENDING when a
+// request is abandoned after its head was sent. They travel hop by hop so
+// that each side learns why the other stopped.
+const (
+	CodeCanceled     quic.StreamErrorCode = 0x100 // the caller went away
+	CodeTimeout      quic.StreamErrorCode = 0x101 // the request's deadline passed
+	CodeBackend      quic.StreamErrorCode = 0x102 // the provider's backend failed mid-body
+	CodeBodyTooLarge quic.StreamErrorCode = 0x103 // the request body exceeded the limit
+	CodeInternal     quic.StreamErrorCode = 0x104 // a bug or resource limit on the resetting side
+	CodeProtocol     quic.StreamErrorCode = 0x105 // the peer broke the wire format
+)
+
+// Connection close codes.
+const (
+	CloseNormal     quic.ApplicationErrorCode = 0x0
+	CloseReplaced                             = 0x1 // a newer tunnel from the same appliance took over
+	CloseShutdown                             = 0x2 // the exchange or appliance is stopping
+	CloseUnenrolled                           = 0x3 // the certificate names no known appliance
+	CloseHeartbeat                            = 0x4 // the control stream stopped answering
+	CloseProtocol                             = 0x5
+)

@@ -1,0 +1,123 @@
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// FrameType says what a frame's payload is.
+type FrameType byte
+
+// Frame types. Control frames carry JSON; head frames carry the binary
+// encoding in head.go because they sit on every request.
+const (
+	FrameHello        FrameType = 0x01 // appliance → exchange, first frame of the control stream
+	FrameWelcome      FrameType = 0x02 // exchange → appliance
+	FramePolicy       FrameType = 0x03 // exchange → appliance: a signed policy bundle
+	FramePolicyAck    FrameType = 0x04 // appliance → exchange
+	FramePing         FrameType = 0x05
+	FramePong         FrameType = 0x06
+	FrameRenew        FrameType = 0x07 // appliance → exchange: certificate signing request
+	FrameRenewed      FrameType = 0x08 // exchange → appliance: new certificate chain or error
+	FrameRequestHead  FrameType = 0x10
+	FrameResponseHead FrameType = 0x11
+	FrameError        FrameType = 0x12 // a typed error instead of a response head
+	FrameEnroll       FrameType = 0x20 // appliance → exchange on an enrollment connection
+	FrameEnrolled     FrameType = 0x21
+)
+
+func (t FrameType) String() string {
+	switch t {
+	case FrameHello:
+		return "hello"
+	case FrameWelcome:
+		return "welcome"
+	case FramePolicy:
+		return "policy"
+	case FramePolicyAck:
+		return "policy-ack"
+	case FramePing:
+		return "ping"
+	case FramePong:
+		return "pong"
+	case FrameRenew:
+		return "renew"
+	case FrameRenewed:
+		return "renewed"
+	case FrameRequestHead:
+		return "request-head"
+	case FrameResponseHead:
+		return "response-head"
+	case FrameError:
+		return "error"
+	case FrameEnroll:
+		return "enroll"
+	case FrameEnrolled:
+		return "enrolled"
+	}
+	return fmt.Sprintf("frame(0x%02x)", byte(t))
+}
+
+// MaxFrame bounds a frame's payload. Heads are small; the largest control
+// frame is a policy bundle, whose own parser caps it at 16 MiB.
+const MaxFrame = 16 << 20
+
+// WriteFrame writes one frame: a type byte, the payload length as a uvarint,
+// then the payload. It issues a single Write so that a frame is never split
+// across stream writes by this package.
+func WriteFrame(w io.Writer, t FrameType, payload []byte) error {
+	if len(payload) > MaxFrame {
+		return fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, t, len(payload), MaxFrame)
+	}
+	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(payload))
+	buf = append(buf, byte(t))
+	buf = binary.AppendUvarint(buf, uint64(len(payload)))
+	buf = append(buf, payload...)
+	_, err := w.Write(buf)
+	return err
+}
+
+// ByteReader is what ReadFrame needs: a reader that can also hand out single
+// bytes for the length prefix. *bufio.Reader satisfies it.
+type ByteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// ReadFrame reads one frame whose payload is at most max bytes (MaxFrame if
+// max is 0). io.EOF before the first byte means the peer closed cleanly.
+func ReadFrame(r ByteReader, max int) (FrameType, []byte, error) {
+	if max <= 0 || max > MaxFrame {
+		max = MaxFrame
+	}
+	tb, err := r.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %s frame length: %v", ErrMalformed, FrameType(tb), noEOF(err))
+	}
+	if n > uint64(max) {
+		return 0, nil, fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, FrameType(tb), n, max)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return 0, nil, fmt.Errorf("%w: %s frame payload: %v", ErrMalformed, FrameType(tb), noEOF(err))
+	}
+	return FrameType(tb), payload, nil
+}
+
+// NewReader wraps a stream for frame reading. The buffer is small because
+// after the head the body is read through the same bufio.Reader, which
+// passes large reads straight through to the stream.
+func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 4096) }
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,49 @@
+package wire
+
+import (
+	"errors"
+	"os"
+
+	"github.com/quic-go/quic-go"
+)
+
+// ResetCode says which stream error code should be passed on for err, a
+// failure seen while reading from or writing to a stream: the peer's own
+// code when it reset the stream, CodeTimeout for deadlines, CodeCanceled
+// otherwise.
+func ResetCode(err error) quic.StreamErrorCode {
+	var se *quic.StreamError
+	if errors.As(err, &se) {
+		return se.ErrorCode
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return CodeTimeout
+	}
+	return CodeCanceled
+}
+
+// Abort ends both directions of s with code; the peer's reads and writes
+// fail with that code.
+func Abort(s *quic.Stream, code quic.StreamErrorCode) {
+	s.CancelRead(code)
+	s.CancelWrite(code)
+}
+
+// CodeName is a short name for a stream error code, for logs and traces.
+func CodeName(c quic.StreamErrorCode) string {
+	switch c {
+	case CodeCanceled:
+		return "canceled"
+	case CodeTimeout:
+		return "timeout"
+	case CodeBackend:
+		return "backend"
+	case CodeBodyTooLarge:
+		return "body_too_large"
+	case CodeInternal:
+		return "internal"
+	case CodeProtocol:
+		return "protocol"
+	}
+	return "unknown"
+}
