@@ -1,0 +1,100 @@
+package config
+
+import (
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// DefaultPath is where the appliance looks for its config file.
+const DefaultPath = "/etc/bab/bab.yaml"
+
+// Version is the config file format this package reads ("version: 1").
+const Version = 1
+
+// Config is the appliance's configuration, with defaults filled in.
+type Config struct {
+	File      string   // where it was loaded from ("" for defaults)
+	StateDir  string   // identity, certificates and the policy cache
+	Exchanges []string // host:port of each exchange; empty = the addresses recorded at enrollment
+	Admin     Admin
+	Gateway   Gateway
+	Services  []Service // services this office provides
+	LogLevel  slog.Level
+}
+
+// Admin is the status and health endpoint.
+type Admin struct {
+	Listen string // host:port
+}
+
+// Gateway is where local information systems call Bab.
+type Gateway struct {
+	Listen         string        // host:port
+	TLS            *ServerTLS    // nil = plain HTTP
+	DefaultTimeout time.Duration // deadline for a request that sets none
+	MaxTimeout     time.Duration // the longest deadline a caller may ask for
+	MaxBodyBytes   int64         // larger request bodies are refused; 0 = no limit
+	Clients        []Client      // local systems allowed to call
+}
+
+// ServerTLS is the gateway's TLS server configuration.
+type ServerTLS struct {
+	CertFile     string
+	KeyFile      string
+	ClientCAFile string // "" = client certificates are not requested
+}
+
+// Client is a local information system allowed to call through the gateway,
+// recognised by the SHA-256 of its bearer token or of its certificate (DER).
+type Client struct {
+	Name        string
+	TokenSHA256 [32]byte // valid when HasToken
+	CertSHA256  [32]byte // valid when HasCert
+	HasToken    bool
+	HasCert     bool
+}
+
+// Service is a service this office provides: requests for it that arrive
+// through Bab are forwarded to Backend.
+type Service struct {
+	Service string   // service identifier, e.g. MA/GOV/DGSN/civil-status
+	Backend *url.URL // http or https, without query or fragment
+	Timeout time.Duration
+	TLS     *BackendTLS // nil = default TLS settings (or none for http)
+}
+
+// BackendTLS is how the appliance connects to an https backend.
+type BackendTLS struct {
+	CAFile     string // "" = the system's trusted CAs
+	CertFile   string // client certificate presented to the backend, with KeyFile
+	KeyFile    string
+	ServerName string // "" = the backend URL's host
+}
+
+// Defaults used when the file does not set a value.
+const (
+	DefaultStateDir       = "/var/lib/bab"
+	DefaultAdminListen    = "127.0.0.1:7701"
+	DefaultGatewayListen  = "127.0.0.1:8080"
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxTimeout     = 5 * time.Minute
+	DefaultMaxBodyBytes   = 4 << 30
+	DefaultServiceTimeout = 30 * time.Second
+)
+
+// Default returns the configuration used when the file sets nothing: no
+// clients, no services, plain HTTP gateway on loopback.
+func Default() *Config {
+	return &Config{
+		StateDir: DefaultStateDir,
+		Admin:    Admin{Listen: DefaultAdminListen},
+		Gateway: Gateway{
+			Listen:         DefaultGatewayListen,
+			DefaultTimeout: DefaultRequestTimeout,
+			MaxTimeout:     DefaultMaxTimeout,
+			MaxBodyBytes:   DefaultMaxBodyBytes,
+		},
+		LogLevel: slog.LevelInfo,
+	}
+}

@@ -1,0 +1,62 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/babgate/bab/internal/yamlconf"
+)
+
+// config converts the whole file, starting from the defaults.
+func (c *converter) config(f *fileV1) *Config {
+	cfg := Default()
+	if f.StateDir != nil {
+		if *f.StateDir == "" {
+			c.p.Add(at("state_dir"), "is empty; remove the line to use the default %s", DefaultStateDir)
+		}
+		cfg.StateDir = c.path(*f.StateDir)
+	}
+	cfg.Exchanges = c.exchanges(f.Exchanges)
+	if f.Admin != nil && f.Admin.Listen != nil {
+		cfg.Admin.Listen = c.listen(at("admin", "listen"), *f.Admin.Listen)
+	}
+	if f.Gateway != nil {
+		c.gateway(f.Gateway, &cfg.Gateway)
+	}
+	if cfg.Gateway.Listen == cfg.Admin.Listen && !strings.HasSuffix(cfg.Admin.Listen, ":0") {
+		where, other := at("gateway", "listen"), "admin.listen"
+		if yamlconf.Line(c.p.Root, where...) == 0 {
+			where, other = at("admin", "listen"), "gateway.listen"
+		}
+		c.p.Add(where, "%s is also %s; the two need different addresses", cfg.Gateway.Listen, other)
+	}
+	cfg.Services = c.services(f.Services)
+	if f.Log != nil && f.Log.Level != nil {
+		cfg.LogLevel = slog.Level(*f.Log.Level)
+	}
+	return cfg
+}
+
+// exchanges checks the exchange addresses: host:port, each listed once.
+func (c *converter) exchanges(list []string) []string {
+	seen := map[string]int{}
+	for i, s := range list {
+		if err := yamlconf.CheckHostPort(s, false); err != nil {
+			c.p.Add(at("exchanges", i), "%v", err)
+			continue
+		}
+		if j, dup := seen[s]; dup {
+			c.p.Add(at("exchanges", i), "%s is listed twice (also exchanges[%d])", s, j)
+		}
+		seen[s] = i
+	}
+	return list
+}
+
+// listen checks a listen address.
+func (c *converter) listen(path []any, s string) string {
+	if err := yamlconf.CheckHostPort(s, true); err != nil {
+		c.p.Add(path, "%v", err)
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultPath is where the exchange looks for its config file.
+const DefaultPath = "/etc/bab-exchange/bab-exchange.yaml"
+
+// Version is the config file format this package reads ("version: 1").
+const Version = 1
+
+// Config is the exchange's configuration, with defaults filled in.
+type Config struct {
+	File              string        // where it was loaded from ("" for defaults)
+	StateDir          string        // CA, registry, tokens, policy history, trace
+	Listen            string        // QUIC (UDP) host:port appliances connect to
+	Names             []string      // DNS names and IP addresses in the exchange's certificate
+	AdminSocket       string        // Unix socket the ops commands talk to
+	OpsKeyFiles       []string      // ops public keys (PEM) trusted to sign policy
+	PolicyThreshold   int           // distinct ops keys that must sign a bundle
+	CertLifetime      time.Duration // lifetime of appliance certificates
+	Heartbeat         time.Duration // control stream heartbeat interval
+	RequestTimeoutMax time.Duration // longest deadline the exchange honours
+	LogLevel          slog.Level
+}
+
+// Defaults used when the file does not set a value.
+const (
+	DefaultStateDir          = "/var/lib/bab-exchange"
+	DefaultListen            = "[::]:7700"
+	DefaultAdminSocket       = "/run/bab-exchange/admin.sock"
+	DefaultPolicyThreshold   = 1
+	DefaultCertLifetime      = 24 * time.Hour
+	DefaultHeartbeat         = 10 * time.Second
+	DefaultRequestTimeoutMax = 5 * time.Minute
+)
+
+// DefaultNames are the certificate names used when the file sets none.
+func DefaultNames() []string { return []string{"localhost", "127.0.0.1", "::1"} }
+
+// Default returns the configuration used when the file sets nothing. It has
+// no ops keys: a config file must list at least one.
+func Default() *Config {
+	return &Config{
+		StateDir:          DefaultStateDir,
+		Listen:            DefaultListen,
+		Names:             DefaultNames(),
+		AdminSocket:       DefaultAdminSocket,
+		PolicyThreshold:   DefaultPolicyThreshold,
+		CertLifetime:      DefaultCertLifetime,
+		Heartbeat:         DefaultHeartbeat,
+		RequestTimeoutMax: DefaultRequestTimeoutMax,
+		LogLevel:          slog.LevelInfo,
+	}
+}

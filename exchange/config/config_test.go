@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestDefault(t *testing.T) {
+	got := Default()
+	want := &Config{
+		StateDir:          "/var/lib/bab-exchange",
+		Listen:            "[::]:7700",
+		Names:             []string{"localhost", "127.0.0.1", "::1"},
+		AdminSocket:       "/run/bab-exchange/admin.sock",
+		PolicyThreshold:   1,
+		CertLifetime:      24 * time.Hour,
+		Heartbeat:         10 * time.Second,
+		RequestTimeoutMax: 5 * time.Minute,
+		LogLevel:          slog.LevelInfo,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
+	}
+	// Each call returns its own names.
+	got.Names[0] = "changed"
+	if Default().Names[0] != "localhost" {
+		t.Error("Default() shares its Names slice")
+	}
+}
+
+// TestParseMinimal checks that a file with the version and one ops key
+// gives the defaults.
+func TestParseMinimal(t *testing.T) {
+	got, err := Parse("/etc/bab-exchange/bab-exchange.yaml", []byte("version: 1\nops_keys: [ops.pub]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.File = "/etc/bab-exchange/bab-exchange.yaml"
+	want.OpsKeyFiles = []string{"/etc/bab-exchange/ops.pub"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse(minimal) =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	in := `version: 1
+state_dir: state
+listen: 192.0.2.1:7777
+names: [exchange.example.gov, 192.0.2.1]
+admin_socket: /run/x/admin.sock
+ops_keys:
+  - keys/ops-1.pub
+  - /srv/ops-2.pub
+  - ops-3.pub
+policy_threshold: 2
+certificate_lifetime: 2d
+heartbeat: 5s
+request_timeout_max: 10m
+log:
+  level: warn
+`
+	got, err := Parse("/etc/bab-exchange/bab-exchange.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		File:              "/etc/bab-exchange/bab-exchange.yaml",
+		StateDir:          "/etc/bab-exchange/state",
+		Listen:            "192.0.2.1:7777",
+		Names:             []string{"exchange.example.gov", "192.0.2.1"},
+		AdminSocket:       "/run/x/admin.sock",
+		OpsKeyFiles:       []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
+		PolicyThreshold:   2,
+		CertLifetime:      48 * time.Hour,
+		Heartbeat:         5 * time.Second,
+		RequestTimeoutMax: 10 * time.Minute,
+		LogLevel:          slog.LevelWarn,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestParseThreshold(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{"version: 1\nops_keys: [a, b, c]\n", 1, false},
+		{"version: 1\nops_keys: [a, b, c]\npolicy_threshold: 3\n", 3, false},
+		{"version: 1\nops_keys: [a, b, c]\npolicy_threshold: 4\n", 0, true},
+		{"version: 1\nops_keys: [a]\npolicy_threshold: -1\n", 0, true},
+		{"version: 1\npolicy_threshold: 1\n", 0, true},
+	}
+	for _, tt := range tests {
+		c, err := Parse("x.yaml", []byte(tt.in))
+		if tt.wantErr {
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Parse(%q) = %v, want ErrInvalid", tt.in, err)
+			}
+			continue
+		}
+		if err != nil || c.PolicyThreshold != tt.want {
+			t.Errorf("Parse(%q) = %+v, %v; want threshold %d", tt.in, c, err, tt.want)
+		}
+	}
+}
+
+func TestLoadNotFound(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "bab-exchange.yaml"))
+	if !errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want ErrNotFound and fs.ErrNotExist", err)
+	}
+	if errors.Is(err, ErrInvalid) {
+		t.Errorf("Load(missing) = %v, matches ErrInvalid", err)
+	}
+}

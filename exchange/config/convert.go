@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/babgate/bab/internal/yamlconf"
+)
+
+// config converts the whole file, starting from the defaults.
+func (c *converter) config(f *fileV1) *Config {
+	cfg := Default()
+	cfg.StateDir = c.dirPath("state_dir", f.StateDir, cfg.StateDir)
+	cfg.AdminSocket = c.dirPath("admin_socket", f.AdminSocket, cfg.AdminSocket)
+	if f.Listen != nil {
+		cfg.Listen = *f.Listen
+		if err := yamlconf.CheckHostPort(*f.Listen, true); err != nil {
+			c.p.Add(at("listen"), "%v", err)
+		}
+	}
+	if f.Names != nil {
+		cfg.Names = c.names(*f.Names)
+	}
+	cfg.OpsKeyFiles = c.opsKeys(f.OpsKeys)
+	if f.PolicyThreshold != nil {
+		cfg.PolicyThreshold = *f.PolicyThreshold
+	}
+	switch n := len(cfg.OpsKeyFiles); {
+	case cfg.PolicyThreshold < 1:
+		c.p.Add(at("policy_threshold"), "is %d, but it must be at least 1", cfg.PolicyThreshold)
+	case n > 0 && cfg.PolicyThreshold > n:
+		listed := fmt.Sprintf("%d ops keys are", n)
+		if n == 1 {
+			listed = "1 ops key is"
+		}
+		c.p.Add(at("policy_threshold"), "is %d, but only %s listed in ops_keys; it must be between 1 and %d", cfg.PolicyThreshold, listed, n)
+	}
+	cfg.CertLifetime = c.positive("certificate_lifetime", f.CertificateLifetime, cfg.CertLifetime)
+	cfg.Heartbeat = c.positive("heartbeat", f.Heartbeat, cfg.Heartbeat)
+	cfg.RequestTimeoutMax = c.positive("request_timeout_max", f.RequestTimeoutMax, cfg.RequestTimeoutMax)
+	if f.Log != nil && f.Log.Level != nil {
+		cfg.LogLevel = slog.Level(*f.Log.Level)
+	}
+	return cfg
+}
+
+// dirPath converts an optional path: absent keeps def, empty is refused.
+func (c *converter) dirPath(key string, p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	if *p == "" {
+		c.p.Add(at(key), "is empty; remove the line to use the default %s", def)
+	}
+	return c.path(*p)
+}
+
+// positive converts an optional duration that must be more than zero.
+func (c *converter) positive(key string, d *yamlconf.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	if *d <= 0 {
+		c.p.Add(at(key), "must be more than 0")
+	}
+	return time.Duration(*d)
+}
+
+// names checks the certificate names: at least one, each a DNS name or an
+// IP address, each once.
+func (c *converter) names(list []string) []string {
+	if len(list) == 0 {
+		c.p.Add(at("names"), "is empty; list at least one DNS name or IP address, or remove the line to use the defaults")
+	}
+	seen := map[string]int{}
+	for i, s := range list {
+		if err := yamlconf.CheckHost(s); err != nil {
+			c.p.Add(at("names", i), "%v", err)
+			continue
+		}
+		if j, dup := seen[s]; dup {
+			c.p.Add(at("names", i), "%s is listed twice (also names[%d])", s, j)
+		}
+		seen[s] = i
+	}
+	return list
+}
+
+// opsKeys checks the ops key files: at least one, each listed once.
+func (c *converter) opsKeys(list []string) []string {
+	if len(list) == 0 {
+		const what = "list at least one ops public key file (PEM), trusted to sign policy"
+		if yamlconf.Line(c.p.Root, "ops_keys") == 0 {
+			c.p.Add(nil, "missing ops_keys: %s", what)
+		} else {
+			c.p.Add(at("ops_keys"), "is empty; %s", what)
+		}
+		return nil
+	}
+	out := make([]string, len(list))
+	seen := map[string]int{}
+	for i, s := range list {
+		out[i] = c.path(s)
+		if s == "" {
+			c.p.Add(at("ops_keys", i), "is empty; give the path of an ops public key file")
+			continue
+		}
+		if j, dup := seen[out[i]]; dup {
+			c.p.Add(at("ops_keys", i), "%s is listed twice (also ops_keys[%d])", s, j)
+		}
+		seen[out[i]] = i
+	}
+	return out
+}

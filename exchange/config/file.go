@@ -1,0 +1,25 @@
+package config
+
+import "github.com/babgate/bab/internal/yamlconf"
+
+// The types below are version 1 of bab-exchange.yaml exactly as written in
+// the file. Pointers tell a key that is absent (use the default) from one
+// that is set.
+
+type fileV1 struct {
+	Version             any                `yaml:"version"` // checked by yamlconf.Version
+	StateDir            *string            `yaml:"state_dir"`
+	Listen              *string            `yaml:"listen"`
+	Names               *[]string          `yaml:"names"`
+	AdminSocket         *string            `yaml:"admin_socket"`
+	OpsKeys             []string           `yaml:"ops_keys"`
+	PolicyThreshold     *int               `yaml:"policy_threshold"`
+	CertificateLifetime *yamlconf.Duration `yaml:"certificate_lifetime"`
+	Heartbeat           *yamlconf.Duration `yaml:"heartbeat"`
+	RequestTimeoutMax   *yamlconf.Duration `yaml:"request_timeout_max"`
+	Log                 *logV1             `yaml:"log"`
+}
+
+type logV1 struct {
+	Level *yamlconf.LogLevel `yaml:"level"`
+}
