@@ -1,0 +1,59 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/babgate/bab/ident"
+)
+
+// Allow reports whether consumer may call svc with method on path (the path
+// inside the service, as from [ident.SplitServicePath]). It returns nil if
+// some rule for (consumer, svc) lists the method (or "*") and a prefix of
+// the path; an error matching [ErrUnknownService] if svc is not in the
+// policy; and otherwise an error matching [ErrNotAllowed], also for any path
+// that [CleanPath] refuses.
+//
+// It runs on every request, so it does not allocate unless it refuses.
+func (p *Policy) Allow(consumer ident.Member, svc ident.Service, method, path string) error {
+	if _, ok := p.services[svc]; !ok {
+		return fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
+	}
+	if reason := pathDefect(path); reason != "" {
+		return p.deny(consumer, svc, method, path, "the path "+reason)
+	}
+	for _, g := range p.grants[grantKey{consumer, svc}] {
+		if g.allows(method, path) {
+			return nil
+		}
+	}
+	return p.deny(consumer, svc, method, path, "no rule grants it")
+}
+
+func (g *grant) allows(method, path string) bool {
+	ok := g.anyMethod
+	for i := 0; !ok && i < len(g.methods); i++ {
+		ok = g.methods[i] == method
+	}
+	if !ok {
+		return false
+	}
+	for _, prefix := range g.prefixes {
+		if matchPrefix(prefix, path) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Policy) deny(consumer ident.Member, svc ident.Service, method, path, why string) error {
+	return fmt.Errorf("%w: %s may not %s %s on %s (policy v%d: %s)",
+		ErrNotAllowed, name(consumer.String()), quoteCut(method), quoteCut(path), name(svc.String()), p.Version(), why)
+}
+
+// name shows an empty identifier visibly in a message.
+func name(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+package policy
+
+import (
+	"slices"
+	"time"
+
+	"github.com/babgate/bab/ident"
+)
+
+// Bundle is the whole policy of the federation at one version. Its JSON form
+// is what ops sign; appliances receive it inside a [Signed].
+type Bundle struct {
+	Version    uint64      `json:"version"`
+	Issued     time.Time   `json:"issued"`
+	Expires    time.Time   `json:"expires"`
+	Members    []Member    `json:"members"`
+	Appliances []Appliance `json:"appliances"`
+	Services   []Service   `json:"services"`
+	Rules      []Rule      `json:"rules"`
+	Routes     []Route     `json:"routes"`
+}
+
+// Member is an administration taking part in the federation.
+type Member struct {
+	ID   ident.Member `json:"id"`
+	Name string       `json:"name"`
+}
+
+// Appliance is a Bab appliance allowed to connect to the exchange.
+type Appliance struct {
+	ID ident.Appliance `json:"id"`
+}
+
+// Service is a service a member provides through its appliances.
+type Service struct {
+	ID          ident.Service `json:"id"`
+	Description string        `json:"description,omitempty"`
+}
+
+// Rule lets one consumer call one service with some methods on some paths.
+// Rules only grant: whatever no rule grants is refused.
+type Rule struct {
+	Consumer     ident.Member  `json:"consumer"`
+	Service      ident.Service `json:"service"`
+	Methods      []string      `json:"methods"`       // upper-case HTTP method tokens, or "*" for any
+	PathPrefixes []string      `json:"path_prefixes"` // each starts with "/"; matched segment by segment
+}
+
+// Route says which appliances serve a service.
+type Route struct {
+	Service    ident.Service     `json:"service"`
+	Appliances []ident.Appliance `json:"appliances"`
+}
+
+// clone returns a deep copy, so that a compiled Policy stays immutable
+// whatever its caller later does with the Bundle it compiled.
+func (b *Bundle) clone() *Bundle {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.Members = slices.Clone(b.Members)
+	c.Appliances = slices.Clone(b.Appliances)
+	c.Services = slices.Clone(b.Services)
+	c.Rules = slices.Clone(b.Rules)
+	for i := range c.Rules {
+		c.Rules[i].Methods = slices.Clone(c.Rules[i].Methods)
+		c.Rules[i].PathPrefixes = slices.Clone(c.Rules[i].PathPrefixes)
+	}
+	c.Routes = slices.Clone(b.Routes)
+	for i := range c.Routes {
+		c.Routes[i].Appliances = slices.Clone(c.Routes[i].Appliances)
+	}
+	return &c
+}

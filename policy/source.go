@@ -1,0 +1,223 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/babgate/bab/ident"
+	"go.yaml.in/yaml/v3"
+)
+
+// maxSourceSize caps a policy source like a signed bundle: a source bigger
+// than the largest bundle could never be published anyway.
+const maxSourceSize = MaxSignedSize
+
+// The source file as ops write it. Identifiers are plain strings here and
+// parsed afterwards, so that a bad one is reported with its line (yaml
+// reports errors from UnmarshalText without one).
+type sourceFile struct {
+	Version    uint64          `yaml:"version"`
+	Expires    string          `yaml:"expires"`
+	ValidFor   string          `yaml:"valid_for"`
+	Members    []sourceMember  `yaml:"members"`
+	Appliances []string        `yaml:"appliances"`
+	Services   []sourceService `yaml:"services"`
+	Rules      []sourceRule    `yaml:"rules"`
+	Routes     []sourceRoute   `yaml:"routes"`
+}
+
+type sourceMember struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+type sourceService struct {
+	ID          string `yaml:"id"`
+	Description string `yaml:"description"`
+}
+
+type sourceRule struct {
+	Consumer string   `yaml:"consumer"`
+	Service  string   `yaml:"service"`
+	Methods  []string `yaml:"methods"`
+	Paths    []string `yaml:"paths"`
+}
+
+type sourceRoute struct {
+	Service    string   `yaml:"service"`
+	Appliances []string `yaml:"appliances"`
+}
+
+// ParseSource reads the YAML policy source ops write, strictly (unknown
+// keys are errors), and returns the validated bundle it describes, issued
+// at now. The expiry is given either as "expires" (an RFC 3339 time) or as
+// "valid_for" (a Go duration such as 720h, or whole days such as 30d).
+//
+// Every error is a [*SourceError] placing it at name:line; all are
+// returned, joined and in line order. Syntax and identifier errors are
+// reported first and alone, since validating around them would mostly
+// repeat them.
+func ParseSource(name string, data []byte, now time.Time) (*Bundle, error) {
+	if len(data) > maxSourceSize {
+		return nil, &SourceError{Name: name, Line: 1, Err: syntaxError(fmt.Sprintf("source is %d bytes, the limit is %d", len(data), maxSourceSize))}
+	}
+	src, root, err := decodeSource(name, data)
+	if err != nil {
+		return nil, err
+	}
+	b, errs := src.bundle(now)
+	if len(errs) == 0 {
+		errs = unjoin(b.Validate())
+	}
+	if len(errs) > 0 {
+		return nil, placeErrors(name, root, errs)
+	}
+	return b, nil
+}
+
+// decodeSource decodes data twice: strictly into a sourceFile, and into a
+// node tree that later places validation errors on their lines.
+func decodeSource(name string, data []byte) (*sourceFile, *yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var src sourceFile
+	if err := dec.Decode(&src); errors.Is(err, io.EOF) {
+		return nil, nil, &SourceError{Name: name, Line: 1, Err: syntaxError("the policy source is empty")}
+	} else if err != nil {
+		return nil, nil, yamlErrors(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, nil, &SourceError{Name: name, Line: max(extra.Line, 1), Err: syntaxError("only one YAML document is allowed")}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, nil, yamlErrors(name, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, yamlErrors(name, err)
+	}
+	return &src, &doc, nil
+}
+
+// bundle converts the source; errs are *ValidationErrors named by the
+// Bundle's JSON paths, like those of Validate.
+func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
+	bad := func(field string, format string, args ...any) {
+		errs = append(errs, &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	b = &Bundle{Version: src.Version, Issued: now}
+	switch {
+	case src.Expires != "" && src.ValidFor != "":
+		bad("valid_for", "give either expires or valid_for, not both")
+	case src.Expires != "":
+		t, err := parseTime(src.Expires)
+		if err != nil {
+			bad("expires", "%s is not a time such as 2027-01-31T00:00:00Z", quoteCut(src.Expires))
+		}
+		b.Expires = t
+	case src.ValidFor != "":
+		d, err := parseValidFor(src.ValidFor)
+		if err != nil {
+			bad("valid_for", "%v", err)
+		}
+		b.Expires = now.Add(d)
+	default:
+		bad("expires", "one of expires or valid_for is required")
+	}
+
+	for i, m := range src.Members {
+		id, err := ident.ParseMember(m.ID)
+		if err != nil {
+			bad(fmt.Sprintf("members[%d].id", i), "%v", err)
+		}
+		b.Members = append(b.Members, Member{ID: id, Name: m.Name})
+	}
+	for i, s := range src.Appliances {
+		id, err := ident.ParseAppliance(s)
+		if err != nil {
+			bad(fmt.Sprintf("appliances[%d].id", i), "%v", err)
+		}
+		b.Appliances = append(b.Appliances, Appliance{ID: id})
+	}
+	for i, s := range src.Services {
+		id, err := ident.ParseService(s.ID)
+		if err != nil {
+			bad(fmt.Sprintf("services[%d].id", i), "%v", err)
+		}
+		b.Services = append(b.Services, Service{ID: id, Description: s.Description})
+	}
+	for i, r := range src.Rules {
+		consumer, err := ident.ParseMember(r.Consumer)
+		if err != nil {
+			bad(fmt.Sprintf("rules[%d].consumer", i), "%v", err)
+		}
+		svc, err := ident.ParseService(r.Service)
+		if err != nil {
+			bad(fmt.Sprintf("rules[%d].service", i), "%v", err)
+		}
+		b.Rules = append(b.Rules, Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths})
+	}
+	for i, r := range src.Routes {
+		svc, err := ident.ParseService(r.Service)
+		if err != nil {
+			bad(fmt.Sprintf("routes[%d].service", i), "%v", err)
+		}
+		route := Route{Service: svc}
+		for j, s := range r.Appliances {
+			a, err := ident.ParseAppliance(s)
+			if err != nil {
+				bad(fmt.Sprintf("routes[%d].appliances[%d]", i, j), "%v", err)
+			}
+			route.Appliances = append(route.Appliances, a)
+		}
+		b.Routes = append(b.Routes, route)
+	}
+	return b, errs
+}
+
+// parseTime accepts RFC 3339, and a bare date as midnight UTC because that
+// is what people write for "until the end of January".
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// parseValidFor parses a Go duration, or a whole number of days ("30d"),
+// which Go durations lack and policy lifetimes are naturally counted in.
+func parseValidFor(s string) (time.Duration, error) {
+	const day = 24 * time.Hour
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, perr := strconv.ParseUint(days, 10, 64)
+		if perr != nil || n > math.MaxInt64/uint64(day) {
+			return 0, fmt.Errorf("%s is not a whole number of days such as 30d", quoteCut(s))
+		}
+		d, err = time.Duration(n)*day, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s is not a duration such as 720h or 30d", quoteCut(s))
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s must be positive", quoteCut(s))
+	}
+	return d, nil
+}
+
+// unjoin lists the errors inside err (as made by errors.Join).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

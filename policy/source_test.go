@@ -1,0 +1,170 @@
+package policy
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/babgate/bab/ident"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden testdata/*.err files")
+
+// TestSourceGolden parses every testdata/*.yaml: a file with a .err twin
+// must fail with exactly that text, any other must parse. -update rewrites
+// the .err files from what ParseSource now says.
+func TestSourceGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(file, ".yaml") + ".err"
+			_, perr := ParseSource(name, data, testNow)
+			got := ""
+			if perr != nil {
+				got = perr.Error() + "\n"
+			}
+			if *update {
+				if got == "" {
+					os.Remove(golden)
+					return
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if errors.Is(err, os.ErrNotExist) {
+				if perr != nil {
+					t.Fatalf("ParseSource: %v\n(no %s, so it should parse)", perr, golden)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("ParseSource errors:\ngot:\n%swant:\n%s", got, want)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+				if !strings.HasPrefix(line, name+":") {
+					t.Errorf("error line %q does not start with %q", line, name+":")
+				}
+			}
+		})
+	}
+}
+
+func TestParseSourceLab(t *testing.T) {
+	data, err := os.ReadFile("testdata/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseSource("lab.yaml", data, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Version != 3 || !b.Issued.Equal(testNow) || !b.Expires.Equal(time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("version %d, issued %v, expires %v; want 3, %v, 2027-01-31", b.Version, b.Issued, b.Expires, testNow)
+	}
+	if got, want := len(b.Members), 2; got != want || b.Members[0].Name != "Direction Générale de la Sûreté Nationale" {
+		t.Errorf("members = %+v", b.Members)
+	}
+	if len(b.Appliances) != 2 || b.Appliances[1].ID != rabatHQ {
+		t.Errorf("appliances = %+v", b.Appliances)
+	}
+	if len(b.Services) != 1 || b.Services[0].ID != civilStatus || b.Services[0].Description != "Civil status records" {
+		t.Errorf("services = %+v", b.Services)
+	}
+	wantRule := Rule{Consumer: rabat, Service: civilStatus, Methods: []string{"GET", "POST"}, PathPrefixes: []string{"/citizens/"}}
+	if len(b.Rules) != 1 || !ruleEqual(b.Rules[0], wantRule) {
+		t.Errorf("rules = %+v, want [%+v]", b.Rules, wantRule)
+	}
+	if len(b.Routes) != 1 || b.Routes[0].Service != civilStatus || len(b.Routes[0].Appliances) != 1 || b.Routes[0].Appliances[0] != dgsnRabat01 {
+		t.Errorf("routes = %+v", b.Routes)
+	}
+	if err := Compile(b).Allow(rabat, civilStatus, "GET", "/citizens/42"); err != nil {
+		t.Errorf("lab policy refuses the lab request: %v", err)
+	}
+}
+
+func ruleEqual(a, b Rule) bool {
+	return a.Consumer == b.Consumer && a.Service == b.Service &&
+		strings.Join(a.Methods, ",") == strings.Join(b.Methods, ",") &&
+		strings.Join(a.PathPrefixes, ",") == strings.Join(b.PathPrefixes, ",")
+}
+
+func TestParseSourceValidFor(t *testing.T) {
+	base := "version: 1\nmembers: [{id: MA/GOV/DGSN, name: DGSN}]\nvalid_for: "
+	tests := []struct {
+		in   string
+		want time.Duration // 0: an error
+	}{
+		{"720h", 720 * time.Hour},
+		{"30d", 30 * 24 * time.Hour},
+		{"1h30m", 90 * time.Minute},
+		{"0d", 0},
+		{"-1h", 0},
+		{"1.5d", 0},
+		{"d", 0},
+		{"99999999999999d", 0},
+		{"forever", 0},
+	}
+	for _, tt := range tests {
+		b, err := ParseSource("t.yaml", []byte(base+tt.in+"\n"), testNow)
+		switch {
+		case tt.want == 0 && err == nil:
+			t.Errorf("valid_for %s: got expiry %v, want an error", tt.in, b.Expires)
+		case tt.want == 0:
+			if !strings.HasPrefix(err.Error(), "t.yaml:3: valid_for: ") {
+				t.Errorf("valid_for %s: error %q, want it placed at t.yaml:3", tt.in, err)
+			}
+		case err != nil:
+			t.Errorf("valid_for %s: %v", tt.in, err)
+		case !b.Expires.Equal(testNow.Add(tt.want)):
+			t.Errorf("valid_for %s: expires %v, want %v", tt.in, b.Expires, testNow.Add(tt.want))
+		}
+	}
+}
+
+func TestParseSourceErrorTypes(t *testing.T) {
+	src := "version: 1\nvalid_for: 1d\nmembers:\n  - id: MA/GOV/DGSN\n    name: x\nrules:\n  - consumer: MA/GOV/DGSN\n    service: MA/GOV/DGSN/nope\n    methods: [GET]\n    paths: [/]\n"
+	_, err := ParseSource("t.yaml", []byte(src), testNow)
+	var se *SourceError
+	if !errors.As(err, &se) || se.Line != 8 || se.Name != "t.yaml" {
+		t.Fatalf("error %v, want a *SourceError at t.yaml:8", err)
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("validation error %v does not match ErrInvalid", err)
+	}
+	_, err = ParseSource("t.yaml", []byte("version: [\n"), testNow)
+	if !errors.Is(err, ErrMalformed) || errors.Is(err, ErrInvalid) {
+		t.Errorf("syntax error %v: want ErrMalformed only", err)
+	}
+	_, err = ParseSource("t.yaml", []byte("members:\n  - id: bad\n"), testNow)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "t.yaml:2: members[0].id: invalid member identifier") {
+		t.Errorf("bad id error %v", err)
+	}
+}
+
+func TestParseSourceTooBig(t *testing.T) {
+	data := make([]byte, maxSourceSize+1)
+	_, err := ParseSource("big.yaml", data, testNow)
+	if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "big.yaml:1: ") {
+		t.Errorf("oversized source: %v", err)
+	}
+}
+
+var _ = ident.ErrInvalid // the source tests lean on ident's messages

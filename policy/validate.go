@@ -1,0 +1,167 @@
+package policy
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/babgate/bab/ident"
+)
+
+// Validate checks the bundle's internal consistency and returns every
+// problem found, joined, each a [*ValidationError] (all match [ErrInvalid]),
+// so that ops fix a bundle in one round rather than one error at a time.
+//
+// It checks: version at least 1; expires after issued; unique member,
+// appliance and service IDs; appliances and services belong to listed
+// members; rules name a listed consumer and service, at least one valid
+// method and at least one clean path prefix; routes name a listed service,
+// at most one route per service, and at least one listed appliance, each
+// belonging to the service's provider.
+func (b *Bundle) Validate() error {
+	if b == nil {
+		return &ValidationError{Msg: "no bundle"}
+	}
+	v := &validator{}
+	if b.Version < 1 {
+		v.add("version", "must be at least 1")
+	}
+	if !b.Expires.After(b.Issued) {
+		v.add("expires", "%s is not after issued %s", b.Expires.Format(time.RFC3339), b.Issued.Format(time.RFC3339))
+	}
+	members := make(map[ident.Member]int, len(b.Members))
+	for i, m := range b.Members {
+		f := fmt.Sprintf("members[%d].id", i)
+		if !v.id(f, m.ID) {
+			continue
+		}
+		if j, dup := members[m.ID]; dup {
+			v.add(f, "duplicate member %s (first at members[%d])", m.ID, j)
+			continue
+		}
+		members[m.ID] = i
+	}
+	appliances := make(map[ident.Appliance]int, len(b.Appliances))
+	for i, a := range b.Appliances {
+		f := fmt.Sprintf("appliances[%d].id", i)
+		if !v.id(f, a.ID) {
+			continue
+		}
+		if j, dup := appliances[a.ID]; dup {
+			v.add(f, "duplicate appliance %s (first at appliances[%d])", a.ID, j)
+			continue
+		}
+		appliances[a.ID] = i
+		listed(v, f, members, a.ID.Member, "the appliance's member %s is not listed in members")
+	}
+	services := make(map[ident.Service]int, len(b.Services))
+	for i, s := range b.Services {
+		f := fmt.Sprintf("services[%d].id", i)
+		if !v.id(f, s.ID) {
+			continue
+		}
+		if j, dup := services[s.ID]; dup {
+			v.add(f, "duplicate service %s (first at services[%d])", s.ID, j)
+			continue
+		}
+		services[s.ID] = i
+		listed(v, f, members, s.ID.Member, "the service's provider %s is not listed in members")
+	}
+	for i, r := range b.Rules {
+		v.rule(i, r, members, services)
+	}
+	routed := make(map[ident.Service]int, len(b.Routes))
+	for i, r := range b.Routes {
+		v.route(i, r, services, appliances, routed)
+	}
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services map[ident.Service]int) {
+	f := fmt.Sprintf("rules[%d]", i)
+	if v.id(f+".consumer", r.Consumer) {
+		listed(v, f+".consumer", members, r.Consumer, "member %s is not listed in members")
+	}
+	if v.id(f+".service", r.Service) {
+		listed(v, f+".service", services, r.Service, "service %s is not listed in services")
+	}
+	if len(r.Methods) == 0 {
+		v.add(f+".methods", `must list at least one method, or "*" for any`)
+	}
+	for j, m := range r.Methods {
+		if !validMethod(m) {
+			v.add(fmt.Sprintf("%s.methods[%d]", f, j), `%q is neither an upper-case HTTP method nor "*"`, m)
+		}
+	}
+	if len(r.PathPrefixes) == 0 {
+		v.add(f+".path_prefixes", `must list at least one path prefix, or "/" for any`)
+	}
+	for j, p := range r.PathPrefixes {
+		if reason := pathDefect(p); reason != "" {
+			v.add(fmt.Sprintf("%s.path_prefixes[%d]", f, j), "%s %s", quoteCut(p), reason)
+		}
+	}
+}
+
+func (v *validator) route(i int, r Route, services map[ident.Service]int, appliances map[ident.Appliance]int, routed map[ident.Service]int) {
+	f := fmt.Sprintf("routes[%d]", i)
+	svcOK := v.id(f+".service", r.Service) && listed(v, f+".service", services, r.Service, "service %s is not listed in services")
+	if svcOK {
+		if j, dup := routed[r.Service]; dup {
+			v.add(f+".service", "service %s already has a route (routes[%d])", r.Service, j)
+		} else {
+			routed[r.Service] = i
+		}
+	}
+	if len(r.Appliances) == 0 {
+		v.add(f+".appliances", "must list at least one appliance")
+	}
+	seen := make(map[ident.Appliance]bool, len(r.Appliances))
+	for j, a := range r.Appliances {
+		fa := fmt.Sprintf("%s.appliances[%d]", f, j)
+		if !v.id(fa, a) || !listed(v, fa, appliances, a, "appliance %s is not listed in appliances") {
+			continue
+		}
+		if seen[a] {
+			v.add(fa, "appliance %s is listed twice", a)
+			continue
+		}
+		seen[a] = true
+		// A provider's appliance carries only its own member's traffic, so a
+		// route cannot send one member's service to another's appliance.
+		if svcOK && a.Member != r.Service.Member {
+			v.add(fa, "appliance %s belongs to %s, not to the service's provider %s", a, a.Member, r.Service.Member)
+		}
+	}
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// id reports whether an identifier is set and well formed; a Bundle built in
+// Go rather than decoded can hold anything.
+func (v *validator) id(field string, id encoding.TextMarshaler) bool {
+	if z, ok := id.(interface{ IsZero() bool }); ok && z.IsZero() {
+		v.add(field, "is missing")
+		return false
+	}
+	if _, err := id.MarshalText(); err != nil {
+		v.add(field, "%v", err)
+		return false
+	}
+	return true
+}
+
+// listed reports whether key is in set, and otherwise adds msg (a format
+// with one verb, for key).
+func listed[K comparable](v *validator, field string, set map[K]int, key K, msg string) bool {
+	if _, ok := set[key]; ok {
+		return true
+	}
+	v.add(field, msg, key)
+	return false
+}
