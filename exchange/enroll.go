@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -145,7 +146,7 @@ func (x *Exchange) renew(s *session, cur *x509.Certificate, csrDER []byte) wire.
 }
 
 func sameKey(a, b any) bool {
-	type eq interface{ Equal(x any) bool }
+	type eq interface{ Equal(x crypto.PublicKey) bool }
 	ak, ok := a.(eq)
 	return ok && ak.Equal(b)
 }

@@ -7,6 +7,7 @@ package enroll
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -129,7 +130,7 @@ func check(resp *wire.Enrolled, pin string, key *keys.Key) error {
 	if err := leaf.CheckSignatureFrom(ca); err != nil {
 		return fmt.Errorf("certificate not issued by the pinned CA: %w", err)
 	}
-	type eq interface{ Equal(x any) bool }
+	type eq interface{ Equal(x crypto.PublicKey) bool }
 	if pk, ok := key.Signer.Public().(eq); !ok || !pk.Equal(leaf.PublicKey) {
 		return errors.New("certificate is for another key")
 	}

@@ -1,0 +1,413 @@
+package lab
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/babgate/bab/appliance"
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
+)
+
+// Options shape a lab.
+type Options struct {
+	Dir    string // working directory; everything the lab writes is below it
+	BinDir string // holds bab and bab-exchange; built into Dir/bin when empty
+	// Heartbeat for the exchange's control streams (default 2s, so that
+	// tests notice a dead peer quickly).
+	Heartbeat time.Duration
+}
+
+// Lab is a running federation.
+type Lab struct {
+	Dir      string
+	Bin      string
+	Exchange *Exchange
+	Consumer *Appliance // the commune
+	Provider *Appliance // the civil registry
+	Backend  *Backend
+	OpsKey   ed25519.PrivateKey
+
+	mu      sync.Mutex
+	version uint64
+}
+
+// Exchange is the lab's bab-exchange.
+type Exchange struct {
+	*Proc
+	Config string
+	Addr   string // UDP host:port
+	Socket string
+	Admin  *http.Client
+	args   []string
+}
+
+// Appliance is one of the lab's bab processes.
+type Appliance struct {
+	*Proc
+	ID         ident.Appliance
+	Config     string
+	StateDir   string
+	GatewayURL string // http://host:port
+	AdminURL   string
+	Token      string // the bearer token of the local system configured on it
+	args       []string
+}
+
+// Start builds (if needed) and starts the federation, enrolls both
+// appliances, pushes the first policy and waits until both applied it.
+func Start(ctx context.Context, o Options) (_ *Lab, err error) {
+	if o.Dir == "" {
+		return nil, errors.New("lab: Options.Dir is required")
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = 2 * time.Second
+	}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir}
+	defer func() {
+		if err != nil {
+			l.Close()
+		}
+	}()
+	if l.Bin == "" {
+		l.Bin = filepath.Join(o.Dir, "bin")
+		if err := Build(l.Bin); err != nil {
+			return nil, err
+		}
+	}
+	if l.Backend, err = StartBackend(); err != nil {
+		return nil, err
+	}
+	if err := l.startExchange(ctx, o); err != nil {
+		return nil, err
+	}
+	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, ""); err != nil {
+		return nil, err
+	}
+	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL); err != nil {
+		return nil, err
+	}
+	if _, err := l.Push(ctx, nil); err != nil {
+		return nil, err
+	}
+	if err := l.AwaitPolicy(ctx, l.version); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Lab) startExchange(ctx context.Context, o Options) error {
+	dir := filepath.Join(l.Dir, "exchange")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	pub, priv, err := policy.GenerateKey()
+	if err != nil {
+		return err
+	}
+	l.OpsKey = priv
+	if err := os.WriteFile(filepath.Join(dir, "ops.key"), policy.MarshalPrivateKey(priv), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ops.pub"), policy.MarshalPublicKey(pub), 0o644); err != nil {
+		return err
+	}
+	port, err := freeUDPPort()
+	if err != nil {
+		return err
+	}
+	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port), Socket: filepath.Join(dir, "admin.sock")}
+	cfg := fmt.Sprintf(`version: 1
+state_dir: %s
+listen: %s
+names: [127.0.0.1, localhost]
+admin_socket: %s
+ops_keys: [ops.pub]
+heartbeat: %s
+log:
+  level: info
+`, filepath.Join(dir, "state"), x.Addr, x.Socket, o.Heartbeat)
+	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	x.Admin = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", x.Socket)
+	}}}
+	x.args = []string{filepath.Join(l.Bin, "bab-exchange"), "serve", "--config", x.Config}
+	l.Exchange = x
+	return l.StartExchange(ctx)
+}
+
+// StartExchange (re)starts the exchange process and waits until it is ready.
+func (l *Lab) StartExchange(ctx context.Context) error {
+	x := l.Exchange
+	p, err := startProc("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), x.args...)
+	if err != nil {
+		return err
+	}
+	x.Proc = p
+	return poll(ctx, 20*time.Second, func() error {
+		if p.Exited() {
+			return fmt.Errorf("bab-exchange exited: %s", tail(p.Log()))
+		}
+		resp, err := x.Admin.Get("http://exchange/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(resp.Status)
+		}
+		return nil
+	})
+}
+
+// CreateToken asks the exchange for an enrollment token.
+func (l *Lab) CreateToken(member ident.Member, name string) (string, error) {
+	body, _ := json.Marshal(exchange.TokenRequest{Member: member.String(), Name: name, TTL: "1h"})
+	var tr exchange.TokenResponse
+	if err := l.Exchange.admin("POST", "/v1/tokens", body, &tr); err != nil {
+		return "", err
+	}
+	return tr.Token, nil
+}
+
+func (x *Exchange) admin(method, path string, body []byte, out any) error {
+	req, _ := http.NewRequest(method, "http://exchange"+path, strings.NewReader(string(body)))
+	resp, err := x.Admin.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var ae exchange.AdminError
+		_ = json.Unmarshal(raw, &ae)
+		return fmt.Errorf("exchange %s %s: %s: %s", method, path, resp.Status, ae.Error)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string) (*Appliance, error) {
+	dir := filepath.Join(l.Dir, id.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	gw, err := freeTCPPort()
+	if err != nil {
+		return nil, err
+	}
+	adm, err := freeTCPPort()
+	if err != nil {
+		return nil, err
+	}
+	var raw [24]byte
+	_, _ = rand.Read(raw[:])
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	sum := sha256.Sum256([]byte(token))
+	a := &Appliance{ID: id, Config: filepath.Join(dir, "bab.yaml"), StateDir: filepath.Join(dir, "state"),
+		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gw), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm), Token: token}
+	cfg := fmt.Sprintf(`version: 1
+state_dir: %s
+admin:
+  listen: 127.0.0.1:%d
+gateway:
+  listen: 127.0.0.1:%d
+  max_body_bytes: 0
+  clients:
+    - name: %s
+      token_sha256: %x
+log:
+  level: info
+`, a.StateDir, adm, gw, CommuneSystem, sum)
+	if backend != "" {
+		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
+	}
+	if err := os.WriteFile(a.Config, []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	tok, err := l.CreateToken(id.Member, id.Name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", tok, "--name", id.Name); err != nil {
+		return nil, err
+	}
+	a.args = []string{filepath.Join(l.Bin, "bab"), "serve", "--config", a.Config}
+	return a, l.StartAppliance(ctx, a)
+}
+
+// StartAppliance (re)starts an appliance and waits until its admin API
+// answers (not necessarily ready: the exchange may be down on purpose).
+func (l *Lab) StartAppliance(ctx context.Context, a *Appliance) error {
+	p, err := startProc("bab "+a.ID.Name, filepath.Join(filepath.Dir(a.Config), "bab.log"), a.args...)
+	if err != nil {
+		return err
+	}
+	a.Proc = p
+	return poll(ctx, 20*time.Second, func() error {
+		if p.Exited() {
+			return fmt.Errorf("bab %s exited: %s", a.ID.Name, tail(p.Log()))
+		}
+		_, err := a.Status()
+		return err
+	})
+}
+
+// Status fetches the appliance's status from its admin API.
+func (a *Appliance) Status() (*appliance.Status, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(a.AdminURL + "/v1/status")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st appliance.Status
+	return &st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// AwaitReady waits until the appliance has a policy and a tunnel up.
+func (a *Appliance) AwaitReady(ctx context.Context) error {
+	return poll(ctx, 30*time.Second, func() error {
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(a.AdminURL + "/readyz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("%s not ready: %s", a.ID, strings.TrimSpace(string(b)))
+		}
+		return nil
+	})
+}
+
+// Push signs a bundle with the ops key and pushes it through the admin
+// socket. mutate, if not nil, edits the default bundle first. It returns
+// the new version.
+func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, error) {
+	l.mu.Lock()
+	l.version++
+	v := l.version
+	l.mu.Unlock()
+	b := DefaultPolicy(v, time.Now().UTC())
+	if mutate != nil {
+		mutate(b)
+	}
+	s, err := policy.Sign(b, l.OpsKey)
+	if err != nil {
+		return 0, err
+	}
+	raw, err := s.Marshal()
+	if err != nil {
+		return 0, err
+	}
+	return v, l.Exchange.admin("POST", "/v1/policy", raw, nil)
+}
+
+// AwaitPolicy waits until both appliances enforce version v.
+func (l *Lab) AwaitPolicy(ctx context.Context, v uint64) error {
+	for _, a := range []*Appliance{l.Consumer, l.Provider} {
+		err := poll(ctx, 30*time.Second, func() error {
+			st, err := a.Status()
+			if err != nil {
+				return err
+			}
+			if st.Policy.Version < v {
+				return fmt.Errorf("%s enforces policy v%d, waiting for v%d", a.ID, st.Policy.Version, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops everything the lab started.
+func (l *Lab) Close() {
+	for _, a := range []*Appliance{l.Consumer, l.Provider} {
+		if a != nil && a.Proc != nil {
+			_ = a.Stop()
+		}
+	}
+	if l.Exchange != nil && l.Exchange.Proc != nil {
+		_ = l.Exchange.Stop()
+	}
+	if l.Backend != nil {
+		_ = l.Backend.Close()
+	}
+}
+
+// Request builds a request from the consumer's local system to the civil
+// registry's service through the commune's gateway.
+func (l *Lab) Request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, l.Consumer.GatewayURL+"/"+CivilStatus.String()+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+l.Consumer.Token)
+	return req, nil
+}
+
+func poll(ctx context.Context, limit time.Duration, f func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var err error
+	for {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lab: gave up after %s: %w", limit, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		s = "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+func freeTCPPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
