@@ -31,6 +31,8 @@ type Options struct {
 	// Heartbeat for the exchange's control streams (default 2s, so that
 	// tests notice a dead peer quickly).
 	Heartbeat time.Duration
+	// MaxBodyBytes is the consumer gateway's body limit (default 0: none).
+	MaxBodyBytes int64
 }
 
 // Lab is a running federation.
@@ -50,11 +52,12 @@ type Lab struct {
 // Exchange is the lab's bab-exchange.
 type Exchange struct {
 	*Proc
-	Config string
-	Addr   string // UDP host:port
-	Socket string
-	Admin  *http.Client
-	args   []string
+	Config   string
+	Addr     string // UDP host:port
+	Socket   string
+	StateDir string
+	Admin    *http.Client
+	args     []string
 }
 
 // Appliance is one of the lab's bab processes.
@@ -96,10 +99,10 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if err := l.startExchange(ctx, o); err != nil {
 		return nil, err
 	}
-	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, ""); err != nil {
+	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes); err != nil {
 		return nil, err
 	}
-	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL); err != nil {
+	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL, 0); err != nil {
 		return nil, err
 	}
 	if _, err := l.Push(ctx, nil); err != nil {
@@ -131,7 +134,8 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port), Socket: filepath.Join(dir, "admin.sock")}
+	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port),
+		Socket: filepath.Join(dir, "admin.sock"), StateDir: filepath.Join(dir, "state")}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
 listen: %s
@@ -141,7 +145,7 @@ ops_keys: [ops.pub]
 heartbeat: %s
 log:
   level: info
-`, filepath.Join(dir, "state"), x.Addr, x.Socket, o.Heartbeat)
+`, x.StateDir, x.Addr, x.Socket, o.Heartbeat)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -182,13 +186,15 @@ func (l *Lab) StartExchange(ctx context.Context) error {
 func (l *Lab) CreateToken(member ident.Member, name string) (string, error) {
 	body, _ := json.Marshal(exchange.TokenRequest{Member: member.String(), Name: name, TTL: "1h"})
 	var tr exchange.TokenResponse
-	if err := l.Exchange.admin("POST", "/v1/tokens", body, &tr); err != nil {
+	if err := l.Exchange.Call("POST", "/v1/tokens", body, &tr); err != nil {
 		return "", err
 	}
 	return tr.Token, nil
 }
 
-func (x *Exchange) admin(method, path string, body []byte, out any) error {
+// Call sends one request to the exchange's admin API and decodes the JSON
+// answer into out.
+func (x *Exchange) Call(method, path string, body []byte, out any) error {
 	req, _ := http.NewRequest(method, "http://exchange"+path, strings.NewReader(string(body)))
 	resp, err := x.Admin.Do(req)
 	if err != nil {
@@ -207,7 +213,7 @@ func (x *Exchange) admin(method, path string, body []byte, out any) error {
 	return nil
 }
 
-func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string) (*Appliance, error) {
+func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64) (*Appliance, error) {
 	dir := filepath.Join(l.Dir, id.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -232,13 +238,13 @@ admin:
   listen: 127.0.0.1:%d
 gateway:
   listen: 127.0.0.1:%d
-  max_body_bytes: 0
+  max_body_bytes: %d
   clients:
     - name: %s
       token_sha256: %x
 log:
   level: info
-`, a.StateDir, adm, gw, CommuneSystem, sum)
+`, a.StateDir, adm, gw, maxBody, CommuneSystem, sum)
 	if backend != "" {
 		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
 	}
@@ -322,7 +328,7 @@ func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, er
 	if err != nil {
 		return 0, err
 	}
-	return v, l.Exchange.admin("POST", "/v1/policy", raw, nil)
+	return v, l.Exchange.Call("POST", "/v1/policy", raw, nil)
 }
 
 // AwaitPolicy waits until both appliances enforce version v.

@@ -1,0 +1,371 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tunnel"
+	astore "github.com/babgate/bab/appliance/store"
+	"github.com/babgate/bab/exchange/ca"
+	xstore "github.com/babgate/bab/exchange/store"
+	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/wire"
+)
+
+// These tests play a compromised party to check that the other hops still
+// enforce the policy: a consumer that skips its own appliance's check, and
+// an exchange that lets anything through.
+
+// rawTunnel is a tunnel made by hand with an appliance's real identity, so
+// that the test can send what a tampered appliance would.
+type rawTunnel struct {
+	conn *quic.Conn
+}
+
+// dialAs takes an appliance's identity from its state (the appliance must
+// be stopped) and opens a tunnel to the exchange with it.
+func dialAs(t *testing.T, l *lab.Lab, a *lab.Appliance) *rawTunnel {
+	t.Helper()
+	st, err := astore.Open(a.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.Identity()
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Open(keys.Kind(id.KeyKind), id.KeyBlob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(id.CA)
+	roots := x509.NewCertPool()
+	roots.AddCert(caCert)
+	tc := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{wire.ALPNTunnel},
+		Certificates: []tls.Certificate{{Certificate: id.Chain, PrivateKey: key.Signer}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, tc, tunnel.DefaultQUICConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseWithError(0, "") })
+	ctrl, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.WriteJSON(ctrl, wire.FrameHello, wire.Hello{Appliance: id.Appliance, Software: "test", PolicyVersion: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
+	if ft, _, err := wire.ReadFrame(wire.NewReader(ctrl), 0); err != nil || ft != wire.FrameWelcome {
+		t.Fatalf("welcome: %v %v", ft, err)
+	}
+	return &rawTunnel{conn: conn}
+}
+
+// roundTrip sends a request head (and no body) and returns the first frame
+// of the answer.
+func roundTrip(t *testing.T, conn *quic.Conn, head wire.RequestHead) (wire.FrameType, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+	hb, _ := head.MarshalBinary()
+	if err := wire.WriteFrame(s, wire.FrameRequestHead, hb); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	ft, payload, err := wire.ReadFrame(wire.NewReader(s), wire.MaxHead)
+	if err != nil {
+		t.Fatalf("read answer: %v", err)
+	}
+	s.CancelRead(wire.CodeCanceled)
+	return ft, payload
+}
+
+func wantWireError(t *testing.T, ft wire.FrameType, payload []byte, code, hop string) {
+	t.Helper()
+	if ft != wire.FrameError {
+		t.Fatalf("answer is %s, want an error %s at %s", ft, code, hop)
+	}
+	we, err := wire.DecodeError(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if we.Code != code || we.Hop != hop {
+		t.Fatalf("error = %s at %s (%s), want %s at %s", we.Code, we.Hop, we.Detail, code, hop)
+	}
+}
+
+func TestDenyAtExchange(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	if err := l.Consumer.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	rt := dialAs(t, l, l.Consumer)
+	before := l.Backend.Requests.Load()
+
+	// Control: an allowed call made by hand goes through, so the refusals
+	// below are the exchange's decision and not a broken harness.
+	ft, payload := roundTrip(t, rt.conn, wire.RequestHead{ID: "t1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/3", Timeout: 5 * time.Second})
+	if ft != wire.FrameResponseHead {
+		t.Fatalf("allowed call: %s %s", ft, payload)
+	}
+	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t2", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3", Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "not_allowed", "exchange")
+	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t3", Service: lab.CivilStatus.String(), Method: "GET", Path: "/internal", Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "not_allowed", "exchange")
+	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t4", Service: "MA/GOV/ETATCIVIL/marriages", Method: "GET", Path: "/", Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "unknown_service", "exchange")
+	// A consumer cannot claim to be someone else: the exchange overwrites
+	// the consumer with what the certificate says, so this is still the
+	// commune asking and still refused.
+	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t5", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3",
+		ConsumerAppliance: lab.RegistryDC.String(), Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "not_allowed", "exchange")
+
+	if got := l.Backend.Requests.Load() - before; got != 1 {
+		t.Fatalf("backend reached %d times, want 1 (only the allowed call)", got)
+	}
+}
+
+// rogueExchange impersonates the exchange with its real CA (as an attacker
+// who took the exchange would), to see what the appliances still refuse.
+type rogueExchange struct {
+	ln *quic.Listener
+}
+
+func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
+	t.Helper()
+	if err := l.Exchange.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := xstore.Open(l.Exchange.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certDER, keyDER, err := st.CA()
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ca.Load(certDER, keyDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf, err := c.IssueServer(key.Public(), []string{"127.0.0.1"}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf, certDER}, PrivateKey: key}},
+		NextProtos: []string{wire.ALPNTunnel}, ClientAuth: tls.RequireAnyClientCert}
+	ln, err := quic.ListenAddr(l.Exchange.Addr, tc, tunnel.DefaultQUICConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &rogueExchange{ln: ln}
+}
+
+// rogueSession is an appliance's tunnel to the rogue exchange.
+type rogueSession struct {
+	conn *quic.Conn
+	ctrl *quic.Stream
+	acks chan wire.PolicyAck
+}
+
+// accept waits for the named appliance to connect and welcomes it.
+func (r *rogueExchange) accept(t *testing.T, name string) *rogueSession {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	for {
+		conn, err := r.ln.Accept(ctx)
+		if err != nil {
+			t.Fatalf("no tunnel from %s to the rogue exchange: %v", name, err)
+		}
+		if conn.ConnectionState().TLS.PeerCertificates[0].Subject.CommonName != name {
+			conn.CloseWithError(0, "")
+			continue
+		}
+		ctrl, err := conn.AcceptStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := wire.NewReader(ctrl)
+		if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameHello {
+			t.Fatalf("hello: %v %v", ft, err)
+		}
+		if err := wire.WriteJSON(ctrl, wire.FrameWelcome, wire.Welcome{Exchange: "rogue", Heartbeat: wire.ToMillis(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		s := &rogueSession{conn: conn, ctrl: ctrl, acks: make(chan wire.PolicyAck, 8)}
+		go s.readControl(br)
+		t.Cleanup(func() { conn.CloseWithError(0, "") })
+		return s
+	}
+}
+
+func (s *rogueSession) readControl(br *bufio.Reader) {
+	for {
+		ft, payload, err := wire.ReadFrame(br, 0)
+		if err != nil {
+			return
+		}
+		switch ft {
+		case wire.FramePing:
+			var p wire.Ping
+			_ = json.Unmarshal(payload, &p)
+			_ = wire.WriteJSON(s.ctrl, wire.FramePong, wire.Pong(p))
+		case wire.FramePolicyAck:
+			var a wire.PolicyAck
+			_ = json.Unmarshal(payload, &a)
+			s.acks <- a
+		}
+	}
+}
+
+// push sends a bundle and returns the appliance's acknowledgement.
+func (s *rogueSession) push(t *testing.T, signed []byte) wire.PolicyAck {
+	t.Helper()
+	if err := wire.WriteJSON(s.ctrl, wire.FramePolicy, wire.Policy{Bundle: signed}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-s.acks:
+		return a
+	case <-time.After(10 * time.Second):
+		t.Fatal("no policy ack")
+	}
+	return wire.PolicyAck{}
+}
+
+func TestDenyAtProvider(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	rogue := startRogue(t, l)
+	s := rogue.accept(t, lab.RegistryDC.String())
+	before := l.Backend.Requests.Load()
+
+	ok := wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/5",
+		ConsumerAppliance: lab.CommuneHQ.String(), ConsumerSystem: "x", Timeout: 5 * time.Second}
+	if ft, payload := roundTrip(t, s.conn, ok); ft != wire.FrameResponseHead {
+		t.Fatalf("allowed call through the rogue exchange: %s %s", ft, payload)
+	}
+	cases := []struct {
+		name string
+		edit func(*wire.RequestHead)
+		code string
+	}{
+		{"method not allowed", func(h *wire.RequestHead) { h.Method = "DELETE" }, "not_allowed"},
+		{"path not allowed", func(h *wire.RequestHead) { h.Path = "/internal/all" }, "not_allowed"},
+		{"consumer with no rule", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/GOV/ETATCIVIL:dc1" }, "not_allowed"},
+		{"consumer not named", func(h *wire.RequestHead) { h.ConsumerAppliance = "" }, "bad_request"},
+		{"unknown service", func(h *wire.RequestHead) { h.Service = "MA/GOV/ETATCIVIL/marriages" }, "unknown_service"},
+		{"climbing path", func(h *wire.RequestHead) { h.Path = "/citizens/../admin" }, "not_allowed"},
+	}
+	for _, c := range cases {
+		h := ok
+		c.edit(&h)
+		ft, payload := roundTrip(t, s.conn, h)
+		if ft != wire.FrameError {
+			t.Fatalf("%s: answer %s", c.name, ft)
+		}
+		we, _ := wire.DecodeError(payload)
+		if we == nil || we.Code != c.code || we.Hop != "provider" {
+			t.Fatalf("%s: got %+v, want %s at provider", c.name, we, c.code)
+		}
+	}
+	if got := l.Backend.Requests.Load() - before; got != 1 {
+		t.Fatalf("backend reached %d times, want 1", got)
+	}
+}
+
+func TestAppliancesRejectBadPolicy(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	ctx := context.Background()
+	v, err := l.Push(ctx, nil) // v2 is applied everywhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	rogue := startRogue(t, l)
+	s := rogue.accept(t, lab.CommuneHQ.String())
+
+	sign := func(version uint64, expires time.Duration) []byte {
+		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b.Expires = time.Now().Add(expires)
+		sp, err := policySign(b, l.OpsKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	tampered := func() []byte {
+		var sp struct {
+			Payload    []byte          `json:"payload"`
+			Signatures json.RawMessage `json:"signatures"`
+		}
+		_ = json.Unmarshal(sign(10, time.Hour), &sp)
+		var b map[string]any
+		_ = json.Unmarshal(sp.Payload, &b)
+		b["rules"].([]any)[0].(map[string]any)["methods"] = []string{"*"} // widen access
+		sp.Payload, _ = json.Marshal(b)
+		out, _ := json.Marshal(sp)
+		return out
+	}
+	_, stranger, _ := policyGenerateKey()
+	foreign, err := policySign(lab.DefaultPolicy(11, time.Now().UTC()), stranger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		bundle []byte
+		reason string
+	}{
+		{"tampered", tampered(), "signature"},
+		{"older", sign(1, time.Hour), "not newer"},
+		{"same version, other content", sign(v, 2*time.Hour), "not newer"},
+		{"expired", sign(12, -time.Minute), "expired"},
+		{"unknown signer", foreign, "unknown key"},
+		{"garbage", []byte(`{"payload":"bm90IGpzb24=","signatures":[]}`), ""},
+	}
+	for _, c := range cases {
+		ack := s.push(t, c.bundle)
+		if ack.Error == "" || ack.Applied != v || (c.reason != "" && !contains(ack.Error, c.reason)) {
+			t.Fatalf("%s: ack %+v, want a refusal mentioning %q with v%d still applied", c.name, ack, c.reason, v)
+		}
+	}
+	st, err := l.Consumer.Status()
+	if err != nil || st.Policy.Version != v {
+		t.Fatalf("status after rejections: %+v %v", st.Policy, err)
+	}
+	// The last good policy still decides at the gateway: DELETE stays
+	// refused even though the tampered bundle tried to allow it.
+	resp, body := do(t, l, "DELETE", "/citizens/1", nil, nil)
+	wantProblem(t, resp, body, "not_allowed", "consumer")
+
+	// A good newer bundle is still accepted from there.
+	if ack := s.push(t, sign(v+1, time.Hour)); ack.Error != "" || ack.Applied != v+1 {
+		t.Fatalf("good bundle: %+v", ack)
+	}
+}
