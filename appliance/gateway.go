@@ -159,7 +159,8 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		case r.Context().Err() != nil:
 			log.Info("caller went away", "duration", time.Since(start))
 		default:
-			fail(problem.ProviderOffline, "exchange", "The request stream broke before an answer came: "+err.Error(), 0)
+			code, hop, detail := brokenStream(err)
+			fail(code, hop, detail, 0)
 		}
 		return
 	}
@@ -247,4 +248,23 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		return n, errBodyTooLarge
 	}
 	return n, err
+}
+
+// brokenStream says what a request stream that failed before its answer
+// means for the caller.
+func brokenStream(err error) (problem.Code, string, string) {
+	if wire.ConnectionLost(err) {
+		return problem.ExchangeUnreachable, "consumer", "The tunnel to the exchange broke during the request; it is being re-established."
+	}
+	switch wire.ResetCode(err) {
+	case wire.CodeTunnelLost:
+		return problem.ProviderOffline, "exchange", "The provider's appliance disconnected during the request."
+	case wire.CodeBackend:
+		return problem.BackendUnreachable, "provider", "The provider's backend failed during the request."
+	case wire.CodeBodyTooLarge:
+		return problem.BodyTooLarge, "exchange", "The body was refused as too large further along the path."
+	case wire.CodeProtocol, wire.CodeInternal:
+		return problem.Internal, "exchange", "The request stream was reset: " + err.Error()
+	}
+	return problem.ProviderOffline, "exchange", "The request was abandoned on the way to the provider: " + err.Error()
 }

@@ -50,6 +50,7 @@ const (
 	CodeBodyTooLarge quic.StreamErrorCode = 0x103 // the request body exceeded the limit
 	CodeInternal     quic.StreamErrorCode = 0x104 // a bug or resource limit on the resetting side
 	CodeProtocol     quic.StreamErrorCode = 0x105 // the peer broke the wire format
+	CodeTunnelLost   quic.StreamErrorCode = 0x106 // a tunnel further along the path broke
 )
 
 // Connection close codes.

@@ -98,14 +98,14 @@ func ReadFrame(r ByteReader, max int) (FrameType, []byte, error) {
 	}
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %s frame length: %v", ErrMalformed, FrameType(tb), noEOF(err))
+		return 0, nil, fmt.Errorf("%w: %s frame length: %w", ErrMalformed, FrameType(tb), noEOF(err))
 	}
 	if n > uint64(max) {
 		return 0, nil, fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, FrameType(tb), n, max)
 	}
 	payload := make([]byte, n)
 	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, fmt.Errorf("%w: %s frame payload: %v", ErrMalformed, FrameType(tb), noEOF(err))
+		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, FrameType(tb), noEOF(err))
 	}
 	return FrameType(tb), payload, nil
 }

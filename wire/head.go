@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -57,7 +58,9 @@ func (h *RequestHead) MarshalBinary() ([]byte, error) {
 	b = appendString(b, h.Path)
 	b = appendString(b, h.Query)
 	b = appendFields(b, h.Header)
-	b = binary.AppendUvarint(b, uint64(h.Timeout/time.Millisecond))
+	// A deadline that passed while the head was built goes out as 0 ("none
+	// given") rather than as a negative number the next hop would refuse.
+	b = binary.AppendUvarint(b, uint64(max(h.Timeout, 0)/time.Millisecond))
 	b = binary.AppendVarint(b, h.ContentLength)
 	b = appendString(b, h.ConsumerAppliance)
 	b = appendString(b, h.ConsumerSystem)
@@ -79,7 +82,7 @@ func (h *RequestHead) UnmarshalBinary(data []byte) error {
 	h.Path = d.string()
 	h.Query = d.string()
 	h.Header = d.fields()
-	h.Timeout = time.Duration(d.uvarint()) * time.Millisecond
+	h.Timeout = d.millis()
 	h.ContentLength = d.varint()
 	h.ConsumerAppliance = d.string()
 	h.ConsumerSystem = d.string()
@@ -166,6 +169,21 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// maxMillis is the largest millisecond count a time.Duration holds.
+const maxMillis = uint64(math.MaxInt64 / time.Millisecond)
+
+// millis reads a duration in whole milliseconds. Larger values than a
+// time.Duration holds are refused: multiplied out they would wrap round to
+// some other duration, possibly a short one.
+func (d *decoder) millis() time.Duration {
+	v := d.uvarint()
+	if v > maxMillis {
+		d.fail("timeout")
+		return 0
+	}
+	return time.Duration(v) * time.Millisecond
 }
 
 func (d *decoder) varint() int64 {
