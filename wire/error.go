@@ -56,9 +56,8 @@ const (
 // Connection close codes.
 const (
 	CloseNormal     quic.ApplicationErrorCode = 0x0
-	CloseReplaced                             = 0x1 // a newer tunnel from the same appliance took over
-	CloseShutdown                             = 0x2 // the exchange or appliance is stopping
-	CloseUnenrolled                           = 0x3 // the certificate names no known appliance
-	CloseHeartbeat                            = 0x4 // the control stream stopped answering
-	CloseProtocol                             = 0x5
+	CloseShutdown   quic.ApplicationErrorCode = 0x2 // the exchange or appliance is stopping
+	CloseUnenrolled quic.ApplicationErrorCode = 0x3 // the certificate names no known appliance
+	CloseHeartbeat  quic.ApplicationErrorCode = 0x4 // the control stream stopped answering
+	CloseProtocol   quic.ApplicationErrorCode = 0x5 // the peer broke the wire format
 )
