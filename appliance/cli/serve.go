@@ -7,6 +7,7 @@ import (
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/internal/logging"
+	"github.com/babgate/bab/internal/profile"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -24,6 +25,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stop, err := profile.Start()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return a.Run(ctx, nil)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/exchange/config"
 	"github.com/babgate/bab/internal/logging"
+	"github.com/babgate/bab/internal/profile"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -23,6 +24,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stop, err := profile.Start()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return x.Run(ctx)
 }
 

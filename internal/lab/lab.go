@@ -21,6 +21,7 @@ import (
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/profile"
 	"github.com/babgate/bab/policy"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	Heartbeat time.Duration
 	// MaxBodyBytes is the consumer gateway's body limit (default 0: none).
 	MaxBodyBytes int64
+	// ProfileDir, if set, makes every process write a CPU profile there
+	// (exchange.prof, hq.prof, dc1.prof) until it stops.
+	ProfileDir string
 }
 
 // Lab is a running federation.
@@ -45,8 +49,9 @@ type Lab struct {
 	Backend  *Backend
 	OpsKey   ed25519.PrivateKey
 
-	mu      sync.Mutex
-	version uint64
+	profileDir string
+	mu         sync.Mutex
+	version    uint64
 }
 
 // Exchange is the lab's bab-exchange.
@@ -81,7 +86,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.Heartbeat == 0 {
 		o.Heartbeat = 2 * time.Second
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -161,7 +166,7 @@ log:
 // StartExchange (re)starts the exchange process and waits until it is ready.
 func (l *Lab) StartExchange(ctx context.Context) error {
 	x := l.Exchange
-	p, err := startProc("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), x.args...)
+	p, err := startProc("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), l.profileEnv("exchange"), x.args...)
 	if err != nil {
 		return err
 	}
@@ -180,6 +185,13 @@ func (l *Lab) StartExchange(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+func (l *Lab) profileEnv(name string) []string {
+	if l.profileDir == "" {
+		return nil
+	}
+	return []string{profile.Env + "=" + filepath.Join(l.profileDir, name+".prof")}
 }
 
 // CreateToken asks the exchange for an enrollment token.
@@ -265,7 +277,7 @@ log:
 // StartAppliance (re)starts an appliance and waits until its admin API
 // answers (not necessarily ready: the exchange may be down on purpose).
 func (l *Lab) StartAppliance(ctx context.Context, a *Appliance) error {
-	p, err := startProc("bab "+a.ID.Name, filepath.Join(filepath.Dir(a.Config), "bab.log"), a.args...)
+	p, err := startProc("bab "+a.ID.Name, filepath.Join(filepath.Dir(a.Config), "bab.log"), l.profileEnv(a.ID.Name), a.args...)
 	if err != nil {
 		return err
 	}

@@ -23,13 +23,14 @@ type Proc struct {
 	err     error
 }
 
-func startProc(name, logPath string, args ...string) (*Proc, error) {
+func startProc(name, logPath string, env []string, args ...string) (*Proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the lab
 	if err := cmd.Start(); err != nil {
 		f.Close()

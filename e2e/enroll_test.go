@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/internal/lab"
+)
+
+// enrollFresh runs the real bab enroll for a new appliance directory and
+// returns its combined output.
+func enrollFresh(t *testing.T, l *lab.Lab, dir, token, name string, extra ...string) (string, error) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "bab.yaml")
+	if _, err := os.Stat(cfg); err != nil {
+		body := fmt.Sprintf("version: 1\nstate_dir: %s\n", filepath.Join(dir, "state"))
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := append([]string{"enroll", "--config", cfg, "--exchange", l.Exchange.Addr, "--token", token, "--name", name}, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(binDir, "bab"), args...).CombinedOutput()
+	return string(out), err
+}
+
+func TestEnrollmentTokens(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	dir := t.TempDir()
+
+	tok, err := l.CreateToken(lab.Commune, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := enrollFresh(t, l, filepath.Join(dir, "a"), tok, "annex")
+	if err != nil || !strings.Contains(out, "Enrolled as MA/MUN/RABAT:annex") {
+		t.Fatalf("first use: %v\n%s", err, out)
+	}
+	// Single use: a second appliance cannot reuse it.
+	out, err = enrollFresh(t, l, filepath.Join(dir, "b"), tok, "annex2")
+	if err == nil || !strings.Contains(out, "token_used") || !strings.Contains(out, "single use") {
+		t.Fatalf("reuse: %v\n%s", err, out)
+	}
+	// An appliance that is enrolled says so instead of overwriting itself.
+	tok2, _ := l.CreateToken(lab.Commune, "")
+	out, err = enrollFresh(t, l, filepath.Join(dir, "a"), tok2, "annex")
+	if err == nil || !strings.Contains(out, "already enrolled as MA/MUN/RABAT:annex") || !strings.Contains(out, "--reenroll") {
+		t.Fatalf("enroll twice: %v\n%s", err, out)
+	}
+	// --reenroll with a fresh token replaces the identity.
+	out, err = enrollFresh(t, l, filepath.Join(dir, "a"), tok2, "annex", "--reenroll")
+	if err != nil || !strings.Contains(out, "Enrolled as") {
+		t.Fatalf("reenroll: %v\n%s", err, out)
+	}
+
+	// A token bound to a name refuses another name, and stays unspent.
+	bound, _ := l.CreateToken(lab.Commune, "kiosk")
+	out, err = enrollFresh(t, l, filepath.Join(dir, "c"), bound, "other")
+	if err == nil || !strings.Contains(out, `bound to another appliance name`) {
+		t.Fatalf("bound token, other name: %v\n%s", err, out)
+	}
+	if out, err = enrollFresh(t, l, filepath.Join(dir, "c"), bound, "kiosk"); err != nil {
+		t.Fatalf("bound token, its name: %v\n%s", err, out)
+	}
+
+	// An expired token.
+	var tr exchange.TokenResponse
+	if err := l.Exchange.Call("POST", "/v1/tokens", []byte(`{"member":"MA/MUN/RABAT","ttl":"1ms"}`), &tr); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	out, err = enrollFresh(t, l, filepath.Join(dir, "d"), tr.Token, "late")
+	if err == nil || !strings.Contains(out, "token_expired") {
+		t.Fatalf("expired: %v\n%s", err, out)
+	}
+
+	// A mistyped secret, a token that is not one, and a token whose pin
+	// names another exchange's CA.
+	fresh, _ := l.CreateToken(lab.Commune, "")
+	parts := strings.Split(fresh, ".")
+	wrongSecret := parts[0] + "." + strings.Repeat("A", len(parts[1])) + "." + parts[2]
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), wrongSecret, "e")
+	if err == nil || !strings.Contains(out, "token_invalid") {
+		t.Fatalf("wrong secret: %v\n%s", err, out)
+	}
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), "hello", "e")
+	if err == nil || !strings.Contains(out, "malformed") {
+		t.Fatalf("not a token: %v\n%s", err, out)
+	}
+	wrongPin := parts[0] + "." + parts[1] + "." + strings.Repeat("B", len(parts[2]))
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), wrongPin, "e")
+	if err == nil || !strings.Contains(out, "pin") {
+		t.Fatalf("wrong pin: %v\n%s", err, out)
+	}
+	// The mistyped secret did not spend the real token.
+	if out, err = enrollFresh(t, l, filepath.Join(dir, "e"), fresh, "e"); err != nil {
+		t.Fatalf("real token after failed attempts: %v\n%s", err, out)
+	}
+}
+
+func TestOpsCommandLine(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	x := filepath.Join(binDir, "bab-exchange")
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, x, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("bab-exchange %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+
+	// Ops write the policy source, sign it offline with their key, push it.
+	src := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(src, []byte(lab.PolicySource(7)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, "policy.signed.json")
+	out := run("policy", "sign", "--key", filepath.Join(l.Dir, "exchange", "ops.key"), "--out", bundle, src)
+	if !strings.Contains(out, "Signed policy v7") {
+		t.Fatalf("sign: %s", out)
+	}
+	out = run("policy", "push", "--config", l.Exchange.Config, bundle)
+	if !strings.Contains(out, "Policy v7 is current; sent to 2 connected appliance(s)") {
+		t.Fatalf("push: %s", out)
+	}
+	if err := l.AwaitPolicy(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if out = run("policy", "show", "--config", l.Exchange.Config); !strings.Contains(out, "Policy v7") {
+		t.Fatalf("show: %s", out)
+	}
+	// Pushing the same bundle again is refused with the reason.
+	cmd := exec.CommandContext(ctx, x, "policy", "push", "--config", l.Exchange.Config, bundle)
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "not newer") {
+		t.Fatalf("push again: %v %s", err, b)
+	}
+	// A source with a mistake is refused with its line.
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(bad, []byte(strings.Replace(lab.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
+	cmd = exec.CommandContext(ctx, x, "policy", "sign", "--key", filepath.Join(l.Dir, "exchange", "ops.key"), bad)
+	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "bad.yaml:") {
+		t.Fatalf("bad source: %v %s", err, b)
+	}
+
+	// Keys: keygen writes a pair and refuses to overwrite it.
+	out = run("policy", "keygen", "--out", filepath.Join(dir, "ops2"))
+	if !strings.Contains(out, "key id ed25519:") {
+		t.Fatalf("keygen: %s", out)
+	}
+	if b, err := exec.CommandContext(ctx, x, "policy", "keygen", "--out", filepath.Join(dir, "ops2")).CombinedOutput(); err == nil {
+		t.Fatalf("keygen overwrote a key: %s", b)
+	}
+
+	// Tokens and the fleet.
+	out = run("token", "create", "--config", l.Exchange.Config, "--member", "MA/MUN/RABAT")
+	if !strings.Contains(out, "bab enroll --exchange HOST:PORT --token ") {
+		t.Fatalf("token create: %s", out)
+	}
+	if b, err := exec.CommandContext(ctx, x, "token", "create", "--config", l.Exchange.Config, "--member", "rabat").CombinedOutput(); err == nil || !strings.Contains(string(b), "invalid member identifier") {
+		t.Fatalf("token for a bad member: %v %s", err, b)
+	}
+	out = run("appliances", "--config", l.Exchange.Config)
+	for _, want := range []string{"MA/MUN/RABAT:hq", "MA/GOV/ETATCIVIL:dc1", "yes (1)", "v7"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("appliances output lacks %q:\n%s", want, out)
+		}
+	}
+	// The appliance's own view.
+	b, err := exec.CommandContext(ctx, filepath.Join(binDir, "bab"), "status", "--config", l.Consumer.Config).CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "Policy      v7") || !strings.Contains(string(b), " up since ") {
+		t.Fatalf("bab status: %v\n%s", err, b)
+	}
+}
