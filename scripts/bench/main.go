@@ -77,7 +77,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent request loops")
 	flag.StringVar(&stream, "stream", "1GiB", "bytes to stream up and down (e.g. 1GiB, 256MiB, 100MB, 1000000)")
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
-	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, profile one extra through round and write the bench's CPU profile here")
+	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
 	flag.Parse()
 	n, err := parseSize(stream)
 	if err != nil || n <= 0 {
@@ -132,8 +132,16 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	if err := buildStripped(stripDir); err != nil {
 		return false, fmt.Errorf("stripped build: %w", err)
 	}
+	if o.profileDir != "" {
+		if o.profileDir, err = filepath.Abs(o.profileDir); err != nil {
+			return false, err
+		}
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return false, err
+		}
+	}
 	progress("starting the lab…")
-	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir})
+	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir})
 	if err != nil {
 		return false, err
 	}
@@ -503,10 +511,7 @@ func fmtSec(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) 
 // profiledRound runs one extra through round of profileTime while the
 // bench's own CPU profile is recorded. Its figures are not in the report.
 func profiledRound(ctx context.Context, o options, client *http.Client, through func(context.Context) (*http.Request, error)) (string, error) {
-	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
-		return "", err
-	}
-	path := filepath.Join(o.profileDir, "bench-through.pprof")
+	path := filepath.Join(o.profileDir, "bench-through.prof")
 	f, err := os.Create(path)
 	if err != nil {
 		return "", err
@@ -524,10 +529,13 @@ func profiledRound(ctx context.Context, o options, client *http.Client, through 
 	if r.nerr > 0 {
 		return "", fmt.Errorf("profiled round: %d errors: %s", r.nerr, r.errSummary())
 	}
-	return fmt.Sprintf("CPU profile: the bench process (load generator and sample backend) during an extra %s\n"+
-		"through-Bab round (%.0f req/s, not counted above) is in %s.\n"+
-		"The daemons are not profiled: bab and bab-exchange expose no profiling endpoint; profiling them\n"+
-		"needs a build with profiling added, read with `go tool pprof`.", fmtSec(profileTime), r.rate(), path), nil
+	return fmt.Sprintf("CPU profiles in %s (read them with `go tool pprof FILE`):\n"+
+		"  bench-through.prof  the bench process (load generator and sample backend) during an extra\n"+
+		"                      %s through-Bab round (%.0f req/s, not counted above)\n"+
+		"  exchange.prof, %s.prof, %s.prof  bab-exchange and the two appliances over their\n"+
+		"                      whole run (all phases); written when the lab stops, right after this report\n"+
+		"Profiling was on during every phase above, which costs the daemons a little CPU.",
+		o.profileDir, fmtSec(profileTime), r.rate(), lab.CommuneHQ.Name, lab.RegistryDC.Name), nil
 }
 
 // ---- memory ----
