@@ -25,6 +25,11 @@ func FuzzRequestHead(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1})
+	// The largest timeout, so that mutations reach the ones too large for
+	// a time.Duration.
+	if b, err := (&wire.RequestHead{Timeout: 1<<63 - 1}).MarshalBinary(); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h wire.RequestHead
 		if err := h.UnmarshalBinary(data); err != nil {
