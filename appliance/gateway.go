@@ -34,7 +34,7 @@ func newRequestID() string {
 func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newRequestID()
-	log := a.log.With("subsys", "gateway", "request_id", id)
+	log := &reqLog{log: a.log, subsys: "gateway", id: id}
 	fail := func(code problem.Code, hop, detail string, retry time.Duration) {
 		p := problem.New(code, detail)
 		p.Hop, p.RequestID = hop, id
@@ -47,7 +47,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		fail(problem.Unauthenticated, "consumer", "No valid token or client certificate was presented.", 0)
 		return
 	}
-	log = log.With("consumer", system)
+	log.with("consumer", system)
 	svc, rest, err := ident.SplitServicePath(r.URL.Path)
 	if err != nil {
 		fail(problem.BadRequest, "consumer", err.Error(), 0)
@@ -57,7 +57,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return
 	}
-	log = log.With("service", svc.String())
+	log.with("service", svc)
 	p := a.policy.Load()
 	if p == nil {
 		fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)

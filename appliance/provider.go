@@ -23,8 +23,8 @@ import (
 // answer back.
 func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead) {
 	start := time.Now()
-	log := a.log.With("subsys", "provider", "request_id", head.ID, "service", head.Service,
-		"consumer", head.ConsumerAppliance, "consumer_system", head.ConsumerSystem)
+	log := &reqLog{log: a.log, subsys: "provider", id: head.ID,
+		fields: []any{"service", head.Service, "consumer", head.ConsumerAppliance, "consumer_system", head.ConsumerSystem}}
 	refuse := func(code problem.Code, detail string) {
 		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
 		_ = s.Close()

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -103,10 +104,13 @@ func ReadFrame(r ByteReader, max int) (FrameType, []byte, error) {
 	if n > uint64(max) {
 		return 0, nil, fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, FrameType(tb), n, max)
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	// Grow the buffer as bytes arrive rather than trusting the declared
+	// length, so a peer cannot make us reserve the limit with a few bytes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(n, 64<<10)))
+	if _, err := io.CopyN(buf, r, int64(n)); err != nil {
 		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, FrameType(tb), noEOF(err))
 	}
+	payload := buf.Bytes()
 	return FrameType(tb), payload, nil
 }
 

@@ -83,7 +83,7 @@ func (h *RequestHead) UnmarshalBinary(data []byte) error {
 	h.Query = d.string()
 	h.Header = d.fields()
 	h.Timeout = d.millis()
-	h.ContentLength = d.varint()
+	h.ContentLength = d.length()
 	h.ConsumerAppliance = d.string()
 	h.ConsumerSystem = d.string()
 	return d.finish("request head")
@@ -110,7 +110,7 @@ func (h *ResponseHead) UnmarshalBinary(data []byte) error {
 	}
 	status := d.uvarint()
 	h.Header = d.fields()
-	h.ContentLength = d.varint()
+	h.ContentLength = d.length()
 	if err := d.finish("response head"); err != nil {
 		return err
 	}
@@ -196,6 +196,15 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	d.b = d.b[n:]
+	return v
+}
+
+// length reads a body length: -1 (unknown) or more.
+func (d *decoder) length() int64 {
+	v := d.varint()
+	if v < -1 && d.err == nil {
+		d.err = fmt.Errorf("%w: body length %d", ErrMalformed, v)
+	}
 	return v
 }
 

@@ -331,3 +331,16 @@ func TestHeadTooLarge(t *testing.T) {
 		})
 	}
 }
+
+func TestBodyLengthBelowUnknownRefused(t *testing.T) {
+	for _, cl := range []int64{-2, -1 << 40} {
+		b, err := (&wire.ResponseHead{Status: 200, ContentLength: cl}).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h wire.ResponseHead
+		if err := h.UnmarshalBinary(b); !errors.Is(err, wire.ErrMalformed) {
+			t.Errorf("ContentLength %d: err = %v, want ErrMalformed", cl, err)
+		}
+	}
+}

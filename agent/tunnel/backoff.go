@@ -6,7 +6,7 @@ import (
 )
 
 // Backoff is capped exponential backoff with full jitter: the n-th wait is
-// uniform in [0, min(Max, Min·2ⁿ)). Full jitter is what keeps hundreds of
+// uniform in [0, min(Max, Min·2ⁿ)]. Full jitter is what keeps hundreds of
 // appliances from reconnecting in lockstep after an exchange restart.
 type Backoff struct {
 	Min, Max time.Duration

@@ -143,6 +143,9 @@ func (c *CA) VerifyClient(chain [][]byte, now time.Time) (*x509.Certificate, err
 	if err != nil {
 		return nil, fmt.Errorf("parse client certificate: %w", err)
 	}
+	if leaf.IsCA {
+		return nil, errors.New("a CA certificate is not a client certificate")
+	}
 	_, err = leaf.Verify(x509.VerifyOptions{
 		Roots:       c.Pool(),
 		CurrentTime: now,

@@ -196,3 +196,13 @@ func TestPin(t *testing.T) {
 		t.Error("two CAs share a pin")
 	}
 }
+
+func TestVerifyClientRefusesTheCAItself(t *testing.T) {
+	c, _, err := ca.New("test CA", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VerifyClient([][]byte{c.CertDER}, time.Now()); err == nil {
+		t.Fatal("the CA certificate was accepted as a client certificate")
+	}
+}
