@@ -119,3 +119,39 @@ func run(ctx context.Context, args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// CPUTime is the CPU time (user and system) the process has used so far.
+func (p *Proc) CPUTime() (time.Duration, error) {
+	return cpuTimeOf("/proc/" + strconv.Itoa(p.PID()) + "/stat")
+}
+
+// SelfCPUTime is the CPU time of the calling process.
+func SelfCPUTime() (time.Duration, error) { return cpuTimeOf("/proc/self/stat") }
+
+// clockTick is the kernel's USER_HZ, which is 100 on every Linux
+// architecture Bab ships for.
+const clockTick = 10 * time.Millisecond
+
+func cpuTimeOf(path string) (time.Duration, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields after its closing
+	// parenthesis are plain. utime and stime are fields 14 and 15.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("lab: unreadable " + path)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("lab: short " + path)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("lab: bad times in " + path)
+	}
+	return time.Duration(ut+st) * clockTick, nil
+}

@@ -197,14 +197,22 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	per := o.duration / rounds
 	var dRes, tRes []loadResult
+	// CPU time each process spends during the rounds of each kind, to say
+	// where a request's cost goes: index 0 is this process (load generator
+	// and sample backend), then the three daemons.
+	dCPU, tCPU := make([]time.Duration, 1+len(procs)), make([]time.Duration, 1+len(procs))
 	for r := 1; r <= rounds; r++ {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		progress("round %d/%d: %s direct", r, rounds, per)
+		before := cpuTimes(&c, procs)
 		dRes = append(dRes, load(ctx, client, direct, o.concurrency, per, o.maxRequests))
+		addCPU(dCPU, before, cpuTimes(&c, procs))
 		progress("round %d/%d: %s through Bab", r, rounds, per)
+		before = cpuTimes(&c, procs)
 		tRes = append(tRes, load(ctx, client, through, o.concurrency, per, o.maxRequests))
+		addCPU(tCPU, before, cpuTimes(&c, procs))
 	}
 	var profileNote string
 	if o.profileDir != "" {
@@ -313,6 +321,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			fmt.Fprintf(w, "  errors seen: %s\n", r.errSummary())
 		}
 	}
+	cpuPerRequest(w, procs, dCPU, tCPU, len(d.lat)+d.nerr, len(t.lat)+t.nerr)
 	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "Streaming: %d bytes (%s) of the test pattern, one request each way, Content-Length set.\n", o.stream, humanBytes(o.stream))
@@ -924,4 +933,46 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	return strconv.ParseInt(s, 10, 64)
+}
+
+// cpuTimes reads the CPU time used so far by this process and each daemon.
+func cpuTimes(c *checks, procs []namedProc) []time.Duration {
+	out := make([]time.Duration, 1+len(procs))
+	var err error
+	if out[0], err = lab.SelfCPUTime(); err != nil {
+		c.fail("CPU time of the bench: %v", err)
+	}
+	for i, p := range procs {
+		if out[i+1], err = p.CPUTime(); err != nil {
+			c.fail("CPU time of %s: %v", p.name, err)
+		}
+	}
+	return out
+}
+
+func addCPU(sum, before, after []time.Duration) {
+	for i := range sum {
+		sum[i] += after[i] - before[i]
+	}
+}
+
+// cpuPerRequest prints the CPU microseconds each process spent per
+// request, direct and through Bab.
+func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, dN, tN int) {
+	per := func(d time.Duration, n int) string {
+		if n == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(n))
+	}
+	fmt.Fprintf(w, "\nCPU per request (microseconds of CPU time, from /proc, during the rounds above)\n")
+	fmt.Fprintf(w, "  %-34s %10s %12s\n", "process", "direct", "through Bab")
+	fmt.Fprintf(w, "  %-34s %10s %12s\n", "bench (load generator + backend)", per(dCPU[0], dN), per(tCPU[0], tN))
+	var dSum, tSum time.Duration = dCPU[0], tCPU[0]
+	for i, p := range procs {
+		fmt.Fprintf(w, "  %-34s %10s %12s\n", p.name, per(dCPU[i+1], dN), per(tCPU[i+1], tN))
+		dSum += dCPU[i+1]
+		tSum += tCPU[i+1]
+	}
+	fmt.Fprintf(w, "  %-34s %10s %12s\n", "all", per(dSum, dN), per(tSum, tN))
 }
