@@ -3,6 +3,8 @@ package appliance
 import (
 	"context"
 	"time"
+
+	"github.com/babgate/bab/agent/tunnel"
 )
 
 // renewLoop renews the tunnel certificate over a connected tunnel once two
@@ -55,7 +57,7 @@ func (a *Appliance) renew(ctx context.Context) error {
 		return nil
 	}
 	if lastErr == nil {
-		lastErr = context.DeadlineExceeded
+		lastErr = tunnel.ErrNotConnected
 	}
 	return lastErr
 }

@@ -140,7 +140,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, serverQUICConfig())
+	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, wire.QUICConfig())
 	if err != nil {
 		return fmt.Errorf("exchange: listen on %s (UDP): %w", x.cfg.Listen, err)
 	}
@@ -172,20 +172,6 @@ func (x *Exchange) Run(ctx context.Context) error {
 			return fmt.Errorf("exchange: accept: %w", err)
 		}
 		go x.serveConn(ctx, conn)
-	}
-}
-
-func serverQUICConfig() *quic.Config {
-	return &quic.Config{
-		HandshakeIdleTimeout:           5 * time.Second,
-		MaxIdleTimeout:                 15 * time.Second,
-		KeepAlivePeriod:                5 * time.Second,
-		MaxIncomingStreams:             10000,
-		MaxIncomingUniStreams:          -1,
-		InitialStreamReceiveWindow:     1 << 20,
-		MaxStreamReceiveWindow:         16 << 20,
-		InitialConnectionReceiveWindow: 4 << 20,
-		MaxConnectionReceiveWindow:     64 << 20,
 	}
 }
 

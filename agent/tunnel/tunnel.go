@@ -43,21 +43,9 @@ type Config struct {
 	Heartbeat time.Duration
 }
 
-// DefaultQUICConfig is tuned for long-lived tunnels that carry many
-// concurrent request streams and large bodies.
-func DefaultQUICConfig() *quic.Config {
-	return &quic.Config{
-		HandshakeIdleTimeout:           5 * time.Second,
-		MaxIdleTimeout:                 15 * time.Second,
-		KeepAlivePeriod:                5 * time.Second,
-		MaxIncomingStreams:             10000,
-		MaxIncomingUniStreams:          -1,
-		InitialStreamReceiveWindow:     1 << 20,
-		MaxStreamReceiveWindow:         16 << 20,
-		InitialConnectionReceiveWindow: 4 << 20,
-		MaxConnectionReceiveWindow:     64 << 20,
-	}
-}
+// DefaultQUICConfig is the QUIC configuration of a tunnel; both ends use
+// the same, see wire.QUICConfig.
+func DefaultQUICConfig() *quic.Config { return wire.QUICConfig() }
 
 // Tunnel is one exchange connection, kept up by Run.
 type Tunnel struct {

@@ -1,10 +1,6 @@
 package config
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/babgate/bab/internal/yamlconf"
@@ -15,12 +11,9 @@ import (
 // an error matching ErrInvalid that lists them, one "FILE:LINE: MSG" line
 // (a *yamlconf.Error) per problem.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("load config: %w: %w", ErrNotFound, err)
-	}
+	data, err := yamlconf.ReadFile(path, ErrNotFound)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
 	return Parse(path, data)
 }
@@ -29,12 +22,9 @@ func Load(path string) (*Config, error) {
 // relative paths in it are taken relative to file's directory.
 func Parse(file string, data []byte) (*Config, error) {
 	var f fileV1
-	root, err := yamlconf.Decode(file, data, &f)
-	if verr := yamlconf.Version(file, root, Version); verr != nil {
-		return nil, yamlconf.Join(ErrInvalid, verr)
-	}
+	root, err := yamlconf.DecodeVersioned(file, data, &f, Version, ErrInvalid)
 	if err != nil {
-		return nil, yamlconf.Join(ErrInvalid, err)
+		return nil, err
 	}
 	c := &converter{
 		p:   yamlconf.Problems{File: file, Root: root},
@@ -58,9 +48,4 @@ type converter struct {
 func at(path ...any) []any { return path }
 
 // path resolves a file path from the config relative to its directory.
-func (c *converter) path(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(c.dir, p)
-}
+func (c *converter) path(p string) string { return yamlconf.Resolve(c.dir, p) }

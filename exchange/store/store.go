@@ -9,12 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	boltErrors "go.etcd.io/bbolt/errors"
+
+	"github.com/babgate/bab/internal/boltdb"
 )
 
 var (
@@ -40,28 +39,9 @@ type Store struct {
 
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("store: create state directory: %w", err)
-	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if errors.Is(err, boltErrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
-	}
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace}, ErrLocked)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }

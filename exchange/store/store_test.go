@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/babgate/bab/internal/boltdb"
 	"reflect"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // openTest opens a store in a fresh directory; see openAt.
@@ -28,23 +28,7 @@ func openAt(t *testing.T, dir string) *Store {
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
-	t.Cleanup(func() {
-		err := s.DB().View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				t.Errorf("consistency check: %v", err)
-			}
-			return nil
-		})
-		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
-			return // the test closed it; whoever reopened the file checks it
-		}
-		if err != nil {
-			t.Errorf("consistency check: %v", err)
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	boltdb.CheckOnCleanup(t, s.DB())
 	return s
 }
 
