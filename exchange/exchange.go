@@ -79,7 +79,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		st.Close()
 		return nil, err
 	}
-	x.trace = newTracer(st, log.With("subsys", "trace"))
+	x.trace = newTracer(st, log.With("subsys", "trace"), cfg.TraceRetention)
 	return x, nil
 }
 

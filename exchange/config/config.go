@@ -23,6 +23,7 @@ type Config struct {
 	CertLifetime      time.Duration // lifetime of appliance certificates
 	Heartbeat         time.Duration // control stream heartbeat interval
 	RequestTimeoutMax time.Duration // longest deadline the exchange honours
+	TraceRetention    time.Duration // how long trace entries are kept
 	LogLevel          slog.Level
 }
 
@@ -35,6 +36,7 @@ const (
 	DefaultCertLifetime      = 24 * time.Hour
 	DefaultHeartbeat         = 10 * time.Second
 	DefaultRequestTimeoutMax = 5 * time.Minute
+	DefaultTraceRetention    = 90 * 24 * time.Hour
 )
 
 // DefaultNames are the certificate names used when the file sets none.
@@ -52,6 +54,7 @@ func Default() *Config {
 		CertLifetime:      DefaultCertLifetime,
 		Heartbeat:         DefaultHeartbeat,
 		RequestTimeoutMax: DefaultRequestTimeoutMax,
+		TraceRetention:    DefaultTraceRetention,
 		LogLevel:          slog.LevelInfo,
 	}
 }

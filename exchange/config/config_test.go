@@ -21,6 +21,7 @@ func TestDefault(t *testing.T) {
 		CertLifetime:      24 * time.Hour,
 		Heartbeat:         10 * time.Second,
 		RequestTimeoutMax: 5 * time.Minute,
+		TraceRetention:    90 * 24 * time.Hour,
 		LogLevel:          slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -62,6 +63,7 @@ policy_threshold: 2
 certificate_lifetime: 2d
 heartbeat: 5s
 request_timeout_max: 10m
+trace_retention: 400d
 log:
   level: warn
 `
@@ -80,6 +82,7 @@ log:
 		CertLifetime:      48 * time.Hour,
 		Heartbeat:         5 * time.Second,
 		RequestTimeoutMax: 10 * time.Minute,
+		TraceRetention:    400 * 24 * time.Hour,
 		LogLevel:          slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {

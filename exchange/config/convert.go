@@ -39,6 +39,7 @@ func (c *converter) config(f *fileV1) *Config {
 	cfg.CertLifetime = c.positive("certificate_lifetime", f.CertificateLifetime, cfg.CertLifetime)
 	cfg.Heartbeat = c.positive("heartbeat", f.Heartbeat, cfg.Heartbeat)
 	cfg.RequestTimeoutMax = c.positive("request_timeout_max", f.RequestTimeoutMax, cfg.RequestTimeoutMax)
+	cfg.TraceRetention = c.positive("trace_retention", f.TraceRetention, cfg.TraceRetention)
 	if f.Log != nil && f.Log.Level != nil {
 		cfg.LogLevel = slog.Level(*f.Log.Level)
 	}

@@ -17,6 +17,7 @@ type fileV1 struct {
 	CertificateLifetime *yamlconf.Duration `yaml:"certificate_lifetime"`
 	Heartbeat           *yamlconf.Duration `yaml:"heartbeat"`
 	RequestTimeoutMax   *yamlconf.Duration `yaml:"request_timeout_max"`
+	TraceRetention      *yamlconf.Duration `yaml:"trace_retention"`
 	Log                 *logV1             `yaml:"log"`
 }
 

@@ -275,3 +275,40 @@ func TestTrace(t *testing.T) {
 		t.Errorf("Trace(1) = %+v, want %+v", got, want)
 	}
 }
+
+func TestPruneTrace(t *testing.T) {
+	s := openAt(t, t.TempDir())
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var entries []TraceEntry
+	for i := range 25 {
+		entries = append(entries, TraceEntry{ID: fmt.Sprint(i), At: base.Add(time.Duration(i) * time.Hour)})
+	}
+	if err := s.AppendTrace(entries); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := base.Add(10 * time.Hour) // entries 0..9 are older
+	if n, err := s.PruneTrace(cutoff, 4); err != nil || n != 4 {
+		t.Fatalf("first batch: %d, %v; want 4", n, err)
+	}
+	total := 4
+	for {
+		n, err := s.PruneTrace(cutoff, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < 4 {
+			break
+		}
+	}
+	if total != 10 {
+		t.Fatalf("pruned %d entries, want 10", total)
+	}
+	left, err := s.Trace(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 15 || left[len(left)-1].ID != "10" || left[0].ID != "24" {
+		t.Fatalf("left %d entries, oldest %q newest %q", len(left), left[len(left)-1].ID, left[0].ID)
+	}
+}

@@ -66,3 +66,24 @@ func (s *Store) Trace(limit int) ([]TraceEntry, error) {
 	})
 	return out, err
 }
+
+// PruneTrace deletes the entries older than before, at most batch of them
+// in one transaction so that a large backlog does not hold the write lock
+// for long; it returns how many it deleted. Call it again while it returns
+// batch.
+func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
+	var n int
+	var limit [8]byte
+	binary.BigEndian.PutUint64(limit[:], uint64(before.UnixNano()))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTrace).Cursor()
+		for k, _ := c.First(); k != nil && n < batch && string(k[:8]) < string(limit[:]); k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
