@@ -53,7 +53,7 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	case st.Policy.Expired:
 		fmt.Fprintf(w, "Policy      v%d EXPIRED at %s — requests are refused\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339))
 	default:
-		fmt.Fprintf(w, "Policy      v%d, expires %s (in %s)\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), st.Policy.Expires.Sub(now).Round(time.Minute))
+		fmt.Fprintf(w, "Policy      v%d, expires %s (in %s)\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), human(st.Policy.Expires.Sub(now)))
 	}
 	for _, t := range st.Tunnels {
 		if t.Connected {
@@ -65,5 +65,24 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	fmt.Fprintf(w, "Certificate %s key, valid until %s\n", st.Certificate.Key, st.Certificate.NotAfter.Format(time.RFC3339))
 	for _, s := range st.Services {
 		fmt.Fprintf(w, "Provides    %s\n", s)
+	}
+}
+
+// human says a duration the way a person would: "3 days", "5 hours",
+// "12 minutes".
+func human(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d >= 48*time.Hour:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return plural(int64(d/time.Hour), "hour")
+	default:
+		return plural(int64(d/time.Minute), "minute")
 	}
 }

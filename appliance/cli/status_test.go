@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/appliance"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestStatusGolden(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	cases := map[string]appliance.Status{
+		"status-up": {
+			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
+			Policy:      appliance.PolicyStatus{Version: 7, Expires: now.Add(72 * time.Hour)},
+			Tunnels:     []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-time.Hour), RTT: "2.1ms"}},
+			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "software"},
+			Services:    []string{"MA/MUN/RABAT/complaints"},
+		},
+		"status-down": {
+			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
+			Policy:      appliance.PolicyStatus{Version: 7, Expires: now.Add(-time.Hour), Expired: true},
+			Tunnels:     []tunnel.State{{Addr: "exchange.example.gov:7700", Attempts: 12, LastError: "dial exchange.example.gov:7700: timeout: no recent network activity"}},
+			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "software"},
+		},
+		"status-new": {
+			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
+			Certificate: appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "software"},
+		},
+	}
+	for name, st := range cases {
+		var b bytes.Buffer
+		printStatus(&b, &st, now)
+		path := filepath.Join("testdata", name+".golden")
+		if *update {
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", name, b.String(), want)
+		}
+	}
+}
