@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +9,8 @@ import (
 	"time"
 
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden testdata/*.err files")
 
 // TestSourceGolden parses every testdata/*.yaml: a file with a .err twin
 // must fail with exactly that text, any other must parse. -update rewrites
@@ -29,34 +27,17 @@ func TestSourceGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
+			goldenPath := strings.TrimSuffix(file, ".yaml") + ".err"
 			_, perr := ParseSource(name, data, testNow)
 			got := ""
 			if perr != nil {
 				got = perr.Error() + "\n"
 			}
-			if *update {
-				if got == "" {
-					os.Remove(golden)
-					return
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			// A file without a .err twin must parse: Check then sees no
+			// output and no file.
+			golden.Check(t, goldenPath, []byte(got))
+			if got == "" {
 				return
-			}
-			want, err := os.ReadFile(golden)
-			if errors.Is(err, os.ErrNotExist) {
-				if perr != nil {
-					t.Fatalf("ParseSource: %v\n(no %s, so it should parse)", perr, golden)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("ParseSource errors:\ngot:\n%swant:\n%s", got, want)
 			}
 			for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
 				if !strings.HasPrefix(line, name+":") {

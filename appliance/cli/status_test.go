@@ -2,17 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance"
+	"github.com/babgate/bab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestStatusGolden(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -38,18 +35,6 @@ func TestStatusGolden(t *testing.T) {
 	for name, st := range cases {
 		var b bytes.Buffer
 		printStatus(&b, &st, now)
-		path := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", name, b.String(), want)
-		}
+		golden.Check(t, filepath.Join("testdata", name+".golden"), b.Bytes())
 	}
 }

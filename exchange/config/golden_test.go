@@ -2,16 +2,13 @@ package config
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/babgate/bab/internal/golden"
 	"github.com/babgate/bab/internal/yamlconf"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected error files testdata/*.err")
 
 // TestGolden loads each testdata/*.yaml, which must fail, and compares the
 // error text with testdata/*.err.
@@ -34,21 +31,7 @@ func TestGolden(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Errorf("Load(%s) error holds no *yamlconf.Error: %v", file, err)
 			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("Load(%s) error:\n got: %s\nwant: %s", file, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(err.Error()+"\n"))
 		})
 	}
 }
