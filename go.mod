@@ -3,6 +3,8 @@ module github.com/babgate/bab
 go 1.26.0
 
 require (
+	// TPM 2.0 access: attestation keys, quotes, credential activation, the TPM-resident TLS key (design).
+	github.com/google/go-tpm v0.9.8
 	// QUIC tunnels between appliances and the exchange (design).
 	github.com/quic-go/quic-go v0.65.0
 	// The appliance's routing/policy cache and the exchange's registry and trace (design).
