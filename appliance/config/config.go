@@ -20,8 +20,23 @@ type Config struct {
 	Admin     Admin
 	Gateway   Gateway
 	Services  []Service // services this office provides
+	TPM       TPM
 	LogLevel  slog.Level
 }
+
+// TPM says where the appliance's key and attestation live.
+type TPM struct {
+	// Device is the TPM to use: a device path (default /dev/tpmrm0),
+	// "swtpm:SOCKET" for a software TPM (tests and the lab), or "none" for
+	// a software key without attestation, which the exchange must allow.
+	Device string
+}
+
+// TPMNone is the tpm.device value for a software key.
+const TPMNone = "none"
+
+// DefaultTPMDevice is the kernel's TPM resource manager.
+const DefaultTPMDevice = "/dev/tpmrm0"
 
 // Admin is the status and health endpoint.
 type Admin struct {
@@ -95,6 +110,7 @@ func Default() *Config {
 			MaxTimeout:     DefaultMaxTimeout,
 			MaxBodyBytes:   DefaultMaxBodyBytes,
 		},
+		TPM:      TPM{Device: DefaultTPMDevice},
 		LogLevel: slog.LevelInfo,
 	}
 }

@@ -39,6 +39,7 @@ func TestDefault(t *testing.T) {
 			MaxTimeout:     5 * time.Minute,
 			MaxBodyBytes:   4 << 30,
 		},
+		TPM:      TPM{Device: "/dev/tpmrm0"},
 		LogLevel: slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -91,6 +92,8 @@ services:
       server_name: api.office.local
   - service: MA/GOV/DGSN/birth-records
     backend: http://127.0.0.1:9000
+tpm:
+  device: swtpm:/run/test/tpm.sock
 log:
   level: debug
 `
@@ -136,6 +139,7 @@ log:
 				Timeout: 30 * time.Second,
 			},
 		},
+		TPM:      TPM{Device: "swtpm:/run/test/tpm.sock"},
 		LogLevel: slog.LevelDebug,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -31,6 +31,17 @@ func (c *converter) config(f *fileV1) *Config {
 		c.p.Add(where, "%s is also %s; the two need different addresses", cfg.Gateway.Listen, other)
 	}
 	cfg.Services = c.services(f.Services)
+	if f.TPM != nil && f.TPM.Device != nil {
+		d := *f.TPM.Device
+		switch {
+		case d == "":
+			c.p.Add(at("tpm", "device"), "is empty; remove the line to use %s, or write none for a software key", DefaultTPMDevice)
+		case d == TPMNone || strings.HasPrefix(d, "swtpm:"):
+		default:
+			d = c.path(d)
+		}
+		cfg.TPM.Device = d
+	}
 	if f.Log != nil && f.Log.Level != nil {
 		cfg.LogLevel = slog.Level(*f.Log.Level)
 	}

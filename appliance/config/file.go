@@ -12,7 +12,12 @@ type fileV1 struct {
 	Admin     *adminV1    `yaml:"admin"`
 	Gateway   *gatewayV1  `yaml:"gateway"`
 	Services  []serviceV1 `yaml:"services"`
+	TPM       *tpmV1      `yaml:"tpm"`
 	Log       *logV1      `yaml:"log"`
+}
+
+type tpmV1 struct {
+	Device *string `yaml:"device"`
 }
 
 type adminV1 struct {

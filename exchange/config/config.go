@@ -24,8 +24,25 @@ type Config struct {
 	Heartbeat         time.Duration // control stream heartbeat interval
 	RequestTimeoutMax time.Duration // longest deadline the exchange honours
 	TraceRetention    time.Duration // how long trace entries are kept
+	Attestation       Attestation
 	LogLevel          slog.Level
 }
+
+// Attestation is how the exchange checks appliances' TPMs.
+type Attestation struct {
+	// VendorCAFiles are PEM files of TPM manufacturers' CAs (roots and
+	// intermediates) that EK certificates are checked against.
+	VendorCAFiles []string
+	// PCRs are the SHA-256 PCRs quoted at enrollment and on every check.
+	PCRs []int
+	// AllowSoftwareKeys lets appliances without a TPM enroll, with a
+	// software key and no attestation. Off by default.
+	AllowSoftwareKeys bool
+}
+
+// DefaultPCRs: firmware, option ROMs, boot manager, Secure Boot state
+// (firmware-notes/pcrs.md says why).
+func DefaultPCRs() []int { return []int{0, 2, 4, 7} }
 
 // Defaults used when the file does not set a value.
 const (
@@ -55,6 +72,7 @@ func Default() *Config {
 		Heartbeat:         DefaultHeartbeat,
 		RequestTimeoutMax: DefaultRequestTimeoutMax,
 		TraceRetention:    DefaultTraceRetention,
+		Attestation:       Attestation{PCRs: DefaultPCRs()},
 		LogLevel:          slog.LevelInfo,
 	}
 }

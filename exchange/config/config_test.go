@@ -22,6 +22,7 @@ func TestDefault(t *testing.T) {
 		Heartbeat:         10 * time.Second,
 		RequestTimeoutMax: 5 * time.Minute,
 		TraceRetention:    90 * 24 * time.Hour,
+		Attestation:       Attestation{PCRs: []int{0, 2, 4, 7}},
 		LogLevel:          slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -64,6 +65,10 @@ certificate_lifetime: 2d
 heartbeat: 5s
 request_timeout_max: 10m
 trace_retention: 400d
+attestation:
+  vendor_cas: [vendors/acme.pem]
+  pcrs: [0, 7]
+  allow_software_keys: true
 log:
   level: warn
 `
@@ -83,6 +88,7 @@ log:
 		Heartbeat:         5 * time.Second,
 		RequestTimeoutMax: 10 * time.Minute,
 		TraceRetention:    400 * 24 * time.Hour,
+		Attestation:       Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true},
 		LogLevel:          slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {

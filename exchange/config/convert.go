@@ -40,10 +40,42 @@ func (c *converter) config(f *fileV1) *Config {
 	cfg.Heartbeat = c.positive("heartbeat", f.Heartbeat, cfg.Heartbeat)
 	cfg.RequestTimeoutMax = c.positive("request_timeout_max", f.RequestTimeoutMax, cfg.RequestTimeoutMax)
 	cfg.TraceRetention = c.positive("trace_retention", f.TraceRetention, cfg.TraceRetention)
+	if a := f.Attestation; a != nil {
+		for i, p := range a.VendorCAs {
+			if p == "" {
+				c.p.Add(at("attestation", "vendor_cas", i), "is empty; give the path of a PEM file of a TPM maker's CA")
+			}
+			cfg.Attestation.VendorCAFiles = append(cfg.Attestation.VendorCAFiles, c.path(p))
+		}
+		if a.PCRs != nil {
+			cfg.Attestation.PCRs = c.pcrs(*a.PCRs)
+		}
+		if a.AllowSoftwareKeys != nil {
+			cfg.Attestation.AllowSoftwareKeys = *a.AllowSoftwareKeys
+		}
+	}
 	if f.Log != nil && f.Log.Level != nil {
 		cfg.LogLevel = slog.Level(*f.Log.Level)
 	}
 	return cfg
+}
+
+// pcrs checks a PCR selection: 0 to 23, each once, at least one.
+func (c *converter) pcrs(list []int) []int {
+	if len(list) == 0 {
+		c.p.Add(at("attestation", "pcrs"), "is empty; list the PCRs to check, for example [0, 2, 4, 7]")
+	}
+	seen := map[int]bool{}
+	for i, p := range list {
+		if p < 0 || p > 23 {
+			c.p.Add(at("attestation", "pcrs", i), "PCR %d does not exist; PCRs are numbered 0 to 23", p)
+		}
+		if seen[p] {
+			c.p.Add(at("attestation", "pcrs", i), "PCR %d is listed twice", p)
+		}
+		seen[p] = true
+	}
+	return list
 }
 
 // dirPath converts an optional path: absent keeps def, empty is refused.

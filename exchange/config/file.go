@@ -18,7 +18,14 @@ type fileV1 struct {
 	Heartbeat           *yamlconf.Duration `yaml:"heartbeat"`
 	RequestTimeoutMax   *yamlconf.Duration `yaml:"request_timeout_max"`
 	TraceRetention      *yamlconf.Duration `yaml:"trace_retention"`
+	Attestation         *attestationV1     `yaml:"attestation"`
 	Log                 *logV1             `yaml:"log"`
+}
+
+type attestationV1 struct {
+	VendorCAs         []string `yaml:"vendor_cas"`
+	PCRs              *[]int   `yaml:"pcrs"`
+	AllowSoftwareKeys *bool    `yaml:"allow_software_keys"`
 }
 
 type logV1 struct {
