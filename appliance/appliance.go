@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/appliance/store"
@@ -32,6 +33,7 @@ type Appliance struct {
 	store *store.Store
 	id    ident.Appliance
 	key   *keys.Key
+	tpm   *tpm.TPM // open while the appliance runs, when its key is in a TPM
 	trust policy.Trust
 	roots *x509.CertPool
 
@@ -72,7 +74,7 @@ func (a *Appliance) init() error {
 	if a.id, err = ident.ParseAppliance(id.Appliance); err != nil {
 		return fmt.Errorf("stored identity: %w", err)
 	}
-	if a.key, err = keys.Open(keys.Kind(id.KeyKind), id.KeyBlob); err != nil {
+	if err := a.openKey(id); err != nil {
 		return err
 	}
 	caCert, err := x509.ParseCertificate(id.CA)
@@ -128,6 +130,32 @@ func (a *Appliance) init() error {
 	return nil
 }
 
+// openKey opens the tunnel key: in the TPM it was made in, or the
+// software key of an appliance enrolled without one.
+func (a *Appliance) openKey(id *store.Identity) error {
+	if keys.Kind(id.KeyKind) != keys.KindTPM {
+		k, err := keys.Open(keys.Kind(id.KeyKind), id.KeyBlob)
+		a.key = k
+		return err
+	}
+	dev := a.cfg.TPM.Device
+	if dev == config.TPMNone {
+		dev = id.TPMDevice
+	}
+	t, err := tpm.Open(dev)
+	if err != nil {
+		return err
+	}
+	signer, err := t.Signer(id.KeyBlob)
+	if err != nil {
+		t.Close()
+		return err
+	}
+	a.tpm = t
+	a.key = &keys.Key{Kind: keys.KindTPM, Blob: id.KeyBlob, Signer: signer}
+	return nil
+}
+
 func (a *Appliance) setChain(chain [][]byte) error {
 	if len(chain) == 0 {
 		return errors.New("stored identity has no certificate; re-enroll")
@@ -157,6 +185,9 @@ func (a *Appliance) Hello() wire.Hello {
 // systemd is told READY=1).
 func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	defer a.store.Close()
+	if a.tpm != nil {
+		defer a.tpm.Close()
+	}
 	gl, err := net.Listen("tcp", a.cfg.Gateway.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w", a.cfg.Gateway.Listen, err)

@@ -23,7 +23,9 @@ func enrollFresh(t *testing.T, l *lab.Lab, dir, token, name string, extra ...str
 	}
 	cfg := filepath.Join(dir, "bab.yaml")
 	if _, err := os.Stat(cfg); err != nil {
-		body := fmt.Sprintf("version: 1\nstate_dir: %s\n", filepath.Join(dir, "state"))
+		// Extra appliances share the consumer's TPM: its maker's CA is one
+		// the exchange trusts, and a TPM holds keys for several of them.
+		body := fmt.Sprintf("version: 1\nstate_dir: %s\ntpm:\n  device: %s\n", filepath.Join(dir, "state"), lab.TPMDevice(l.Consumer.TPM))
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

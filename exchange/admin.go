@@ -60,6 +60,9 @@ type TokenRequest struct {
 	Member string `json:"member"`
 	Name   string `json:"name,omitempty"`
 	TTL    string `json:"ttl,omitempty"` // Go duration, default 24h
+	// EKHash binds the token to one TPM, for TPMs without an EK
+	// certificate ("sha256:" and 64 hex digits, as the appliance shows it).
+	EKHash string `json:"ek_hash,omitempty"`
 }
 
 // TokenResponse carries a new token.
@@ -110,7 +113,11 @@ func (x *Exchange) AdminHandler() http.Handler {
 				return
 			}
 		}
-		t, exp, err := x.CreateToken(m, req.Name, ttl)
+		if req.EKHash != "" && !validEKHash(req.EKHash) {
+			adminErr(w, http.StatusBadRequest, "bad_ek_hash", fmt.Sprintf("ek hash %q: expected sha256: and 64 hexadecimal digits, as bab enroll prints it", req.EKHash))
+			return
+		}
+		t, exp, err := x.CreateToken(m, req.Name, req.EKHash, ttl)
 		if err != nil {
 			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
 			return

@@ -1,12 +1,14 @@
 package exchange
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -16,36 +18,33 @@ import (
 	"github.com/babgate/bab/wire"
 )
 
-// serveEnroll handles one enrollment connection: a token and a certificate
-// request in, a certificate and the trust to pin out.
+// serveEnroll handles one enrollment connection: a token and, for a TPM
+// appliance, a credential-activation challenge and its proof; then a
+// certificate and the trust to pin.
 func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
 	defer conn.CloseWithError(wire.CloseNormal, "")
 	log := x.log.With("subsys", "enroll", "remote", conn.RemoteAddr().String())
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	s, err := conn.AcceptStream(sctx)
 	if err != nil {
 		return
 	}
-	_ = s.SetDeadline(time.Now().Add(15 * time.Second))
-	ft, payload, err := wire.ReadFrame(wire.NewReader(s), 1<<20)
+	// A real TPM can take seconds to create an RSA endorsement key.
+	_ = s.SetDeadline(time.Now().Add(90 * time.Second))
+	br := wire.NewReader(s)
 	var req wire.Enroll
-	if err == nil && ft != wire.FrameEnroll {
-		err = fmt.Errorf("%w: %s", wire.ErrUnexpectedFrame, ft)
-	}
-	if err == nil {
-		err = wire.DecodeJSON(ft, payload, &req)
-	}
-	if err != nil {
+	if err := readJSON(br, wire.FrameEnroll, &req); err != nil {
 		log.Warn("bad enrollment request", "err", err)
 		wire.Abort(s, wire.CodeProtocol)
 		return
 	}
-	resp := x.enroll(&req)
+	start := time.Now()
+	resp := x.enroll(s, br, &req)
 	if resp.Error != nil {
 		log.Warn("enrollment refused", "name", req.Name, "code", resp.Error.Code, "reason", resp.Error.Detail)
 	} else {
-		log.Info("appliance enrolled", "appliance", resp.Appliance)
+		log.Info("appliance enrolled", "appliance", resp.Appliance, "tpm", req.TPM != nil, "duration", time.Since(start))
 	}
 	if err := wire.WriteJSON(s, wire.FrameEnrolled, resp); err != nil {
 		log.Warn("send enrollment answer", "err", err)
@@ -56,9 +55,36 @@ func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
 	<-sctx.Done()
 }
 
-func (x *Exchange) enroll(req *wire.Enroll) *wire.Enrolled {
+func readJSON(br *bufio.Reader, want wire.FrameType, v any) error {
+	ft, payload, err := wire.ReadFrame(br, 1<<20)
+	if err != nil {
+		return err
+	}
+	if ft != want {
+		return fmt.Errorf("%w: %s instead of %s", wire.ErrUnexpectedFrame, ft, want)
+	}
+	return wire.DecodeJSON(ft, payload, v)
+}
+
+func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire.Enrolled {
 	fail := func(code, detail string) *wire.Enrolled {
 		return &wire.Enrolled{Error: &wire.Error{Code: code, Detail: detail, Hop: "exchange"}}
+	}
+	failErr := func(err error) *wire.Enrolled {
+		var ee *enrollError
+		switch {
+		case errors.As(err, &ee):
+			return fail(ee.code, ee.detail)
+		case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, ErrTokenSecret):
+			return fail("token_invalid", err.Error())
+		case errors.Is(err, store.ErrTokenUsed):
+			return fail("token_used", err.Error())
+		case errors.Is(err, ErrTokenExpired):
+			return fail("token_expired", err.Error())
+		case errors.Is(err, ErrTokenName), errors.Is(err, ident.ErrInvalid):
+			return fail("bad_request", err.Error())
+		}
+		return fail("internal", err.Error())
 	}
 	tok, err := wire.ParseToken(req.Token)
 	if err != nil {
@@ -67,14 +93,58 @@ func (x *Exchange) enroll(req *wire.Enroll) *wire.Enrolled {
 	if tok.Pin != x.ca.Pin() {
 		return fail("token_wrong_exchange", "This token was made by another exchange (its CA pin differs).")
 	}
-	csr, err := x509.ParseCertificateRequest(req.CSR)
+	now := time.Now()
+	// The token is checked before any TPM work, and spent only at the end.
+	st, err := x.store.Token(tok.ID)
 	if err == nil {
-		err = csr.CheckSignature()
+		err = checkSecret(st, tok.Secret, req.Name, now)
+	}
+	if err == nil && !st.UsedAt.IsZero() {
+		err = fmt.Errorf("%w: used by %s", store.ErrTokenUsed, st.UsedBy)
 	}
 	if err != nil {
-		return fail("bad_request", fmt.Sprintf("The certificate request is invalid: %v.", err))
+		return failErr(err)
 	}
-	now := time.Now()
+
+	var csr *x509.CertificateRequest
+	record := func(a *store.Appliance) { a.KeyKind = "software" }
+	if req.TPM == nil {
+		if !x.cfg.Attestation.AllowSoftwareKeys {
+			return fail("attestation_required", "This exchange enrolls only appliances with a TPM: set tpm.device in bab.yaml (see firmware-notes/).")
+		}
+		csr, err = x509.ParseCertificateRequest(req.CSR)
+		if err == nil {
+			err = csr.CheckSignature()
+		}
+		if err != nil {
+			return fail("bad_request", fmt.Sprintf("The certificate request is invalid: %v.", err))
+		}
+	} else {
+		ekHash, err := x.trustEK(req.TPM, st)
+		if err != nil {
+			return failErr(err)
+		}
+		ch, secret, ak, err := x.challenge(req.TPM)
+		if err != nil {
+			return failErr(err)
+		}
+		if err := wire.WriteJSON(w, wire.FrameChallenge, ch); err != nil {
+			return fail("internal", "send challenge: "+err.Error())
+		}
+		var proof wire.Proof
+		if err := readJSON(br, wire.FrameProof, &proof); err != nil {
+			return fail("bad_request", "No valid answer to the challenge: "+err.Error())
+		}
+		pcrs, c, err := checkProof(ch, secret, ak, &proof)
+		if err != nil {
+			return failErr(err)
+		}
+		csr = c
+		record = func(a *store.Appliance) {
+			a.KeyKind, a.EKHash, a.AKArea, a.PCRs, a.Baseline = "tpm", ekHash, req.TPM.AKArea, ch.PCRs, pcrs
+		}
+	}
+
 	var resp *wire.Enrolled
 	var id ident.Appliance
 	err = x.store.RedeemToken(tok.ID, now, func(st *store.Token) error {
@@ -97,22 +167,15 @@ func (x *Exchange) enroll(req *wire.Enroll) *wire.Enrolled {
 			return nil, err
 		}
 		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: x.opsPEM, PolicyThreshold: x.trust.Threshold}
-		return &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
-			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter}, nil
+		a := &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
+			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter}
+		record(a)
+		return a, nil
 	})
-	switch {
-	case err == nil:
-		return resp
-	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, ErrTokenSecret):
-		return fail("token_invalid", err.Error())
-	case errors.Is(err, store.ErrTokenUsed):
-		return fail("token_used", err.Error())
-	case errors.Is(err, ErrTokenExpired):
-		return fail("token_expired", err.Error())
-	case errors.Is(err, ErrTokenName), errors.Is(err, ident.ErrInvalid):
-		return fail("bad_request", err.Error())
+	if err != nil {
+		return failErr(err)
 	}
-	return fail("internal", err.Error())
+	return resp
 }
 
 // renew issues a fresh certificate for the key the tunnel authenticated

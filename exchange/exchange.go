@@ -35,6 +35,8 @@ type Exchange struct {
 	ca     *ca.CA
 	trust  policy.Trust
 	opsPEM [][]byte
+	// vendors are the TPM makers' CAs EK certificates are checked against.
+	vendors *vendorCAs
 
 	policy atomic.Pointer[policy.Policy]
 	signed atomic.Pointer[[]byte] // the current bundle as signed
@@ -66,6 +68,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		return nil, errors.New("exchange: no ops keys configured (ops_keys in bab-exchange.yaml): the exchange cannot verify policy without them")
 	}
 	x.trust.Threshold = cfg.PolicyThreshold
+	v, err := loadVendorCAs(cfg.Attestation.VendorCAFiles)
+	if err != nil {
+		return nil, err
+	}
+	x.vendors = v
 	st, err := store.Open(cfg.StateDir)
 	if err != nil {
 		return nil, err

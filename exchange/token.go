@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/babgate/bab/exchange/store"
@@ -16,7 +17,7 @@ import (
 
 // CreateToken makes and stores a one-time token for member, optionally
 // bound to one appliance name, valid for ttl.
-func (x *Exchange) CreateToken(member ident.Member, name string, ttl time.Duration) (wire.Token, time.Time, error) {
+func (x *Exchange) CreateToken(member ident.Member, name, ekHash string, ttl time.Duration) (wire.Token, time.Time, error) {
 	var raw [4 + 24]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return wire.Token{}, time.Time{}, err
@@ -24,11 +25,20 @@ func (x *Exchange) CreateToken(member ident.Member, name string, ttl time.Durati
 	t := wire.Token{ID: hex.EncodeToString(raw[:4]), Secret: base64.RawURLEncoding.EncodeToString(raw[4:]), Pin: x.ca.Pin()}
 	now := time.Now().UTC()
 	sum := sha256.Sum256([]byte(t.Secret))
-	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, Created: now, Expires: now.Add(ttl)})
+	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, EKHash: ekHash, Created: now, Expires: now.Add(ttl)})
 	if err != nil {
 		return wire.Token{}, time.Time{}, err
 	}
 	return t, now.Add(ttl), nil
+}
+
+func validEKHash(s string) bool {
+	h, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
 }
 
 func checkSecret(st *store.Token, secret string, name string, now time.Time) error {

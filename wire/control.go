@@ -62,11 +62,44 @@ type Renewed struct {
 	Error string   `json:"error,omitempty"`
 }
 
-// Enroll is sent once, on an enrollment connection.
+// Enroll opens an enrollment connection. An appliance with a TPM sends
+// TPM and no CSR, and then answers a Challenge with a Proof; one with a
+// software key sends only the CSR.
 type Enroll struct {
-	Token string `json:"token"`
-	Name  string `json:"name"` // the appliance's name within its member
-	CSR   []byte `json:"csr"`  // DER, signed by the appliance's key
+	Token string     `json:"token"`
+	Name  string     `json:"name"`          // the appliance's name within its member
+	CSR   []byte     `json:"csr,omitempty"` // DER, signed by a software key
+	TPM   *EnrollTPM `json:"tpm,omitempty"`
+}
+
+// EnrollTPM presents the appliance's TPM: its endorsement key (with the
+// maker's certificate when the TPM has one) and a fresh attestation key.
+type EnrollTPM struct {
+	EKCert []byte `json:"ek_cert,omitempty"` // DER
+	EKArea []byte `json:"ek_area"`           // TPMT_PUBLIC
+	AKArea []byte `json:"ak_area"`           // TPMT_PUBLIC
+}
+
+// Challenge asks the appliance to prove that its attestation key lives in
+// the same TPM as its endorsement key (credential activation), and to
+// quote its boot state and certify its new TLS key with the nonce.
+type Challenge struct {
+	IDObject  []byte `json:"id_object"`
+	EncSecret []byte `json:"enc_secret"`
+	Nonce     []byte `json:"nonce"`
+	PCRs      []int  `json:"pcrs"`
+}
+
+// Proof answers a Challenge.
+type Proof struct {
+	Secret           []byte         `json:"secret"`
+	QuoteAttest      []byte         `json:"quote_attest"`
+	QuoteSignature   []byte         `json:"quote_signature"`
+	PCRValues        map[int][]byte `json:"pcr_values"`
+	KeyArea          []byte         `json:"key_area"` // TPMT_PUBLIC of the TLS key
+	CertifyAttest    []byte         `json:"certify_attest"`
+	CertifySignature []byte         `json:"certify_signature"`
+	CSR              []byte         `json:"csr"` // signed by the TLS key, in the TPM
 }
 
 // Enrolled answers Enroll.

@@ -27,6 +27,8 @@ const (
 	FrameError        FrameType = 0x12 // a typed error instead of a response head
 	FrameEnroll       FrameType = 0x20 // appliance → exchange on an enrollment connection
 	FrameEnrolled     FrameType = 0x21
+	FrameChallenge    FrameType = 0x22 // exchange → appliance: credential and nonce for a TPM enrollment
+	FrameProof        FrameType = 0x23 // appliance → exchange: the answer to a challenge
 )
 
 func (t FrameType) String() string {
@@ -57,6 +59,10 @@ func (t FrameType) String() string {
 		return "enroll"
 	case FrameEnrolled:
 		return "enrolled"
+	case FrameChallenge:
+		return "challenge"
+	case FrameProof:
+		return "proof"
 	}
 	return fmt.Sprintf("frame(0x%02x)", byte(t))
 }

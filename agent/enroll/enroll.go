@@ -6,6 +6,7 @@
 package enroll
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -17,6 +18,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/wire"
 )
 
@@ -28,7 +30,8 @@ type Error = wire.Error
 // token was made for: its CA differs from the token's pin.
 var ErrPinMismatch = errors.New("the exchange's certificate does not match the token's pin: the address is wrong, or someone is in between")
 
-// Enroll runs enrollment against the exchange at addr.
+// Enroll runs enrollment with a software key, for exchanges that allow
+// appliances without a TPM.
 func Enroll(ctx context.Context, addr, token, name string, key *keys.Key) (*wire.Enrolled, error) {
 	tok, err := wire.ParseToken(token)
 	if err != nil {
@@ -38,53 +41,181 @@ func Enroll(ctx context.Context, addr, token, name string, key *keys.Key) (*wire
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := open(ctx, addr, tok.Pin)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	if err := c.send(wire.FrameEnroll, wire.Enroll{Token: tok.String(), Name: name, CSR: csr}); err != nil {
+		return nil, err
+	}
+	resp, err := c.enrolled(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(resp, tok.Pin, key.Signer.Public()); err != nil {
+		return nil, fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
+	}
+	return resp, nil
+}
+
+// TPMResult is what a TPM enrollment leaves to store: the answer, the
+// TPM-resident TLS key and the attestation key.
+type TPMResult struct {
+	Enrolled *wire.Enrolled
+	TLSKey   *tpm.TLSKey
+	AK       *tpm.AK
+}
+
+// EnrollTPM runs enrollment with the TPM: it presents the endorsement key
+// and a new attestation key, activates the exchange's credential, quotes
+// the boot state and makes the TLS key inside the TPM, certified by the AK.
+func EnrollTPM(ctx context.Context, addr, token, name string, t *tpm.TPM) (*TPMResult, error) {
+	tok, err := wire.ParseToken(token)
+	if err != nil {
+		return nil, err
+	}
+	ek, err := t.EndorsementKey()
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	ak, err := t.NewAK()
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	req := wire.Enroll{Token: tok.String(), Name: name, TPM: &wire.EnrollTPM{EKArea: ek.PublicArea, AKArea: ak.Public}}
+	if ek.Cert != nil {
+		req.TPM.EKCert = ek.Cert.Raw
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := open(ctx, addr, tok.Pin)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	if err := c.send(wire.FrameEnroll, req); err != nil {
+		return nil, err
+	}
+	var key *tpm.TLSKey
+	resp, err := c.enrolled(func(ch *wire.Challenge) (*wire.Proof, error) {
+		secret, err := t.ActivateCredential(ak, ek, ch.IDObject, ch.EncSecret)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: credential activation: %w", err)
+		}
+		q, err := t.Quote(ak, ch.Nonce, ch.PCRs)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: quote: %w", err)
+		}
+		if key, err = t.NewTLSKey(ak, ch.Nonce); err != nil {
+			return nil, fmt.Errorf("enroll: TLS key: %w", err)
+		}
+		signer, err := t.Signer(key.Blob)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: TLS key: %w", err)
+		}
+		csr, err := (&keys.Key{Signer: signer}).CSR(name)
+		if err != nil {
+			return nil, err
+		}
+		return &wire.Proof{Secret: secret, QuoteAttest: q.Attest, QuoteSignature: q.Signature, PCRValues: q.PCRs,
+			KeyArea: key.Public, CertifyAttest: key.CertifyAttest, CertifySignature: key.CertifySignature, CSR: csr}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		return nil, errors.New("enroll: the exchange did not challenge the TPM")
+	}
+	signer, err := t.Signer(key.Blob)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(resp, tok.Pin, signer.Public()); err != nil {
+		return nil, fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
+	}
+	return &TPMResult{Enrolled: resp, TLSKey: key, AK: ak}, nil
+}
+
+// conn is one enrollment connection with its single stream.
+type conn struct {
+	qc *quic.Conn
+	s  *quic.Stream
+	br *bufio.Reader
+}
+
+func open(ctx context.Context, addr, pin string) (*conn, error) {
 	tc := &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		NextProtos: []string{wire.ALPNEnroll},
 		// The chain is checked against the token's pin below instead of the
 		// system roots: the exchange's CA is private to the federation.
 		InsecureSkipVerify:    true,
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error { return verifyPinned(raw, tok.Pin) },
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error { return verifyPinned(raw, pin) },
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	conn, err := quic.DialAddr(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: 10 * time.Second})
+	qc, err := quic.DialAddr(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: 10 * time.Second, MaxIdleTimeout: time.Minute})
 	if err != nil {
 		if errors.Is(err, ErrPinMismatch) {
 			return nil, ErrPinMismatch
 		}
 		return nil, fmt.Errorf("enroll: connect to %s (UDP): %w", addr, err)
 	}
-	defer conn.CloseWithError(wire.CloseNormal, "")
-	s, err := conn.OpenStreamSync(ctx)
+	s, err := qc.OpenStreamSync(ctx)
 	if err != nil {
+		qc.CloseWithError(wire.CloseNormal, "")
 		return nil, fmt.Errorf("enroll: open stream: %w", err)
 	}
 	if d, ok := ctx.Deadline(); ok {
 		_ = s.SetDeadline(d)
 	}
-	if err := wire.WriteJSON(s, wire.FrameEnroll, wire.Enroll{Token: tok.String(), Name: name, CSR: csr}); err != nil {
-		return nil, fmt.Errorf("enroll: send request: %w", err)
+	return &conn{qc: qc, s: s, br: wire.NewReader(s)}, nil
+}
+
+func (c *conn) close() { c.qc.CloseWithError(wire.CloseNormal, "") }
+
+func (c *conn) send(ft wire.FrameType, v any) error {
+	if err := wire.WriteJSON(c.s, ft, v); err != nil {
+		return fmt.Errorf("enroll: send %s: %w", ft, err)
 	}
-	_ = s.Close()
-	ft, payload, err := wire.ReadFrame(wire.NewReader(s), 1<<20)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: read answer: %w", err)
+	return nil
+}
+
+// enrolled reads frames until the answer, answering a challenge with
+// prove (a software enrollment passes nil and gets none).
+func (c *conn) enrolled(prove func(*wire.Challenge) (*wire.Proof, error)) (*wire.Enrolled, error) {
+	for {
+		ft, payload, err := wire.ReadFrame(c.br, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: read answer: %w", err)
+		}
+		switch {
+		case ft == wire.FrameChallenge && prove != nil:
+			var ch wire.Challenge
+			if err := wire.DecodeJSON(ft, payload, &ch); err != nil {
+				return nil, fmt.Errorf("enroll: %w", err)
+			}
+			p, err := prove(&ch)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.send(wire.FrameProof, p); err != nil {
+				return nil, err
+			}
+		case ft == wire.FrameEnrolled:
+			var resp wire.Enrolled
+			if err := wire.DecodeJSON(ft, payload, &resp); err != nil {
+				return nil, fmt.Errorf("enroll: %w", err)
+			}
+			if resp.Error != nil {
+				return nil, resp.Error
+			}
+			return &resp, nil
+		default:
+			return nil, fmt.Errorf("enroll: %w: %s", wire.ErrUnexpectedFrame, ft)
+		}
 	}
-	if ft != wire.FrameEnrolled {
-		return nil, fmt.Errorf("enroll: %w: %s", wire.ErrUnexpectedFrame, ft)
-	}
-	var resp wire.Enrolled
-	if err := wire.DecodeJSON(ft, payload, &resp); err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	if resp.Error != nil {
-		return nil, resp.Error
-	}
-	if err := check(&resp, tok.Pin, key); err != nil {
-		return nil, fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
-	}
-	return &resp, nil
 }
 
 // verifyPinned accepts the server chain if it carries a CA whose key hash
@@ -112,7 +243,7 @@ func verifyPinned(raw [][]byte, pin string) error {
 	return ErrPinMismatch
 }
 
-func check(resp *wire.Enrolled, pin string, key *keys.Key) error {
+func check(resp *wire.Enrolled, pin string, pub crypto.PublicKey) error {
 	ca, err := x509.ParseCertificate(resp.CA)
 	if err != nil {
 		return fmt.Errorf("CA certificate: %w", err)
@@ -131,7 +262,7 @@ func check(resp *wire.Enrolled, pin string, key *keys.Key) error {
 		return fmt.Errorf("certificate not issued by the pinned CA: %w", err)
 	}
 	type eq interface{ Equal(x crypto.PublicKey) bool }
-	if pk, ok := key.Signer.Public().(eq); !ok || !pk.Equal(leaf.PublicKey) {
+	if pk, ok := pub.(eq); !ok || !pk.Equal(leaf.PublicKey) {
 		return errors.New("certificate is for another key")
 	}
 	if len(resp.OpsKeys) == 0 {

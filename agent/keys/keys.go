@@ -22,6 +22,10 @@ type Kind string
 // (mode 0600). It is the fallback where no TPM is configured.
 const KindSoftware Kind = "software"
 
+// KindTPM is a P-256 key created inside the TPM, stored only as the
+// TPM-wrapped blob that just that TPM can load; agent/tpm opens it.
+const KindTPM Kind = "tpm"
+
 // Key is a signing key with the material needed to reopen it.
 type Key struct {
 	Kind   Kind

@@ -11,9 +11,11 @@ import (
 
 	"github.com/babgate/bab/agent/enroll"
 	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/wire"
 )
 
 func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -46,23 +48,47 @@ func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if err != nil && !errors.Is(err, store.ErrNotEnrolled) {
 		return err
 	}
-	key, err := keys.NewSoftware()
-	if err != nil {
-		return err
+	id := &store.Identity{Exchanges: []string{*addr}}
+	start := time.Now()
+	if cfg.TPM.Device == config.TPMNone {
+		key, err := keys.NewSoftware()
+		if err != nil {
+			return err
+		}
+		resp, err := enroll.Enroll(ctx, *addr, *token, *name, key)
+		if err != nil {
+			return err
+		}
+		id.KeyKind, id.KeyBlob = string(key.Kind), key.Blob
+		fill(id, resp)
+	} else {
+		t, err := tpm.Open(cfg.TPM.Device)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		res, err := enroll.EnrollTPM(ctx, *addr, *token, *name, t)
+		if err != nil {
+			return err
+		}
+		id.KeyKind, id.KeyBlob = string(keys.KindTPM), res.TLSKey.Blob
+		id.TPMDevice, id.AKBlob, id.AKArea = cfg.TPM.Device, res.AK.Blob, res.AK.Public
+		fill(id, res.Enrolled)
 	}
-	resp, err := enroll.Enroll(ctx, *addr, *token, *name, key)
-	if err != nil {
-		return err
-	}
-	err = st.SetIdentity(&store.Identity{
-		Appliance: resp.Appliance, KeyKind: string(key.Kind), KeyBlob: key.Blob, Chain: resp.Chain, CA: resp.CA,
-		OpsKeys: resp.OpsKeys, PolicyThreshold: resp.PolicyThreshold, Exchanges: []string{*addr}, EnrolledAt: time.Now().UTC(),
-	})
-	if err != nil {
+	if err := st.SetIdentity(id); err != nil {
 		return fmt.Errorf("save identity: %w", err)
 	}
-	fmt.Fprintf(stdout, "Enrolled as %s.\nStart the service with: systemctl enable --now bab\n", resp.Appliance)
+	how := "a software key (no TPM)"
+	if id.KeyKind == string(keys.KindTPM) {
+		how = "its TPM at " + cfg.TPM.Device + ", boot state recorded"
+	}
+	fmt.Fprintf(stdout, "Enrolled as %s with %s in %s.\nStart the service with: systemctl enable --now bab\n", id.Appliance, how, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+func fill(id *store.Identity, resp *wire.Enrolled) {
+	id.Appliance, id.Chain, id.CA = resp.Appliance, resp.Chain, resp.CA
+	id.OpsKeys, id.PolicyThreshold, id.EnrolledAt = resp.OpsKeys, resp.PolicyThreshold, time.Now().UTC()
 }
 
 // hostName turns the machine's host name into a valid appliance name.

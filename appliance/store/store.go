@@ -61,6 +61,11 @@ type Identity struct {
 	PolicyThreshold int       `json:"policy_threshold"`
 	Exchanges       []string  `json:"exchanges"`
 	EnrolledAt      time.Time `json:"enrolled_at"`
+	// For a TPM appliance: the TPM it enrolled with and its attestation
+	// key, kept for the exchange's periodic quotes.
+	TPMDevice string `json:"tpm_device,omitempty"`
+	AKBlob    []byte `json:"ak_blob,omitempty"`
+	AKArea    []byte `json:"ak_area,omitempty"`
 }
 
 // Identity returns the stored identity, or ErrNotEnrolled.

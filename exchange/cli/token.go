@@ -17,6 +17,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	member := fs.String("member", "", "the administration the appliance belongs to, e.g. MA/MUN/RABAT")
 	name := fs.String("name", "", "bind the token to this appliance name")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token may be used")
+	ekHash := fs.String("ek-hash", "", "bind the token to the TPM with this EK hash (for TPMs without an EK certificate)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,7 +29,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String()})
+	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String(), EKHash: *ekHash})
 	var tr exchange.TokenResponse
 	if err := c.do(ctx, "POST", "/v1/tokens", body, &tr); err != nil {
 		return err

@@ -83,11 +83,22 @@ type Token struct {
 	ID         string    `json:"id"`
 	SecretHash []byte    `json:"secret_hash"`
 	Member     string    `json:"member"`
-	Name       string    `json:"name,omitempty"` // appliance name it is bound to, if any
+	Name       string    `json:"name,omitempty"`    // appliance name it is bound to, if any
+	EKHash     string    `json:"ek_hash,omitempty"` // the TPM it is bound to, for TPMs without an EK certificate
 	Created    time.Time `json:"created"`
 	Expires    time.Time `json:"expires"`
 	UsedAt     time.Time `json:"used_at,omitzero"`
 	UsedBy     string    `json:"used_by,omitempty"`
+}
+
+// Token returns a stored token, or ErrTokenUnknown.
+func (s *Store) Token(id string) (*Token, error) {
+	var t Token
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketTokens), []byte(id), &t) })
+	if errors.Is(err, errMissing) {
+		return nil, ErrTokenUnknown
+	}
+	return &t, err
 }
 
 // PutToken stores a new token.
@@ -159,6 +170,13 @@ type Appliance struct {
 	CertSerial string    `json:"cert_serial"`
 	CertExpiry time.Time `json:"cert_expiry"`
 	Revoked    bool      `json:"revoked,omitempty"`
+	// KeyKind is "tpm" for an attested appliance, "software" otherwise.
+	KeyKind string `json:"key_kind"`
+	// The TPM's identity and the boot state recorded at enrollment.
+	EKHash   string         `json:"ek_hash,omitempty"`
+	AKArea   []byte         `json:"ak_area,omitempty"`
+	PCRs     []int          `json:"pcrs,omitempty"`
+	Baseline map[int][]byte `json:"baseline,omitempty"`
 }
 
 // Appliance returns one registry entry, or ErrUnknownAppliance.

@@ -22,6 +22,7 @@ import (
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/profile"
+	"github.com/babgate/bab/internal/swtpm"
 	"github.com/babgate/bab/policy"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	// ProfileDir, if set, makes every process write a CPU profile there
 	// (exchange.prof, hq.prof, dc1.prof) until it stops.
 	ProfileDir string
+	// SoftwareKeys makes the appliances use software keys even where swtpm
+	// is installed (the exchange then allows them). Without swtpm the lab
+	// uses software keys anyway.
+	SoftwareKeys bool
 }
 
 // Lab is a running federation.
@@ -50,6 +55,8 @@ type Lab struct {
 	OpsKey   ed25519.PrivateKey
 
 	profileDir string
+	tpms       bool                  // the appliances run on swtpm instances
+	sims       map[string]*swtpm.Sim // by appliance name
 	mu         sync.Mutex
 	version    uint64
 }
@@ -73,7 +80,8 @@ type Appliance struct {
 	StateDir   string
 	GatewayURL string // http://host:port
 	AdminURL   string
-	Token      string // the bearer token of the local system configured on it
+	Token      string     // the bearer token of the local system configured on it
+	TPM        *swtpm.Sim // nil when the appliance uses a software key
 	args       []string
 }
 
@@ -101,13 +109,19 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if l.Backend, err = StartBackend(); err != nil {
 		return nil, err
 	}
+	l.tpms = !o.SoftwareKeys && SwtpmInstalled()
+	if l.tpms {
+		if err := l.startTPMs(); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.startExchange(ctx, o); err != nil {
 		return nil, err
 	}
-	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes); err != nil {
+	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes, l.sims[CommuneHQ.Name]); err != nil {
 		return nil, err
 	}
-	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL, 0); err != nil {
+	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL, 0, l.sims[RegistryDC.Name]); err != nil {
 		return nil, err
 	}
 	if _, err := l.Push(ctx, nil); err != nil {
@@ -139,6 +153,10 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	attestation, err := l.attestationConfig(dir)
+	if err != nil {
+		return err
+	}
 	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port),
 		Socket: filepath.Join(dir, "admin.sock"), StateDir: filepath.Join(dir, "state")}
 	cfg := fmt.Sprintf(`version: 1
@@ -148,9 +166,10 @@ names: [127.0.0.1, localhost]
 admin_socket: %s
 ops_keys: [ops.pub]
 heartbeat: %s
+%s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, o.Heartbeat)
+`, x.StateDir, x.Addr, x.Socket, o.Heartbeat, attestation)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -225,7 +244,7 @@ func (x *Exchange) Call(method, path string, body []byte, out any) error {
 	return nil
 }
 
-func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64) (*Appliance, error) {
+func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
 	dir := filepath.Join(l.Dir, id.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -242,7 +261,7 @@ func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend stri
 	_, _ = rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(token))
-	a := &Appliance{ID: id, Config: filepath.Join(dir, "bab.yaml"), StateDir: filepath.Join(dir, "state"),
+	a := &Appliance{ID: id, Config: filepath.Join(dir, "bab.yaml"), StateDir: filepath.Join(dir, "state"), TPM: sim,
 		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gw), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm), Token: token}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
@@ -257,6 +276,7 @@ gateway:
 log:
   level: info
 `, a.StateDir, adm, gw, maxBody, CommuneSystem, sum)
+	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
 	}
@@ -372,6 +392,9 @@ func (l *Lab) Close() {
 	}
 	if l.Exchange != nil && l.Exchange.Proc != nil {
 		_ = l.Exchange.Stop()
+	}
+	for _, s := range l.sims {
+		_ = s.Stop()
 	}
 	if l.Backend != nil {
 		_ = l.Backend.Close()
