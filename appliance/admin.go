@@ -21,6 +21,9 @@ type Status struct {
 	Tunnels     []tunnel.State `json:"tunnels"`
 	Certificate CertStatus     `json:"certificate"`
 	Services    []string       `json:"services"` // provided here
+	// Quarantine is the exchange's reason while it holds this appliance
+	// in quarantine, empty otherwise.
+	Quarantine string `json:"quarantine,omitempty"`
 }
 
 // PolicyStatus describes the policy in force.
@@ -54,6 +57,9 @@ func (a *Appliance) Status() Status {
 	}
 	if c := a.cert.Load(); c != nil && c.Leaf != nil {
 		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind)}
+	}
+	if r := a.quarantine.Load(); r != nil {
+		st.Quarantine = *r
 	}
 	for svc := range a.backends {
 		st.Services = append(st.Services, svc.String())

@@ -34,8 +34,11 @@ type Appliance struct {
 	id    ident.Appliance
 	key   *keys.Key
 	tpm   *tpm.TPM // open while the appliance runs, when its key is in a TPM
-	trust policy.Trust
-	roots *x509.CertPool
+	ak    *tpm.AK  // the attestation key from enrollment, for the exchange's checks
+
+	quarantine atomic.Pointer[string] // the exchange's reason, while quarantined
+	trust      policy.Trust
+	roots      *x509.CertPool
 
 	cert    atomic.Pointer[tls.Certificate]
 	policy  atomic.Pointer[policy.Policy]
@@ -153,6 +156,9 @@ func (a *Appliance) openKey(id *store.Identity) error {
 	}
 	a.tpm = t
 	a.key = &keys.Key{Kind: keys.KindTPM, Blob: id.KeyBlob, Signer: signer}
+	if len(id.AKBlob) > 0 {
+		a.ak = &tpm.AK{Public: id.AKArea, Blob: id.AKBlob}
+	}
 	return nil
 }
 

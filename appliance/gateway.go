@@ -48,6 +48,10 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log.with("consumer", system)
+	if reason := a.quarantine.Load(); reason != nil {
+		fail(problem.ApplianceQuarantined, "consumer", "The exchange has this appliance in quarantine: "+*reason+".", 0)
+		return
+	}
 	svc, rest, err := ident.SplitServicePath(r.URL.Path)
 	if err != nil {
 		fail(problem.BadRequest, "consumer", err.Error(), 0)

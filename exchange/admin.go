@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
 )
@@ -152,6 +153,22 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, f)
 	})
+	mux.HandleFunc("GET /v1/appliances/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := x.Appliance(r.PathValue("id"))
+		if err != nil {
+			applianceErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+	mux.HandleFunc("POST /v1/rebaseline/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := x.Rebaseline(r.PathValue("id"))
+		if err != nil {
+			applianceErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
 	mux.HandleFunc("GET /v1/trace", func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		if limit <= 0 || limit > 10000 {
@@ -173,6 +190,17 @@ func (x *Exchange) AdminHandler() http.Handler {
 			"version": Version, "connected": len(x.allSessions())})
 	})
 	return mux
+}
+
+func applianceErr(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrUnknownAppliance):
+		adminErr(w, http.StatusNotFound, "unknown_appliance", "no enrolled appliance has that identifier (bab-exchange appliances lists them)")
+	case errors.Is(err, ident.ErrInvalid):
+		adminErr(w, http.StatusBadRequest, "bad_appliance", err.Error())
+	default:
+		adminErr(w, http.StatusUnprocessableEntity, "refused", err.Error())
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
@@ -83,6 +84,22 @@ type ApplianceView struct {
 	Software      string    `json:"software,omitempty"`
 	CertExpiry    time.Time `json:"cert_expiry,omitzero"`
 	Requests      int64     `json:"requests"`
+	// Attestation is "software key", "pending", "ok" or "quarantined".
+	Attestation      string    `json:"attestation"`
+	QuarantineReason string    `json:"quarantine_reason,omitempty"`
+	LastAttested     time.Time `json:"last_attested,omitzero"`
+}
+
+func attestationState(a *store.Appliance) string {
+	switch {
+	case a.KeyKind != "tpm":
+		return "software key"
+	case a.Quarantined:
+		return "quarantined"
+	case a.LastAttested.IsZero():
+		return "pending"
+	}
+	return "ok"
 }
 
 // Fleet lists every enrolled appliance with its live state.
@@ -95,7 +112,8 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	defer x.mu.Unlock()
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
-		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry}
+		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
+			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested}
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue

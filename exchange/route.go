@@ -51,6 +51,10 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		cs.CancelRead(wire.CodeCanceled) // the body is not wanted
 	}
 
+	if from.quarantined.Load() {
+		refuse(problem.ApplianceQuarantined, "The exchange has this appliance in quarantine: its boot state is not the recorded one.")
+		return
+	}
 	p := x.policy.Load()
 	if p == nil {
 		refuse(problem.NoPolicy, "The exchange has no policy yet.")

@@ -30,6 +30,12 @@ type session struct {
 
 	ctrlMu sync.Mutex
 	ctrl   *quic.Stream
+
+	// Attestation: answers to checks, a way for ops to ask for one now,
+	// and the current verdict (a quarantined session carries no requests).
+	quotes      chan wire.Quote
+	kick        chan struct{}
+	quarantined atomic.Bool
 }
 
 func (s *session) send(ft wire.FrameType, v any) error {
@@ -89,7 +95,11 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		conn.CloseWithError(wire.CloseProtocol, "hello does not match certificate")
 		return
 	}
-	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl}
+	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl,
+		quotes: make(chan wire.Quote, 1), kick: make(chan struct{}, 1)}
+	// Until the first check answers, the registry's verdict stands: a
+	// quarantined appliance does not escape it by reconnecting.
+	s.quarantined.Store(reg.Quarantined)
 	s.applied.Store(hello.PolicyVersion)
 	s.lastSeen.Store(time.Now().UnixNano())
 	welcome := wire.Welcome{Exchange: x.cfg.Names[0], Heartbeat: wire.ToMillis(x.cfg.Heartbeat), ServerTime: time.Now().UTC()}
@@ -104,6 +114,11 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		go x.pushTo(s, *signed)
 	}
 
+	actx, stopAttest := context.WithCancel(ctx)
+	defer stopAttest()
+	if reg.KeyKind == "tpm" {
+		go x.attestLoop(actx, s)
+	}
 	go x.acceptRequests(ctx, s)
 	err = x.readControl(s, r, certs[0])
 	log.Info("tunnel down", "err", err)
@@ -139,6 +154,15 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certifica
 			} else {
 				s.ackErr.Store(nil)
 				s.log.Info("appliance applied policy", "version", a.Applied)
+			}
+		case wire.FrameQuote:
+			var q wire.Quote
+			if err := wire.DecodeJSON(ft, payload, &q); err != nil {
+				return err
+			}
+			select {
+			case s.quotes <- q:
+			default: // an answer nobody waits for any more
 			}
 		case wire.FrameRenew:
 			var rq wire.Renew
@@ -195,7 +219,7 @@ func (x *Exchange) session(id ident.Appliance) *session {
 	defer x.mu.Unlock()
 	list := x.sessions[id]
 	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].conn.Context().Err() == nil {
+		if list[i].conn.Context().Err() == nil && !list[i].quarantined.Load() {
 			return list[i]
 		}
 	}

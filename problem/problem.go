@@ -18,19 +18,20 @@ type Code string
 // The codes. docs/problems.md lists them for local system developers; a test
 // keeps that page and this list in step.
 const (
-	Unauthenticated     Code = "unauthenticated"
-	BadRequest          Code = "bad_request"
-	NotAllowed          Code = "not_allowed"
-	UnknownService      Code = "unknown_service"
-	ProviderOffline     Code = "provider_offline"
-	ExchangeUnreachable Code = "exchange_unreachable"
-	Timeout             Code = "timeout"
-	BodyTooLarge        Code = "body_too_large"
-	PolicyExpired       Code = "policy_expired"
-	NoPolicy            Code = "no_policy"
-	BackendUnreachable  Code = "backend_unreachable"
-	NoBackend           Code = "no_backend"
-	Internal            Code = "internal"
+	Unauthenticated      Code = "unauthenticated"
+	BadRequest           Code = "bad_request"
+	NotAllowed           Code = "not_allowed"
+	UnknownService       Code = "unknown_service"
+	ProviderOffline      Code = "provider_offline"
+	ExchangeUnreachable  Code = "exchange_unreachable"
+	Timeout              Code = "timeout"
+	BodyTooLarge         Code = "body_too_large"
+	PolicyExpired        Code = "policy_expired"
+	NoPolicy             Code = "no_policy"
+	BackendUnreachable   Code = "backend_unreachable"
+	NoBackend            Code = "no_backend"
+	Internal             Code = "internal"
+	ApplianceQuarantined Code = "appliance_quarantined"
 )
 
 // Info is what the catalog knows about a code.
@@ -41,19 +42,20 @@ type Info struct {
 }
 
 var catalog = map[Code]Info{
-	Unauthenticated:     {http.StatusUnauthorized, "The calling system is not known to this appliance", "Send the token configured for your system as \"Authorization: Bearer TOKEN\", or present its client certificate; ask the office IT to add your system to the gateway clients in bab.yaml."},
-	BadRequest:          {http.StatusBadRequest, "The request is not a valid Bab call", "Call /{service}/{path}, for example /MA/GOV/ETATCIVIL/civil-status/citizens/42, with a clean path."},
-	NotAllowed:          {http.StatusForbidden, "The policy does not allow this call", "Ask central ops for an access rule that lets your administration call this service with this method and path."},
-	UnknownService:      {http.StatusNotFound, "No such service in the policy", "Check the service identifier; central ops list the services your administration may call."},
-	ProviderOffline:     {http.StatusServiceUnavailable, "The providing administration's appliance is not connected", "Try again later; if it lasts, the provider's IT should check their appliance (bab status)."},
-	ExchangeUnreachable: {http.StatusServiceUnavailable, "This appliance has no connection to the exchange", "Office IT: run bab status and bab doctor; UDP to the exchange must be allowed out."},
-	Timeout:             {http.StatusGatewayTimeout, "The request did not complete within its deadline", "Try again; raise the deadline with the Bab-Timeout header if the service is known to be slow."},
-	BodyTooLarge:        {http.StatusRequestEntityTooLarge, "The request body is larger than this gateway accepts", "Send a smaller body, or ask office IT to raise gateway.max_body_bytes."},
-	PolicyExpired:       {http.StatusServiceUnavailable, "The policy this appliance holds has expired", "Office IT: check the tunnel (bab status); central ops must publish a new policy."},
-	NoPolicy:            {http.StatusServiceUnavailable, "This appliance has not received a policy yet", "Office IT: check that the appliance is enrolled and connected (bab status)."},
-	BackendUnreachable:  {http.StatusBadGateway, "The provider's system did not answer", "Try again later; the provider's IT should check the backend named in their bab.yaml."},
-	NoBackend:           {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
-	Internal:            {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},
+	Unauthenticated:      {http.StatusUnauthorized, "The calling system is not known to this appliance", "Send the token configured for your system as \"Authorization: Bearer TOKEN\", or present its client certificate; ask the office IT to add your system to the gateway clients in bab.yaml."},
+	BadRequest:           {http.StatusBadRequest, "The request is not a valid Bab call", "Call /{service}/{path}, for example /MA/GOV/ETATCIVIL/civil-status/citizens/42, with a clean path."},
+	NotAllowed:           {http.StatusForbidden, "The policy does not allow this call", "Ask central ops for an access rule that lets your administration call this service with this method and path."},
+	UnknownService:       {http.StatusNotFound, "No such service in the policy", "Check the service identifier; central ops list the services your administration may call."},
+	ProviderOffline:      {http.StatusServiceUnavailable, "The providing administration's appliance is not connected", "Try again later; if it lasts, the provider's IT should check their appliance (bab status)."},
+	ExchangeUnreachable:  {http.StatusServiceUnavailable, "This appliance has no connection to the exchange", "Office IT: run bab status and bab doctor; UDP to the exchange must be allowed out."},
+	Timeout:              {http.StatusGatewayTimeout, "The request did not complete within its deadline", "Try again; raise the deadline with the Bab-Timeout header if the service is known to be slow."},
+	BodyTooLarge:         {http.StatusRequestEntityTooLarge, "The request body is larger than this gateway accepts", "Send a smaller body, or ask office IT to raise gateway.max_body_bytes."},
+	PolicyExpired:        {http.StatusServiceUnavailable, "The policy this appliance holds has expired", "Office IT: check the tunnel (bab status); central ops must publish a new policy."},
+	NoPolicy:             {http.StatusServiceUnavailable, "This appliance has not received a policy yet", "Office IT: check that the appliance is enrolled and connected (bab status)."},
+	BackendUnreachable:   {http.StatusBadGateway, "The provider's system did not answer", "Try again later; the provider's IT should check the backend named in their bab.yaml."},
+	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
+	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
+	Internal:             {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},
 }
 
 // Lookup returns the catalog entry for c; unknown codes map to Internal's

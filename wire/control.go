@@ -62,6 +62,30 @@ type Renewed struct {
 	Error string   `json:"error,omitempty"`
 }
 
+// Attest asks a TPM appliance for a fresh quote of its boot state.
+type Attest struct {
+	Nonce []byte `json:"nonce"`
+	PCRs  []int  `json:"pcrs"`
+}
+
+// Quote answers Attest: the TPM's signed statement and the PCR values it
+// covers, or why none could be made.
+type Quote struct {
+	Nonce     []byte         `json:"nonce"` // the challenge it answers
+	Attest    []byte         `json:"attest,omitempty"`
+	Signature []byte         `json:"signature,omitempty"`
+	PCRValues map[int][]byte `json:"pcr_values,omitempty"`
+	Error     string         `json:"error,omitempty"`
+}
+
+// Attested tells the appliance the exchange's verdict. A quarantined
+// appliance keeps its tunnel but carries no requests until a quote matches
+// its baseline again or ops accept a new baseline.
+type Attested struct {
+	Quarantined bool   `json:"quarantined"`
+	Reason      string `json:"reason,omitempty"`
+}
+
 // Enroll opens an enrollment connection. An appliance with a TPM sends
 // TPM and no CSR, and then answers a Challenge with a Proof; one with a
 // software key sends only the CSR.

@@ -22,6 +22,9 @@ const (
 	FramePong         FrameType = 0x06
 	FrameRenew        FrameType = 0x07 // appliance → exchange: certificate signing request
 	FrameRenewed      FrameType = 0x08 // exchange → appliance: new certificate chain or error
+	FrameAttest       FrameType = 0x09 // exchange → appliance: quote these PCRs with this nonce
+	FrameQuote        FrameType = 0x0a // appliance → exchange: the quote
+	FrameAttested     FrameType = 0x0b // exchange → appliance: the verdict (quarantined or not)
 	FrameRequestHead  FrameType = 0x10
 	FrameResponseHead FrameType = 0x11
 	FrameError        FrameType = 0x12 // a typed error instead of a response head
@@ -49,6 +52,12 @@ func (t FrameType) String() string {
 		return "renew"
 	case FrameRenewed:
 		return "renewed"
+	case FrameAttest:
+		return "attest"
+	case FrameQuote:
+		return "quote"
+	case FrameAttested:
+		return "attested"
 	case FrameRequestHead:
 		return "request-head"
 	case FrameResponseHead:

@@ -30,6 +30,10 @@ type Handler interface {
 	// Request serves one request stream opened by the exchange; r reads the
 	// stream after its head. It must end the stream (close or cancel).
 	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead)
+	// Attest quotes the boot state for the exchange's check.
+	Attest(a wire.Attest) wire.Quote
+	// Attested receives the exchange's verdict.
+	Attested(v wire.Attested)
 }
 
 // Config is one tunnel's configuration.
@@ -250,6 +254,23 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			if err := t.writeControl(wire.FramePolicyAck, ack); err != nil {
 				return fmt.Errorf("send policy ack: %w", err)
 			}
+		case wire.FrameAttest:
+			var at wire.Attest
+			if err := wire.DecodeJSON(ft, payload, &at); err != nil {
+				return err
+			}
+			// The TPM may take a while; the control stream keeps reading.
+			go func() {
+				if err := t.writeControl(wire.FrameQuote, t.cfg.Handler.Attest(at)); err != nil {
+					t.cfg.Log.Warn("send quote", "err", err)
+				}
+			}()
+		case wire.FrameAttested:
+			var v wire.Attested
+			if err := wire.DecodeJSON(ft, payload, &v); err != nil {
+				return err
+			}
+			t.cfg.Handler.Attested(v)
 		case wire.FrameRenewed:
 			var rn wire.Renewed
 			if err := wire.DecodeJSON(ft, payload, &rn); err != nil {

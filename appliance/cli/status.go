@@ -63,6 +63,10 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 		}
 	}
 	fmt.Fprintf(w, "Certificate %s key, valid until %s\n", st.Certificate.Key, st.Certificate.NotAfter.Format(time.RFC3339))
+	if st.Quarantine != "" {
+		fmt.Fprintf(w, "QUARANTINE  the exchange refuses this appliance's requests: %s\n", st.Quarantine)
+		fmt.Fprintf(w, "            after a legitimate update, central ops accept the new state (bab-exchange appliance rebaseline %s)\n", st.Appliance)
+	}
 	for _, s := range st.Services {
 		fmt.Fprintf(w, "Provides    %s\n", s)
 	}

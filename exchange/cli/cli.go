@@ -27,6 +27,8 @@ Usage:
   bab-exchange policy push BUNDLE                    verify, store and send to every appliance
   bab-exchange policy show
   bab-exchange appliances [--json]
+  bab-exchange appliance show APPLIANCE              one appliance: attestation, boot state, baseline
+  bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
   bab-exchange trace [--limit N]
   bab-exchange version
 
@@ -42,7 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, rest := args[0], args[1:]
-	if (cmd == "token" || cmd == "policy") && len(rest) > 0 {
+	if (cmd == "token" || cmd == "policy" || cmd == "appliance") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var err error
@@ -59,6 +61,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = policyPush(ctx, rest, stdout)
 	case "policy show":
 		err = policyShow(ctx, rest, stdout)
+	case "appliance show", "appliance rebaseline":
+		err = applianceCmd(ctx, cmd[len("appliance "):], rest, stdout)
 	case "appliances":
 		err = appliances(ctx, rest, stdout)
 	case "trace":

@@ -34,13 +34,13 @@ func appliances(ctx context.Context, args []string, stdout io.Writer) error {
 		return enc.Encode(list)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
+	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tATTESTATION\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
 	for _, a := range list {
 		conn := "no"
 		if a.Connected {
 			conn = fmt.Sprintf("yes (%d)", a.Tunnels)
 		}
-		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
 	return tw.Flush()
 }

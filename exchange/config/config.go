@@ -38,6 +38,8 @@ type Attestation struct {
 	// AllowSoftwareKeys lets appliances without a TPM enroll, with a
 	// software key and no attestation. Off by default.
 	AllowSoftwareKeys bool
+	// Interval is how often a connected appliance must quote again.
+	Interval time.Duration
 }
 
 // DefaultPCRs: firmware, option ROMs, boot manager, Secure Boot state
@@ -54,6 +56,7 @@ const (
 	DefaultHeartbeat         = 10 * time.Second
 	DefaultRequestTimeoutMax = 5 * time.Minute
 	DefaultTraceRetention    = 90 * 24 * time.Hour
+	DefaultAttestInterval    = 10 * time.Minute
 )
 
 // DefaultNames are the certificate names used when the file sets none.
@@ -72,7 +75,7 @@ func Default() *Config {
 		Heartbeat:         DefaultHeartbeat,
 		RequestTimeoutMax: DefaultRequestTimeoutMax,
 		TraceRetention:    DefaultTraceRetention,
-		Attestation:       Attestation{PCRs: DefaultPCRs()},
+		Attestation:       Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
 		LogLevel:          slog.LevelInfo,
 	}
 }

@@ -22,7 +22,7 @@ func TestDefault(t *testing.T) {
 		Heartbeat:         10 * time.Second,
 		RequestTimeoutMax: 5 * time.Minute,
 		TraceRetention:    90 * 24 * time.Hour,
-		Attestation:       Attestation{PCRs: []int{0, 2, 4, 7}},
+		Attestation:       Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
 		LogLevel:          slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -69,6 +69,7 @@ attestation:
   vendor_cas: [vendors/acme.pem]
   pcrs: [0, 7]
   allow_software_keys: true
+  interval: 1m
 log:
   level: warn
 `
@@ -88,7 +89,7 @@ log:
 		Heartbeat:         5 * time.Second,
 		RequestTimeoutMax: 10 * time.Minute,
 		TraceRetention:    400 * 24 * time.Hour,
-		Attestation:       Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true},
+		Attestation:       Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
 		LogLevel:          slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -53,6 +53,12 @@ func (c *converter) config(f *fileV1) *Config {
 		if a.AllowSoftwareKeys != nil {
 			cfg.Attestation.AllowSoftwareKeys = *a.AllowSoftwareKeys
 		}
+		if a.Interval != nil {
+			if *a.Interval <= 0 {
+				c.p.Add(at("attestation", "interval"), "must be more than 0")
+			}
+			cfg.Attestation.Interval = time.Duration(*a.Interval)
+		}
 	}
 	if f.Log != nil && f.Log.Level != nil {
 		cfg.LogLevel = slog.Level(*f.Log.Level)

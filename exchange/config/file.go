@@ -23,9 +23,10 @@ type fileV1 struct {
 }
 
 type attestationV1 struct {
-	VendorCAs         []string `yaml:"vendor_cas"`
-	PCRs              *[]int   `yaml:"pcrs"`
-	AllowSoftwareKeys *bool    `yaml:"allow_software_keys"`
+	VendorCAs         []string           `yaml:"vendor_cas"`
+	PCRs              *[]int             `yaml:"pcrs"`
+	AllowSoftwareKeys *bool              `yaml:"allow_software_keys"`
+	Interval          *yamlconf.Duration `yaml:"interval"`
 }
 
 type logV1 struct {

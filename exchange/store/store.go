@@ -177,6 +177,12 @@ type Appliance struct {
 	AKArea   []byte         `json:"ak_area,omitempty"`
 	PCRs     []int          `json:"pcrs,omitempty"`
 	Baseline map[int][]byte `json:"baseline,omitempty"`
+	// Continuous attestation: the last quote's values and the verdict.
+	LastAttested     time.Time      `json:"last_attested,omitzero"`
+	LastPCRs         map[int][]byte `json:"last_pcrs,omitempty"`
+	Quarantined      bool           `json:"quarantined,omitempty"`
+	QuarantineReason string         `json:"quarantine_reason,omitempty"`
+	QuarantinedAt    time.Time      `json:"quarantined_at,omitzero"`
 }
 
 // Appliance returns one registry entry, or ErrUnknownAppliance.
@@ -188,6 +194,25 @@ func (s *Store) Appliance(id string) (*Appliance, error) {
 	if errors.Is(err, errMissing) {
 		return nil, ErrUnknownAppliance
 	}
+	return &a, err
+}
+
+// UpdateAppliance changes a registry entry in one transaction.
+func (s *Store) UpdateAppliance(id string, f func(*Appliance) error) (*Appliance, error) {
+	var a Appliance
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAppliances)
+		if err := getJSON(b, []byte(id), &a); err != nil {
+			if errors.Is(err, errMissing) {
+				return ErrUnknownAppliance
+			}
+			return err
+		}
+		if err := f(&a); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(id), &a)
+	})
 	return &a, err
 }
 

@@ -42,6 +42,8 @@ type Options struct {
 	// is installed (the exchange then allows them). Without swtpm the lab
 	// uses software keys anyway.
 	SoftwareKeys bool
+	// AttestEvery is the exchange's attestation interval (default 10m).
+	AttestEvery time.Duration
 }
 
 // Lab is a running federation.
@@ -153,7 +155,7 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	attestation, err := l.attestationConfig(dir)
+	attestation, err := l.attestationConfig(dir, o.AttestEvery)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/babgate/bab/internal/swtpm"
 )
@@ -46,7 +47,11 @@ func (l *Lab) startTPMs() error {
 
 // attestationConfig is the exchange's attestation section: the TPMs'
 // manufacturer CAs, or software keys allowed when the lab has no TPMs.
-func (l *Lab) attestationConfig(dir string) (string, error) {
+func (l *Lab) attestationConfig(dir string, every time.Duration) (string, error) {
+	interval := ""
+	if every > 0 {
+		interval = "\n  interval: " + every.String()
+	}
 	if !l.tpms {
 		return "attestation:\n  allow_software_keys: true", nil
 	}
@@ -58,7 +63,7 @@ func (l *Lab) attestationConfig(dir string) (string, error) {
 		}
 		files = append(files, f)
 	}
-	return "attestation:\n  vendor_cas: [" + strings.Join(files, ", ") + "]", nil
+	return "attestation:\n  vendor_cas: [" + strings.Join(files, ", ") + "]" + interval, nil
 }
 
 func writeCAs(path string, s *swtpm.Sim) error {

@@ -1,0 +1,84 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/babgate/bab/attest"
+	"github.com/babgate/bab/exchange/store"
+	"github.com/babgate/bab/ident"
+)
+
+// ApplianceDetail is what ops see of one appliance: the fleet row plus its
+// TPM identity and boot state, recorded and last seen.
+type ApplianceDetail struct {
+	ApplianceView
+	KeyKind       string         `json:"key_kind"`
+	EnrolledAt    time.Time      `json:"enrolled_at"`
+	EKHash        string         `json:"ek_hash,omitempty"`
+	PCRs          []int          `json:"pcrs,omitempty"`
+	Baseline      map[int][]byte `json:"baseline,omitempty"`
+	LastPCRs      map[int][]byte `json:"last_pcrs,omitempty"`
+	Differ        []int          `json:"differ,omitempty"` // PCRs where the last values are not the baseline
+	QuarantinedAt time.Time      `json:"quarantined_at,omitzero"`
+}
+
+// ErrNoQuote means a re-baseline was asked for an appliance that has not
+// sent a verified quote yet, so there is no new state to accept.
+var ErrNoQuote = errors.New("this appliance has sent no verified quote yet; wait until it connects and is checked")
+
+// Appliance returns one appliance's detail.
+func (x *Exchange) Appliance(id string) (*ApplianceDetail, error) {
+	if _, err := ident.ParseAppliance(id); err != nil {
+		return nil, err
+	}
+	fleet, err := x.Fleet()
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(fleet, func(v ApplianceView) bool { return v.ID == id })
+	if i < 0 {
+		return nil, store.ErrUnknownAppliance
+	}
+	a, err := x.store.Appliance(id)
+	if err != nil {
+		return nil, err
+	}
+	d := &ApplianceDetail{ApplianceView: fleet[i], KeyKind: a.KeyKind, EnrolledAt: a.EnrolledAt, EKHash: a.EKHash,
+		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt}
+	if a.LastPCRs != nil {
+		d.Differ = attest.Baseline(a.Baseline).Diff(a.LastPCRs)
+	}
+	return d, nil
+}
+
+// Rebaseline accepts an appliance's last verified boot state as its new
+// baseline, after a legitimate firmware, bootloader or kernel update, and
+// checks it again at once so the quarantine lifts within a round trip.
+func (x *Exchange) Rebaseline(id string) (*ApplianceDetail, error) {
+	_, err := x.store.UpdateAppliance(id, func(a *store.Appliance) error {
+		if a.KeyKind != "tpm" {
+			return fmt.Errorf("%s uses a software key: it has no boot state to accept", id)
+		}
+		if a.LastPCRs == nil {
+			return ErrNoQuote
+		}
+		a.Baseline = a.LastPCRs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	x.log.Info("new baseline accepted by ops", "appliance", id)
+	for _, s := range x.allSessions() {
+		if s.id.String() == id {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+	return x.Appliance(id)
+}
