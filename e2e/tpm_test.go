@@ -69,6 +69,20 @@ func TestTPMEnrollmentTrust(t *testing.T) {
 		t.Fatalf("EK-hash token used with another TPM: %v\n%s", err, outOther)
 	}
 
+	// Golden values set by ops: a boot state that is not the approved one is
+	// refused at enrollment, the approved one enrolls. (A fresh software
+	// TPM's PCRs 0-15 are all zero.)
+	zero, ff := strings.Repeat("00", 32), strings.Repeat("ff", 32)
+	strict := createToken(t, l, "--member", "MA/MUN/RABAT", "--pcr", "0="+zero, "--pcr", "7="+ff)
+	outGolden, err := enrollFresh(t, l, filepath.Join(dir, "golden"), strict, "golden")
+	if err == nil || !strings.Contains(outGolden, "golden values") || !strings.Contains(outGolden, "PCR [7]") {
+		t.Fatalf("boot state off the golden values: %v\n%s", err, outGolden)
+	}
+	approved := createToken(t, l, "--member", "MA/MUN/RABAT", "--pcr", "0="+zero, "--pcr", "7="+zero)
+	if outGolden, err = enrollFresh(t, l, filepath.Join(dir, "golden"), approved, "golden"); err != nil {
+		t.Fatalf("golden boot state: %v\n%s", err, outGolden)
+	}
+
 	// A software key is refused by an exchange that requires a TPM.
 	soft := filepath.Join(dir, "soft", "bab.yaml")
 	_ = os.MkdirAll(filepath.Dir(soft), 0o700)

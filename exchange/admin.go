@@ -64,6 +64,9 @@ type TokenRequest struct {
 	// EKHash binds the token to one TPM, for TPMs without an EK
 	// certificate ("sha256:" and 64 hex digits, as the appliance shows it).
 	EKHash string `json:"ek_hash,omitempty"`
+	// Golden PCR values (hex SHA-256 by PCR index) the appliance's boot
+	// state must have at enrollment.
+	Golden map[int]string `json:"golden,omitempty"`
 }
 
 // TokenResponse carries a new token.
@@ -118,7 +121,12 @@ func (x *Exchange) AdminHandler() http.Handler {
 			adminErr(w, http.StatusBadRequest, "bad_ek_hash", fmt.Sprintf("ek hash %q: expected sha256: and 64 hexadecimal digits, as bab enroll prints it", req.EKHash))
 			return
 		}
-		t, exp, err := x.CreateToken(m, req.Name, req.EKHash, ttl)
+		golden, err := parseGolden(req.Golden)
+		if err != nil {
+			adminErr(w, http.StatusBadRequest, "bad_golden", err.Error())
+			return
+		}
+		t, exp, err := x.CreateToken(m, req.Name, req.EKHash, golden, ttl)
 		if err != nil {
 			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
 			return

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/babgate/bab/attest"
@@ -126,4 +127,17 @@ func checkProof(ch *wire.Challenge, secret []byte, ak *attest.AKPublic, p *wire.
 		return nil, nil, &enrollError{"attestation_failed", "The certificate request is not for the certified TPM key."}
 	}
 	return pcrs, csr, nil
+}
+
+// golden lists the PCRs whose enrollment values differ from the golden
+// values ops required (a golden PCR the quote lacks counts as differing).
+func golden(want, got map[int][]byte) []int {
+	var diff []int
+	for pcr, v := range want {
+		if g, ok := got[pcr]; !ok || string(g) != string(v) {
+			diff = append(diff, pcr)
+		}
+	}
+	slices.Sort(diff)
+	return diff
 }

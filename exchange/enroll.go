@@ -139,6 +139,9 @@ func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire
 		if err != nil {
 			return failErr(err)
 		}
+		if diff := golden(st.Golden, pcrs); len(diff) > 0 {
+			return fail("attestation_failed", fmt.Sprintf("The boot state differs from the golden values ops set for this token in PCR %v: update the firmware or bootloader to the approved version, or ask ops for a token with the right values.", diff))
+		}
 		csr = c
 		record = func(a *store.Appliance) {
 			a.KeyKind, a.EKHash, a.AKArea, a.PCRs, a.Baseline = "tpm", ekHash, req.TPM.AKArea, ch.PCRs, pcrs

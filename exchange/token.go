@@ -17,7 +17,7 @@ import (
 
 // CreateToken makes and stores a one-time token for member, optionally
 // bound to one appliance name, valid for ttl.
-func (x *Exchange) CreateToken(member ident.Member, name, ekHash string, ttl time.Duration) (wire.Token, time.Time, error) {
+func (x *Exchange) CreateToken(member ident.Member, name, ekHash string, golden map[int][]byte, ttl time.Duration) (wire.Token, time.Time, error) {
 	var raw [4 + 24]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return wire.Token{}, time.Time{}, err
@@ -25,11 +25,27 @@ func (x *Exchange) CreateToken(member ident.Member, name, ekHash string, ttl tim
 	t := wire.Token{ID: hex.EncodeToString(raw[:4]), Secret: base64.RawURLEncoding.EncodeToString(raw[4:]), Pin: x.ca.Pin()}
 	now := time.Now().UTC()
 	sum := sha256.Sum256([]byte(t.Secret))
-	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, EKHash: ekHash, Created: now, Expires: now.Add(ttl)})
+	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, EKHash: ekHash, Golden: golden, Created: now, Expires: now.Add(ttl)})
 	if err != nil {
 		return wire.Token{}, time.Time{}, err
 	}
 	return t, now.Add(ttl), nil
+}
+
+// parseGolden reads golden PCR values given as hex SHA-256 digests.
+func parseGolden(in map[int]string) (map[int][]byte, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[int][]byte, len(in))
+	for pcr, h := range in {
+		v, err := hex.DecodeString(h)
+		if err != nil || len(v) != 32 || pcr < 0 || pcr > 23 {
+			return nil, fmt.Errorf("golden PCR %d=%q: give a PCR from 0 to 23 and its SHA-256 value as 64 hexadecimal digits", pcr, h)
+		}
+		out[pcr] = v
+	}
+	return out, nil
 }
 
 func validEKHash(s string) bool {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/babgate/bab/exchange"
@@ -18,6 +20,8 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	name := fs.String("name", "", "bind the token to this appliance name")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token may be used")
 	ekHash := fs.String("ek-hash", "", "bind the token to the TPM with this EK hash (for TPMs without an EK certificate)")
+	var golden multiFlag
+	fs.Var(&golden, "pcr", "require a golden boot state at enrollment: PCR=SHA256HEX (repeat per PCR)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -29,7 +33,16 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String(), EKHash: *ekHash})
+	g := map[int]string{}
+	for _, kv := range golden {
+		k, v, ok := strings.Cut(kv, "=")
+		pcr, err := strconv.Atoi(k)
+		if !ok || err != nil {
+			return fmt.Errorf("--pcr %q: write PCR=SHA256HEX, e.g. --pcr 0=3d45…", kv)
+		}
+		g[pcr] = v
+	}
+	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String(), EKHash: *ekHash, Golden: g})
 	var tr exchange.TokenResponse
 	if err := c.do(ctx, "POST", "/v1/tokens", body, &tr); err != nil {
 		return err

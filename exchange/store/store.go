@@ -80,15 +80,18 @@ func (s *Store) SetCA(cert, key []byte) error {
 
 // Token is an enrollment token as stored (its secret only as a hash).
 type Token struct {
-	ID         string    `json:"id"`
-	SecretHash []byte    `json:"secret_hash"`
-	Member     string    `json:"member"`
-	Name       string    `json:"name,omitempty"`    // appliance name it is bound to, if any
-	EKHash     string    `json:"ek_hash,omitempty"` // the TPM it is bound to, for TPMs without an EK certificate
-	Created    time.Time `json:"created"`
-	Expires    time.Time `json:"expires"`
-	UsedAt     time.Time `json:"used_at,omitzero"`
-	UsedBy     string    `json:"used_by,omitempty"`
+	ID         string `json:"id"`
+	SecretHash []byte `json:"secret_hash"`
+	Member     string `json:"member"`
+	Name       string `json:"name,omitempty"`    // appliance name it is bound to, if any
+	EKHash     string `json:"ek_hash,omitempty"` // the TPM it is bound to, for TPMs without an EK certificate
+	// Golden are PCR values ops require at enrollment (e.g. the approved
+	// firmware's); without them the enrollment quote becomes the baseline.
+	Golden  map[int][]byte `json:"golden,omitempty"`
+	Created time.Time      `json:"created"`
+	Expires time.Time      `json:"expires"`
+	UsedAt  time.Time      `json:"used_at,omitzero"`
+	UsedBy  string         `json:"used_by,omitempty"`
 }
 
 // Token returns a stored token, or ErrTokenUnknown.
