@@ -11,16 +11,17 @@ import (
 // thirds of its lifetime have passed, so certificates can stay short-lived
 // without anyone acting.
 func (a *Appliance) renewLoop(ctx context.Context) {
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
 	for {
+		leaf := a.cert.Load().Leaf
+		life := leaf.NotAfter.Sub(leaf.NotBefore)
+		// Look often enough for the lifetime, and at least twice a minute.
+		wait := min(max(life/20, time.Second), 30*time.Second)
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-time.After(wait):
 		}
-		leaf := a.cert.Load().Leaf
-		life := leaf.NotAfter.Sub(leaf.NotBefore)
+		leaf = a.cert.Load().Leaf
 		if time.Until(leaf.NotAfter) > life/3 {
 			continue
 		}

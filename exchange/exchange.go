@@ -207,7 +207,7 @@ func (x *Exchange) serverTLS() (*tls.Config, error) {
 			for i, c := range cs.PeerCertificates {
 				raw[i] = c.Raw
 			}
-			_, err := x.ca.VerifyClient(raw, time.Now())
+			_, err := x.ca.VerifyClient(raw, time.Now(), CertGrace)
 			return err
 		},
 	}, nil
@@ -223,6 +223,13 @@ func (x *Exchange) serveConn(ctx context.Context, conn *quic.Conn) {
 		conn.CloseWithError(wire.CloseProtocol, "unknown protocol")
 	}
 }
+
+// CertGrace is how long after its certificate expired an appliance may
+// still connect, so that one that was cut off longer than its certificate
+// lived can come back and renew: only with the last certificate issued to
+// it, only while it is enrolled, and it renews at once. Its key never left
+// its TPM; taking an appliance out is the registry's job, not expiry's.
+const CertGrace = 30 * 24 * time.Hour
 
 // OpsKeys returns the PEM public keys appliances pin at enrollment.
 func (x *Exchange) OpsKeys() [][]byte { return x.opsPEM }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -65,6 +66,16 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		log.Warn("refusing tunnel from an appliance that is not enrolled", "err", err)
 		conn.CloseWithError(wire.CloseUnenrolled, "appliance not enrolled at this exchange")
 		return
+	}
+	if time.Now().After(certs[0].NotAfter) {
+		// Within the grace period (checked in the handshake), only the
+		// certificate issued last may come back, to renew.
+		if hex.EncodeToString(certs[0].SerialNumber.Bytes()) != reg.CertSerial {
+			log.Warn("refusing an expired certificate that was superseded", "not_after", certs[0].NotAfter)
+			conn.CloseWithError(wire.CloseUnenrolled, "expired certificate superseded by a newer one")
+			return
+		}
+		log.Info("appliance reconnects with an expired certificate; it renews now", "not_after", certs[0].NotAfter)
 	}
 
 	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)

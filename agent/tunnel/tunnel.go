@@ -148,6 +148,12 @@ func (t *Tunnel) setDown(err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ctrl = nil
+	// A renewal sent on this connection will get no answer: end it now so
+	// that it is retried on the next connection.
+	if t.renewWaiter != nil {
+		t.renewWaiter <- wire.Renewed{Error: "the tunnel went down before the exchange answered"}
+		t.renewWaiter = nil
+	}
 	t.state.Connected = false
 	t.state.Since = time.Now()
 	t.state.Attempts++

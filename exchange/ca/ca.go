@@ -96,7 +96,7 @@ func (c *CA) IssueClient(pub crypto.PublicKey, cn string, now time.Time, lifetim
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    now.Add(-5 * time.Minute), // tolerate small clock skew
+		NotBefore:    now.Add(-min(5*time.Minute, lifetime/10)), // tolerate small clock skew
 		NotAfter:     now.Add(lifetime),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
@@ -134,8 +134,9 @@ func (c *CA) IssueServer(pub crypto.PublicKey, names []string, now time.Time, li
 }
 
 // VerifyClient checks that chain[0] is a client certificate this CA issued
-// and that it is valid at now. It returns the leaf.
-func (c *CA) VerifyClient(chain [][]byte, now time.Time) (*x509.Certificate, error) {
+// and that it is valid at now, or expired by no more than grace. It returns
+// the leaf; the caller decides what an expired one may still do.
+func (c *CA) VerifyClient(chain [][]byte, now time.Time, grace time.Duration) (*x509.Certificate, error) {
 	if len(chain) == 0 {
 		return nil, errors.New("no client certificate")
 	}
@@ -146,9 +147,13 @@ func (c *CA) VerifyClient(chain [][]byte, now time.Time) (*x509.Certificate, err
 	if leaf.IsCA {
 		return nil, errors.New("a CA certificate is not a client certificate")
 	}
+	at := now
+	if now.After(leaf.NotAfter) && now.Before(leaf.NotAfter.Add(grace)) {
+		at = leaf.NotAfter // check the chain as of the last valid moment
+	}
 	_, err = leaf.Verify(x509.VerifyOptions{
 		Roots:       c.Pool(),
-		CurrentTime: now,
+		CurrentTime: at,
 		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err != nil {

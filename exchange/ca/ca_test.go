@@ -54,7 +54,7 @@ func TestNewLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.VerifyClient([][]byte{leaf}, now); err != nil {
+	if _, err := c.VerifyClient([][]byte{leaf}, now, 0); err != nil {
 		t.Errorf("a certificate from the loaded CA does not verify with the original: %v", err)
 	}
 
@@ -75,7 +75,7 @@ func TestIssueClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf, err := c.VerifyClient([][]byte{der}, now.Add(time.Hour))
+	leaf, err := c.VerifyClient([][]byte{der}, now.Add(time.Hour), 0)
 	if err != nil {
 		t.Fatalf("VerifyClient: %v", err)
 	}
@@ -134,14 +134,14 @@ func TestVerifyClientRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if leaf, err := c.VerifyClient(tc.chain, tc.at); err == nil {
+			if leaf, err := c.VerifyClient(tc.chain, tc.at, 0); err == nil {
 				t.Errorf("VerifyClient accepted it: %v", leaf.Subject)
 			}
 		})
 	}
 	// The same certificate inside its validity is accepted, so the
 	// expired case fails for its time and nothing else.
-	if _, err := c.VerifyClient([][]byte{issue(c, time.Hour)}, now.Add(time.Hour-time.Second)); err != nil {
+	if _, err := c.VerifyClient([][]byte{issue(c, time.Hour)}, now.Add(time.Hour-time.Second), 0); err != nil {
 		t.Errorf("a certificate one second before expiry is refused: %v", err)
 	}
 }
@@ -202,7 +202,30 @@ func TestVerifyClientRefusesTheCAItself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.VerifyClient([][]byte{c.CertDER}, time.Now()); err == nil {
+	if _, err := c.VerifyClient([][]byte{c.CertDER}, time.Now(), 0); err == nil {
 		t.Fatal("the CA certificate was accepted as a client certificate")
+	}
+}
+
+func TestVerifyClientGrace(t *testing.T) {
+	now := time.Now()
+	c, _, err := ca.New("test CA", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err := c.IssueClient(key.Public(), "MA/MUN/RABAT:hq", now.Add(-2*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Expired an hour ago: refused without grace, accepted within a day's.
+	if _, err := c.VerifyClient([][]byte{der}, now, 0); err == nil {
+		t.Fatal("expired certificate accepted without grace")
+	}
+	if _, err := c.VerifyClient([][]byte{der}, now, 24*time.Hour); err != nil {
+		t.Fatalf("within grace: %v", err)
+	}
+	if _, err := c.VerifyClient([][]byte{der}, now, 30*time.Minute); err == nil {
+		t.Fatal("expired beyond the grace period but accepted")
 	}
 }

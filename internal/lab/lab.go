@@ -44,6 +44,8 @@ type Options struct {
 	SoftwareKeys bool
 	// AttestEvery is the exchange's attestation interval (default 10m).
 	AttestEvery time.Duration
+	// CertLifetime is the lifetime of appliance certificates (default 24h).
+	CertLifetime time.Duration
 }
 
 // Lab is a running federation.
@@ -95,6 +97,9 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	}
 	if o.Heartbeat == 0 {
 		o.Heartbeat = 2 * time.Second
+	}
+	if o.CertLifetime == 0 {
+		o.CertLifetime = 24 * time.Hour
 	}
 	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir}
 	defer func() {
@@ -168,10 +173,11 @@ names: [127.0.0.1, localhost]
 admin_socket: %s
 ops_keys: [ops.pub]
 heartbeat: %s
+certificate_lifetime: %s
 %s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, o.Heartbeat, attestation)
+`, x.StateDir, x.Addr, x.Socket, o.Heartbeat, o.CertLifetime, attestation)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
