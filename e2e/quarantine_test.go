@@ -41,7 +41,8 @@ func TestQuarantineAndRebaseline(t *testing.T) {
 	needTPMs(t, l)
 	hq, dc1 := lab.CommuneHQ.String(), lab.RegistryDC.String()
 	waitAttestation(t, l, hq, "ok")
-	waitAttestation(t, l, dc1, "ok")
+	d0 := waitAttestation(t, l, dc1, "ok")
+	t.Logf("attestation round trip (challenge to verdict, over the tunnel): %s", d0.AttestRTT)
 	pids := []int{l.Consumer.PID(), l.Provider.PID(), l.Exchange.PID()}
 
 	// Secure Boot is turned off on the commune's server (PCR 7 changes):

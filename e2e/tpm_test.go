@@ -123,6 +123,11 @@ func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "re-enroll") || !strings.Contains(string(out), "bab enroll --reenroll") {
 		t.Fatalf("serve with a foreign key blob: %v\n%s", err, out)
 	}
+	// bab status says so plainly while the service cannot start.
+	out, err = exec.Command(filepath.Join(binDir, "bab"), "status", "--config", l.Consumer.Config).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "the TPM no longer holds the key of MA/MUN/RABAT:hq") || !strings.Contains(string(out), "bab enroll --reenroll") {
+		t.Fatalf("bab status with a foreign key blob: %v\n%s", err, out)
+	}
 	tok, _ := l.CreateToken(lab.Commune, "hq")
 	cmd := exec.Command(filepath.Join(binDir, "bab"), "enroll", "--reenroll", "--config", l.Consumer.Config, "--exchange", l.Exchange.Addr, "--token", tok, "--name", "hq")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -23,6 +23,8 @@ type ApplianceDetail struct {
 	LastPCRs      map[int][]byte `json:"last_pcrs,omitempty"`
 	Differ        []int          `json:"differ,omitempty"` // PCRs where the last values are not the baseline
 	QuarantinedAt time.Time      `json:"quarantined_at,omitzero"`
+	// AttestRTT is how long the last check took, challenge to verdict.
+	AttestRTT time.Duration `json:"attest_rtt_ns,omitempty"`
 }
 
 // ErrNoQuote means a re-baseline was asked for an appliance that has not
@@ -47,7 +49,7 @@ func (x *Exchange) Appliance(id string) (*ApplianceDetail, error) {
 		return nil, err
 	}
 	d := &ApplianceDetail{ApplianceView: fleet[i], KeyKind: a.KeyKind, EnrolledAt: a.EnrolledAt, EKHash: a.EKHash,
-		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt}
+		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt, AttestRTT: a.LastAttestRTT}
 	if a.LastPCRs != nil {
 		d.Differ = attest.Baseline(a.Baseline).Diff(a.LastPCRs)
 	}

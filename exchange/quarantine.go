@@ -40,6 +40,7 @@ func (x *Exchange) attestOnce(ctx context.Context, s *session) {
 	}
 	nonce := make([]byte, 32)
 	_, _ = rand.Read(nonce)
+	sent := time.Now()
 	if err := s.send(wire.FrameAttest, wire.Attest{Nonce: nonce, PCRs: reg.PCRs}); err != nil {
 		return // the tunnel is going away; the next connection is checked again
 	}
@@ -64,6 +65,7 @@ func (x *Exchange) attestOnce(ctx context.Context, s *session) {
 	a, err := x.store.UpdateAppliance(s.id.String(), func(a *store.Appliance) error {
 		values, reason = verdict(a, q, nonce)
 		a.LastAttested = now
+		a.LastAttestRTT = time.Since(sent)
 		if values != nil {
 			a.LastPCRs = values
 		}

@@ -28,7 +28,7 @@ func status(ctx context.Context, args []string, stdout io.Writer) error {
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.Admin.Listen+"/v1/status", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("the appliance is not running or its admin address %s does not answer (systemctl status bab): %w", cfg.Admin.Listen, err)
+		return diagnose(cfg)
 	}
 	defer resp.Body.Close()
 	var st appliance.Status

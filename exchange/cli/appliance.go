@@ -62,7 +62,7 @@ func printDetail(w io.Writer, d *exchange.ApplianceDetail) {
 	case "quarantined":
 		fmt.Fprintf(w, "Attestation   QUARANTINED since %s: %s\n", d.QuarantinedAt.Format(time.RFC3339), d.QuarantineReason)
 	case "ok":
-		fmt.Fprintf(w, "Attestation   ok, last checked %s\n", d.LastAttested.Format(time.RFC3339))
+		fmt.Fprintf(w, "Attestation   ok, last checked %s (%s)\n", d.LastAttested.Format(time.RFC3339), d.AttestRTT.Round(10*time.Microsecond))
 	default:
 		fmt.Fprintf(w, "Attestation   %s\n", d.Attestation)
 	}

@@ -182,6 +182,7 @@ type Appliance struct {
 	Baseline map[int][]byte `json:"baseline,omitempty"`
 	// Continuous attestation: the last quote's values and the verdict.
 	LastAttested     time.Time      `json:"last_attested,omitzero"`
+	LastAttestRTT    time.Duration  `json:"last_attest_rtt_ns,omitempty"` // challenge sent to verdict
 	LastPCRs         map[int][]byte `json:"last_pcrs,omitempty"`
 	Quarantined      bool           `json:"quarantined,omitempty"`
 	QuarantineReason string         `json:"quarantine_reason,omitempty"`
