@@ -128,6 +128,18 @@ func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "the TPM no longer holds the key of MA/MUN/RABAT:hq") || !strings.Contains(string(out), "bab enroll --reenroll") {
 		t.Fatalf("bab status with a foreign key blob: %v\n%s", err, out)
 	}
+	// bab doctor points at the key and says what to do.
+	out, err = exec.Command(filepath.Join(binDir, "bab"), "doctor", "--config", l.Consumer.Config).CombinedOutput()
+	if err == nil || !regexp.MustCompile(`FAIL TPM key .*\n.*fix: .*bab enroll --reenroll`).Match(out) {
+		t.Fatalf("bab doctor with a foreign key blob: %v\n%s", err, out)
+	}
+	// And a TPM that is not there at all.
+	noTPM := filepath.Join(t.TempDir(), "bab.yaml")
+	_ = os.WriteFile(noTPM, []byte("version: 1\nstate_dir: "+filepath.Join(t.TempDir(), "s")+"\ntpm:\n  device: /dev/no-such-tpm\n"), 0o644)
+	out, err = exec.Command(filepath.Join(binDir, "bab"), "doctor", "--config", noTPM).CombinedOutput()
+	if err == nil || !regexp.MustCompile(`FAIL TPM .*no TPM found.*\n.*fix: enable the TPM in the firmware`).Match(out) {
+		t.Fatalf("bab doctor without a TPM: %v\n%s", err, out)
+	}
 	tok, _ := l.CreateToken(lab.Commune, "hq")
 	cmd := exec.Command(filepath.Join(binDir, "bab"), "enroll", "--reenroll", "--config", l.Consumer.Config, "--exchange", l.Exchange.Addr, "--token", tok, "--name", "hq")
 	if out, err := cmd.CombinedOutput(); err != nil {
