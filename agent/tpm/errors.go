@@ -4,7 +4,7 @@ import "errors"
 
 // ErrNoDevice means there is no TPM at the configured place. On an
 // appliance that almost always means the TPM is disabled in the firmware.
-var ErrNoDevice = errors.New("no TPM found (no /dev/tpmrm0): enable the TPM in the firmware setup, see firmware-notes/")
+var ErrNoDevice = errors.New("no TPM found: enable the TPM in the firmware setup (see firmware-notes/), or set tpm.device in bab.yaml to where it is")
 
 // ErrPermission means the TPM exists but this process may not open it.
 var ErrPermission = errors.New("cannot open the TPM: add user bab to group tss (usermod -aG tss bab) and restart bab")
