@@ -11,6 +11,7 @@ import (
 
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 )
 
@@ -107,6 +108,35 @@ func TestQuarantineAndRebaseline(t *testing.T) {
 	if now := []int{l.Consumer.PID(), l.Provider.PID(), l.Exchange.PID()}; now[0] != pids[0] || now[1] != pids[1] || now[2] != pids[2] {
 		t.Fatal("a process restarted: quarantine must be a state, not a crash")
 	}
+}
+
+// The policy sets how often appliances are checked: with the exchange's
+// own interval at its 10-minute default, a policy interval of 10 s makes a
+// changed PCR show within seconds.
+func TestAttestIntervalFromPolicy(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	needTPMs(t, l)
+	ctx := context.Background()
+	v, err := l.Push(ctx, func(b *policy.Bundle) { b.AttestIntervalSeconds = 10 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	hq := lab.CommuneHQ.String()
+	waitAttestation(t, l, hq, "ok")
+	if err := l.Consumer.TPM.ExtendPCR(4, []byte("new bootloader")); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	waitFor(t, 15*time.Second, func() error {
+		if d := attestation(t, l, hq); d.Attestation != "quarantined" {
+			return errors.New("not quarantined yet: " + d.Attestation)
+		}
+		return nil
+	})
+	t.Logf("quarantined %s after the PCR changed, with a 10 s interval from the policy", time.Since(changed).Round(time.Millisecond))
 }
 
 func TestRebootReattests(t *testing.T) {

@@ -76,10 +76,7 @@ func (x *Exchange) Rebaseline(id string) (*ApplianceDetail, error) {
 	x.log.Info("new baseline accepted by ops", "appliance", id)
 	for _, s := range x.allSessions() {
 		if s.id.String() == id {
-			select {
-			case s.kick <- struct{}{}:
-			default:
-			}
+			s.kickNow()
 		}
 	}
 	return x.Appliance(id)

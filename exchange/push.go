@@ -37,8 +37,12 @@ func (x *Exchange) Push(signed []byte) (*PushResult, error) {
 	if err := x.store.SetPolicy(signed, b.Version); err != nil {
 		return nil, err
 	}
-	x.policy.Store(policy.Compile(b))
+	compiled := policy.Compile(b)
+	old := x.policy.Swap(compiled)
 	x.signed.Store(&signed)
+	if old == nil || old.AttestInterval() != compiled.AttestInterval() {
+		x.kickAttestation() // the loops wait on the old interval
+	}
 	n := 0
 	for _, ss := range x.allSessions() {
 		if ss.applied.Load() < b.Version {

@@ -19,17 +19,24 @@ const quoteTimeout = 30 * time.Second
 // and every interval after that, and whenever ops ask (kick). Each verdict
 // is recorded in the registry and told to the appliance.
 func (x *Exchange) attestLoop(ctx context.Context, s *session) {
-	tick := time.NewTicker(x.cfg.Attestation.Interval)
-	defer tick.Stop()
 	for {
 		x.attestOnce(ctx, s)
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-time.After(x.attestInterval()):
 		case <-s.kick:
 		}
 	}
+}
+
+// attestInterval is the policy's, when it sets one, else the exchange's
+// configured interval. A new policy takes effect from the next check.
+func (x *Exchange) attestInterval() time.Duration {
+	if p := x.policy.Load(); p != nil && p.AttestInterval() > 0 {
+		return p.AttestInterval()
+	}
+	return x.cfg.Attestation.Interval
 }
 
 func (x *Exchange) attestOnce(ctx context.Context, s *session) {
@@ -110,4 +117,20 @@ func verdict(a *store.Appliance, q *wire.Quote, nonce []byte) (map[int][]byte, s
 		return values, fmt.Sprintf("boot state differs from the baseline in PCR %v", diff)
 	}
 	return values, ""
+}
+
+// kickAttestation makes every connected appliance's check run now and pick
+// up the current interval.
+func (x *Exchange) kickAttestation() {
+	for _, s := range x.allSessions() {
+		s.kickNow()
+	}
+}
+
+// kickNow asks for a check now; one pending request is enough.
+func (s *session) kickNow() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }

@@ -18,6 +18,9 @@ type Bundle struct {
 	Services   []Service   `json:"services"`
 	Rules      []Rule      `json:"rules"`
 	Routes     []Route     `json:"routes"`
+	// AttestIntervalSeconds is how often the exchange checks each TPM
+	// appliance's boot state; 0 leaves it to the exchange's configuration.
+	AttestIntervalSeconds int64 `json:"attest_interval_s,omitempty"`
 }
 
 // Member is an administration taking part in the federation.

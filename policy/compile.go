@@ -95,6 +95,15 @@ func (p *Policy) Expires() time.Time {
 	return p.bundle.Expires
 }
 
+// AttestInterval is how often the exchange checks TPM appliances under
+// this policy, or 0 when the policy leaves it to the exchange.
+func (p *Policy) AttestInterval() time.Duration {
+	if p.bundle == nil {
+		return 0
+	}
+	return time.Duration(p.bundle.AttestIntervalSeconds) * time.Second
+}
+
 // Routes returns the appliances serving svc, in the bundle's order, or nil
 // if it has no route. The slice is the caller's.
 func (p *Policy) Routes(svc ident.Service) []ident.Appliance {

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,4 +126,27 @@ func TestPolicyConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestAttestIntervalFromSource(t *testing.T) {
+	src := strings.Replace(string(mustRead(t, "testdata/attest_interval.yaml")), "attest_interval: 3s", "attest_interval: 10m", 1)
+	b, err := ParseSource("p.yaml", []byte(src), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Compile(b).AttestInterval(); got != 10*time.Minute {
+		t.Fatalf("AttestInterval = %s, want 10m", got)
+	}
+	if got := Compile(labBundle()).AttestInterval(); got != 0 {
+		t.Fatalf("a policy without attest_interval gives %s, want 0", got)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

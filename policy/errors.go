@@ -84,3 +84,10 @@ type syntaxError string
 func (e syntaxError) Error() string { return string(e) }
 
 func (e syntaxError) Is(target error) bool { return target == ErrMalformed }
+
+// Bounds of a policy's attestation interval, in seconds: often enough to
+// matter, rarely enough for a fleet of TPMs.
+const (
+	MinAttestInterval = 10
+	MaxAttestInterval = 24 * 60 * 60
+)

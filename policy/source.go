@@ -22,14 +22,16 @@ const maxSourceSize = MaxSignedSize
 // parsed afterwards, so that a bad one is reported with its line (yaml
 // reports errors from UnmarshalText without one).
 type sourceFile struct {
-	Version    uint64          `yaml:"version"`
-	Expires    string          `yaml:"expires"`
-	ValidFor   string          `yaml:"valid_for"`
-	Members    []sourceMember  `yaml:"members"`
-	Appliances []string        `yaml:"appliances"`
-	Services   []sourceService `yaml:"services"`
-	Rules      []sourceRule    `yaml:"rules"`
-	Routes     []sourceRoute   `yaml:"routes"`
+	Version  uint64 `yaml:"version"`
+	Expires  string `yaml:"expires"`
+	ValidFor string `yaml:"valid_for"`
+	// AttestInterval is how often TPM appliances are checked, e.g. 10m.
+	AttestInterval string          `yaml:"attest_interval"`
+	Members        []sourceMember  `yaml:"members"`
+	Appliances     []string        `yaml:"appliances"`
+	Services       []sourceService `yaml:"services"`
+	Rules          []sourceRule    `yaml:"rules"`
+	Routes         []sourceRoute   `yaml:"routes"`
 }
 
 type sourceMember struct {
@@ -131,6 +133,13 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		bad("expires", "one of expires or valid_for is required")
 	}
 
+	if src.AttestInterval != "" {
+		d, err := parseValidFor(src.AttestInterval)
+		if err != nil || d%time.Second != 0 {
+			bad("attest_interval_s", "%s is not a whole number of seconds, minutes or hours such as 10m", quoteCut(src.AttestInterval))
+		}
+		b.AttestIntervalSeconds = int64(d / time.Second)
+	}
 	for i, m := range src.Members {
 		id, err := ident.ParseMember(m.ID)
 		if err != nil {

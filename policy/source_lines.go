@@ -39,9 +39,10 @@ func joinByLine(placed []*SourceError) error {
 // sourceKeys maps a Bundle's JSON field names to the keys the source uses
 // for them, in order of preference.
 var sourceKeys = map[string][]string{
-	"path_prefixes": {"paths"},
-	"expires":       {"expires", "valid_for"},
-	"issued":        {"expires", "valid_for"},
+	"path_prefixes":     {"paths"},
+	"expires":           {"expires", "valid_for"},
+	"issued":            {"expires", "valid_for"},
+	"attest_interval_s": {"attest_interval"},
 }
 
 // lineOf follows a Field path such as "rules[2].path_prefixes[0]" through
@@ -118,7 +119,7 @@ var (
 // typeNames says in ops' terms what the YAML decoder expected where its
 // messages name Go types.
 var typeNames = map[string]string{
-	"policy.sourceFile":      "the policy (a mapping with version, expires or valid_for, members, appliances, services, rules and routes)",
+	"policy.sourceFile":      "the policy (a mapping with version, expires or valid_for, attest_interval, members, appliances, services, rules and routes)",
 	"policy.sourceMember":    "a member (a mapping with id and name)",
 	"[]policy.sourceMember":  "a list of members",
 	"policy.sourceService":   "a service (a mapping with id and description)",

@@ -27,6 +27,9 @@ func (b *Bundle) Validate() error {
 	if b.Version < 1 {
 		v.add("version", "must be at least 1")
 	}
+	if s := b.AttestIntervalSeconds; s != 0 && (s < MinAttestInterval || s > MaxAttestInterval) {
+		v.add("attest_interval_s", "%ds is outside %ds to %ds (10 seconds to a day)", s, MinAttestInterval, MaxAttestInterval)
+	}
 	if !b.Expires.After(b.Issued) {
 		v.add("expires", "%s is not after issued %s", b.Expires.Format(time.RFC3339), b.Issued.Format(time.RFC3339))
 	}
