@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/agent/tpm"
-	astore "github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/internal/lab"
 	"github.com/babgate/bab/internal/swtpm"
 	"github.com/babgate/bab/wire"
@@ -111,32 +109,12 @@ func TestReplayedQuoteQuarantines(t *testing.T) {
 	if err := l.Consumer.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := astore.Open(l.Consumer.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.Identity()
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := tpm.Open(id.TPMDevice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tp.Close()
-	signer, err := tp.Signer(id.KeyBlob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := holdIdentity(t, l.Consumer)
+	id, tp := h.id, h.tpm
 	ak := &tpm.AK{Public: id.AKArea, Blob: id.AKBlob}
-	caCert, _ := x509.ParseCertificate(id.CA)
-	roots := x509.NewCertPool()
-	roots.AddCert(caCert)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{{Certificate: id.Chain, PrivateKey: signer}}}, &quic.Config{})
+	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, h.tls, &quic.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,22 +3,17 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/babgate/bab/agent/keys"
-	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/agent/tunnel"
-	astore "github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/exchange/ca"
 	xstore "github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/internal/lab"
@@ -39,37 +34,8 @@ type rawTunnel struct {
 // be stopped) and opens a tunnel to the exchange with it.
 func dialAs(t *testing.T, l *lab.Lab, a *lab.Appliance) *rawTunnel {
 	t.Helper()
-	st, err := astore.Open(a.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.Identity()
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var signer crypto.Signer
-	if keys.Kind(id.KeyKind) == keys.KindTPM {
-		tp, err := tpm.Open(id.TPMDevice)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tp.Close() })
-		if signer, err = tp.Signer(id.KeyBlob); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		key, err := keys.Open(keys.Kind(id.KeyKind), id.KeyBlob)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signer = key.Signer
-	}
-	caCert, _ := x509.ParseCertificate(id.CA)
-	roots := x509.NewCertPool()
-	roots.AddCert(caCert)
-	tc := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{{Certificate: id.Chain, PrivateKey: signer}}}
+	h := holdIdentity(t, a)
+	id, tc := h.id, h.tls
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, tc, tunnel.DefaultQUICConfig())

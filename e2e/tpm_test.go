@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +12,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/babgate/bab/agent/tpm"
-	astore "github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/internal/lab"
 	"github.com/babgate/bab/internal/swtpm"
-	"github.com/babgate/bab/wire"
 )
 
 func needTPMs(t *testing.T, l *lab.Lab) {
@@ -164,29 +159,7 @@ func TestTPMHandshakes(t *testing.T) {
 	if err := l.Consumer.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := astore.Open(l.Consumer.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.Identity()
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := tpm.Open(id.TPMDevice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tp.Close()
-	signer, err := tp.Signer(id.KeyBlob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(id.CA)
-	roots := x509.NewCertPool()
-	roots.AddCert(caCert)
-	tc := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{{Certificate: id.Chain, PrivateKey: signer}}, ClientSessionCache: nil}
+	tc := holdIdentity(t, l.Consumer).tls
 	const n = 20
 	start := time.Now()
 	for range n {
