@@ -24,6 +24,7 @@ Usage:
   bab-exchange token create --member MEMBER [--name NAME] [--ttl 24h]
   bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
   bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
+  bab-exchange policy cosign --key FILE BUNDLE       add another operator's signature (threshold signing)
   bab-exchange policy push BUNDLE                    verify, store and send to every appliance
   bab-exchange policy show
   bab-exchange appliances [--json]
@@ -57,6 +58,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = policyKeygen(rest, stdout)
 	case "policy sign":
 		err = policySign(rest, stdout)
+	case "policy cosign":
+		err = policyCosign(rest, stdout)
 	case "policy push":
 		err = policyPush(ctx, rest, stdout)
 	case "policy show":

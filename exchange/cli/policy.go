@@ -95,6 +95,48 @@ func policySign(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// policyCosign adds an ops key's signature to a signed bundle, so that a
+// bundle can collect the threshold of signatures from several operators,
+// each with only their own key, and no one can publish alone.
+func policyCosign(args []string, stdout io.Writer) error {
+	fs := newFlags("policy cosign")
+	keyFile := fs.String("key", "", "this operator's private key file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *keyFile == "" {
+		return errors.New("usage: bab-exchange policy cosign --key FILE BUNDLE (the bundle file is updated)")
+	}
+	raw, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	s, err := policy.ParseSigned(raw)
+	if err != nil {
+		return err
+	}
+	kraw, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	key, err := policy.ParsePrivateKey(kraw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *keyFile, err)
+	}
+	if err := s.AddSignature(key); err != nil {
+		return err
+	}
+	out, err := s.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(fs.Arg(0), out, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Added the signature of %s; the bundle now has %d signature(s).\n", policy.KeyID(key.Public().(ed25519.PublicKey)), len(s.Signatures))
+	return nil
+}
+
 func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("policy push")
 	cfgPath := fs.String("config", DefaultConfig, "config file")

@@ -46,6 +46,10 @@ type Options struct {
 	AttestEvery time.Duration
 	// CertLifetime is the lifetime of appliance certificates (default 24h).
 	CertLifetime time.Duration
+	// OpsKeys is how many ops keys the exchange trusts (default 1), of
+	// which Threshold (default 1) must sign a bundle. The keys are written
+	// as ops.key, ops-2.key, … in the exchange's directory.
+	OpsKeys, Threshold int
 }
 
 // Lab is a running federation.
@@ -56,7 +60,10 @@ type Lab struct {
 	Consumer *Appliance // the commune
 	Provider *Appliance // the civil registry
 	Backend  *Backend
-	OpsKey   ed25519.PrivateKey
+	OpsKey   ed25519.PrivateKey   // the first of OpsKeys
+	OpsKeys  []ed25519.PrivateKey // all the ops keys the exchange trusts
+	// threshold is how many of OpsKeys Push signs with.
+	threshold int
 
 	profileDir string
 	tpms       bool                  // the appliances run on swtpm instances
@@ -145,17 +152,27 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	pub, priv, err := policy.GenerateKey()
-	if err != nil {
-		return err
+	var pubFiles []string
+	for i := range max(o.OpsKeys, 1) {
+		pub, priv, err := policy.GenerateKey()
+		if err != nil {
+			return err
+		}
+		name := "ops"
+		if i > 0 {
+			name = fmt.Sprintf("ops-%d", i+1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".key"), policy.MarshalPrivateKey(priv), 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".pub"), policy.MarshalPublicKey(pub), 0o644); err != nil {
+			return err
+		}
+		l.OpsKeys = append(l.OpsKeys, priv)
+		pubFiles = append(pubFiles, name+".pub")
 	}
-	l.OpsKey = priv
-	if err := os.WriteFile(filepath.Join(dir, "ops.key"), policy.MarshalPrivateKey(priv), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ops.pub"), policy.MarshalPublicKey(pub), 0o644); err != nil {
-		return err
-	}
+	l.OpsKey = l.OpsKeys[0]
+	l.threshold = max(o.Threshold, 1)
 	port, err := freeUDPPort()
 	if err != nil {
 		return err
@@ -171,13 +188,14 @@ state_dir: %s
 listen: %s
 names: [127.0.0.1, localhost]
 admin_socket: %s
-ops_keys: [ops.pub]
+ops_keys: [%s]
+policy_threshold: %d
 heartbeat: %s
 certificate_lifetime: %s
 %s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, o.Heartbeat, o.CertLifetime, attestation)
+`, x.StateDir, x.Addr, x.Socket, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -360,7 +378,7 @@ func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, er
 	if mutate != nil {
 		mutate(b)
 	}
-	s, err := policy.Sign(b, l.OpsKey)
+	s, err := policy.Sign(b, l.OpsKeys[:l.threshold]...)
 	if err != nil {
 		return 0, err
 	}
