@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,13 @@ func TestOpsCommandLine(t *testing.T) {
 	if err := os.WriteFile(src, []byte(lab.PolicySource(7)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Before signing, ops check the source and review what it changes.
+	check := run("policy", "check", "--config", l.Exchange.Config, src)
+	for _, want := range []string{"policy.yaml is valid: policy v7", "Changes against the current policy v1:", "~ version 1 → 7"} {
+		if !strings.Contains(check, want) {
+			t.Fatalf("policy check lacks %q:\n%s", want, check)
+		}
+	}
 	bundle := filepath.Join(dir, "policy.signed.json")
 	out := run("policy", "sign", "--key", filepath.Join(l.Dir, "exchange", "ops.key"), "--out", bundle, src)
 	if !strings.Contains(out, "Signed policy v7") {
@@ -151,9 +159,12 @@ func TestOpsCommandLine(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "not newer") {
 		t.Fatalf("push again: %v %s", err, b)
 	}
-	// A source with a mistake is refused with its line.
+	// A source with a mistake is refused with its line, by check and sign.
 	bad := filepath.Join(dir, "bad.yaml")
 	_ = os.WriteFile(bad, []byte(strings.Replace(lab.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
+	if b, err := exec.CommandContext(ctx, x, "policy", "check", "--config", l.Exchange.Config, bad).CombinedOutput(); err == nil || !regexp.MustCompile(`bad.yaml:\d+: `).Match(b) {
+		t.Fatalf("check of a bad source: %v %s", err, b)
+	}
 	cmd = exec.CommandContext(ctx, x, "policy", "sign", "--key", filepath.Join(l.Dir, "exchange", "ops.key"), bad)
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "bad.yaml:") {
 		t.Fatalf("bad source: %v %s", err, b)
@@ -176,7 +187,7 @@ func TestOpsCommandLine(t *testing.T) {
 	if b, err := exec.CommandContext(ctx, x, "token", "create", "--config", l.Exchange.Config, "--member", "rabat").CombinedOutput(); err == nil || !strings.Contains(string(b), "invalid member identifier") {
 		t.Fatalf("token for a bad member: %v %s", err, b)
 	}
-	out = run("appliances", "--config", l.Exchange.Config)
+	out = run("fleet", "ls", "--config", l.Exchange.Config)
 	for _, want := range []string{"MA/MUN/RABAT:hq", "MA/GOV/ETATCIVIL:dc1", "yes (1)", "v7"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("appliances output lacks %q:\n%s", want, out)

@@ -70,9 +70,9 @@ func TestQuarantineAndRebaseline(t *testing.T) {
 	if st == nil || !strings.Contains(st.Quarantine, "PCR [7]") {
 		t.Fatalf("status does not show the quarantine: %+v", st)
 	}
-	out, err := exec.Command(filepath.Join(binDir, "bab-exchange"), "appliance", "show", "--config", l.Exchange.Config, hq).CombinedOutput()
+	out, err := exec.Command(filepath.Join(binDir, "bab-exchange"), "fleet", "show", "--config", l.Exchange.Config, hq).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "QUARANTINED") || !strings.Contains(string(out), "<- differs") {
-		t.Fatalf("appliance show: %v\n%s", err, out)
+		t.Fatalf("fleet show: %v\n%s", err, out)
 	}
 
 	// Ops accept the new state: requests work again, nothing restarted.

@@ -150,8 +150,30 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, res)
 	})
+	mux.HandleFunc("GET /v1/policy/bundle", func(w http.ResponseWriter, r *http.Request) {
+		signed := x.signed.Load()
+		if signed == nil {
+			adminErr(w, http.StatusNotFound, "no_policy", "the exchange has no policy yet")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(*signed)
+	})
 	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, x.PolicyStatus())
+	})
+	mux.HandleFunc("GET /v1/policy/acks", func(w http.ResponseWriter, r *http.Request) {
+		v := x.PolicyStatus().Version
+		if q := r.URL.Query().Get("version"); q != "" {
+			n, err := strconv.ParseUint(q, 10, 64)
+			if err != nil {
+				adminErr(w, http.StatusBadRequest, "bad_version", fmt.Sprintf("version %q: give a policy version number", q))
+				return
+			}
+			v = n
+		}
+		acked, connected := x.Acked(v)
+		writeJSON(w, http.StatusOK, PolicyAcks{Version: v, Acked: acked, Connected: connected})
 	})
 	mux.HandleFunc("GET /v1/appliances", func(w http.ResponseWriter, r *http.Request) {
 		f, err := x.Fleet()

@@ -54,6 +54,40 @@ func (x *Exchange) Push(signed []byte) (*PushResult, error) {
 	return &PushResult{Version: b.Version, Expires: b.Expires, PushedTo: n}, nil
 }
 
+// PolicyAcks is how far a policy version has reached the connected fleet.
+type PolicyAcks struct {
+	Version   uint64 `json:"version"`
+	Acked     int    `json:"acked"`     // connected appliances applying Version or later
+	Connected int    `json:"connected"` // appliances with a tunnel up
+}
+
+// Acked counts the appliances connected now and, among them, those that
+// acknowledged version or a later one: the figure ops (and the fleet
+// harness) watch after a push instead of asking each appliance. An
+// appliance counts once however many tunnels it has to this exchange.
+// Only x.mu is held, for a walk over the sessions; nothing is sent.
+func (x *Exchange) Acked(version uint64) (acked, connected int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, list := range x.sessions {
+		up, ok := false, false
+		for _, s := range list {
+			if s.conn.Context().Err() != nil {
+				continue
+			}
+			up = true
+			ok = ok || s.applied.Load() >= version
+		}
+		if up {
+			connected++
+		}
+		if ok {
+			acked++
+		}
+	}
+	return acked, connected
+}
+
 func (x *Exchange) pushTo(s *session, signed []byte) {
 	if err := s.send(wire.FramePolicy, wire.Policy{Bundle: json.RawMessage(signed)}); err != nil {
 		s.log.Warn("policy push failed; the appliance gets it on reconnect", "err", err)

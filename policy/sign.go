@@ -158,3 +158,7 @@ func decodeBundle(payload []byte) (*Bundle, error) {
 	}
 	return &b, nil
 }
+
+// Bundle decodes the payload without checking any signature: for showing
+// what a bundle says (a diff before signing), never for deciding on it.
+func (s *Signed) Bundle() (*Bundle, error) { return decodeBundle(s.Payload) }

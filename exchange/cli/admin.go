@@ -59,7 +59,11 @@ func (c *adminClient) do(ctx context.Context, method, path string, body []byte, 
 		}
 		return fmt.Errorf("exchange answered %s", resp.Status)
 	}
-	if out == nil {
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*o = raw
 		return nil
 	}
 	return json.Unmarshal(raw, out)

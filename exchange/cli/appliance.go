@@ -13,12 +13,16 @@ import (
 	"github.com/babgate/bab/exchange"
 )
 
-// applianceCmd is "appliance show ID" and "appliance rebaseline ID".
+// applianceCmd is "fleet show ID" and "appliance rebaseline ID".
 func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writer) error {
-	fs := newFlags("appliance " + sub)
+	fs := newFlags(map[string]string{"show": "fleet show", "rebaseline": "appliance rebaseline"}[sub])
 	cfgPath := fs.String("config", DefaultConfig, "config file")
-	asJSON := fs.Bool("json", false, "print JSON")
+	output := fs.String("o", "table", "output: table or json")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	asJSON, err := outputJSON(*output)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -37,7 +41,7 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(d)

@@ -23,12 +23,13 @@ Usage:
   bab-exchange serve [--config FILE]
   bab-exchange token create --member MEMBER [--name NAME] [--ttl 24h]
   bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
+  bab-exchange policy check SOURCE.yaml              validate, and show what it changes against the current policy
   bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
   bab-exchange policy cosign --key FILE BUNDLE       add another operator's signature (threshold signing)
   bab-exchange policy push BUNDLE                    verify, store and send to every appliance
   bab-exchange policy show
-  bab-exchange appliances [--json]
-  bab-exchange appliance show APPLIANCE              one appliance: attestation, boot state, baseline
+  bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation
+  bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: attestation, boot state, baseline
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
   bab-exchange trace [--limit N]
   bab-exchange version
@@ -45,7 +46,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, rest := args[0], args[1:]
-	if (cmd == "token" || cmd == "policy" || cmd == "appliance") && len(rest) > 0 {
+	if (cmd == "token" || cmd == "policy" || cmd == "appliance" || cmd == "fleet") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var err error
@@ -58,16 +59,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = policyKeygen(rest, stdout)
 	case "policy sign":
 		err = policySign(rest, stdout)
+	case "policy check":
+		err = policyCheck(ctx, rest, stdout)
 	case "policy cosign":
 		err = policyCosign(rest, stdout)
 	case "policy push":
 		err = policyPush(ctx, rest, stdout)
 	case "policy show":
 		err = policyShow(ctx, rest, stdout)
-	case "appliance show", "appliance rebaseline":
-		err = applianceCmd(ctx, cmd[len("appliance "):], rest, stdout)
-	case "appliances":
-		err = appliances(ctx, rest, stdout)
+	case "fleet show":
+		err = applianceCmd(ctx, "show", rest, stdout)
+	case "appliance rebaseline":
+		err = applianceCmd(ctx, "rebaseline", rest, stdout)
+	case "fleet ls":
+		err = fleetLs(ctx, rest, stdout)
 	case "trace":
 		err = trace(ctx, rest, stdout)
 	case "version":

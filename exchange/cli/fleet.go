@@ -13,11 +13,15 @@ import (
 	"github.com/babgate/bab/exchange/store"
 )
 
-func appliances(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("appliances")
+func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("fleet ls")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
-	asJSON := fs.Bool("json", false, "print JSON")
+	output := fs.String("o", "table", "output: table or json")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	asJSON, err := outputJSON(*output)
+	if err != nil {
 		return err
 	}
 	c, err := newAdmin(*cfgPath)
@@ -28,7 +32,7 @@ func appliances(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := c.do(ctx, "GET", "/v1/appliances", nil, &list); err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
@@ -43,6 +47,17 @@ func appliances(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// outputJSON reads the -o flag.
+func outputJSON(o string) (bool, error) {
+	switch o {
+	case "table":
+		return false, nil
+	case "json":
+		return true, nil
+	}
+	return false, fmt.Errorf("-o %q: use table or json", o)
 }
 
 func trace(ctx context.Context, args []string, stdout io.Writer) error {

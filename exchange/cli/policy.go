@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -134,6 +135,62 @@ func policyCosign(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "Added the signature of %s; the bundle now has %d signature(s).\n", policy.KeyID(key.Public().(ed25519.PublicKey)), len(s.Signatures))
+	return nil
+}
+
+// policyCheck validates a policy source with line-numbered errors and
+// shows what it changes against the exchange's current bundle.
+func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("policy check")
+	cfgPath := fs.String("config", DefaultConfig, "config file (to find the exchange for the diff)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: bab-exchange policy check SOURCE.yaml")
+	}
+	src, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	b, err := policy.ParseSource(filepath.Base(fs.Arg(0)), src, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is valid: policy v%d, expires %s; %d members, %d appliances, %d services, %d rules, %d routes.\n",
+		fs.Arg(0), b.Version, b.Expires.Format(time.RFC3339), len(b.Members), len(b.Appliances), len(b.Services), len(b.Rules), len(b.Routes))
+	var raw []byte
+	c, err := newAdmin(*cfgPath)
+	if err == nil {
+		err = c.do(ctx, "GET", "/v1/policy/bundle", nil, &raw)
+	}
+	var cur *policy.Bundle
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no policy yet"):
+		fmt.Fprintln(stdout, "\nThe exchange has no policy yet; everything below is new.")
+	case err != nil:
+		fmt.Fprintf(stdout, "\nNo comparison with the current policy: %v\n", err)
+		return nil
+	default:
+		s, err := policy.ParseSigned(raw)
+		if err == nil {
+			cur, err = s.Bundle()
+		}
+		if err != nil {
+			return fmt.Errorf("the exchange's current bundle: %w", err)
+		}
+		fmt.Fprintf(stdout, "\nChanges against the current policy v%d:\n", cur.Version)
+		if b.Version <= cur.Version {
+			fmt.Fprintf(stdout, "  (version %d is not above %d: the exchange and the appliances will refuse it; raise version)\n", b.Version, cur.Version)
+		}
+	}
+	d := policy.Diff(cur, b)
+	if len(d) == 0 {
+		fmt.Fprintln(stdout, "  none")
+	}
+	for _, line := range d {
+		fmt.Fprintln(stdout, "  "+line)
+	}
 	return nil
 }
 

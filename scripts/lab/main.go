@@ -64,7 +64,7 @@ Without the system's token the gateway refuses (401):
 
 What the appliances and the exchange say:
   %s status --config %s
-  %s appliances --config %s
+  %s fleet ls --config %s
   %s trace --config %s
 
 Logs are in %s. Press Ctrl-C to stop.

@@ -1,0 +1,309 @@
+// Package fleetsim runs many real appliances in one process against a
+// lab's exchange, to measure how a policy push spreads over a fleet. Each
+// simulated appliance is the appliance package itself: it enrolls with a
+// software key, keeps its own QUIC tunnel, verifies every pushed bundle
+// with its pinned ops keys and writes it to its own bbolt file. Only the
+// process is shared; nothing on the path is mocked.
+package fleetsim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/babgate/bab/agent/enroll"
+	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/appliance"
+	"github.com/babgate/bab/appliance/config"
+	"github.com/babgate/bab/appliance/store"
+	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/policy"
+)
+
+const (
+	enrollWorkers = 16                    // enrollments in flight at once
+	pollEvery     = 2 * time.Millisecond  // acknowledgement polling
+	ackLimit      = 60 * time.Second      // one push may take no longer
+	stopLimit     = 30 * time.Second      // Close waits this long for the appliances
+	connectPerApp = 20 * time.Millisecond // added to ackLimit when waiting for the fleet to connect
+)
+
+// Fleet is a set of running simulated appliances.
+type Fleet struct {
+	lab  *lab.Lab
+	ids  []ident.Appliance
+	apps []*appliance.Appliance
+	// others are the appliances connected before the fleet (the lab's own),
+	// which acknowledge pushes as well.
+	others int
+	logs   *Counter
+
+	mu      sync.Mutex
+	version uint64 // the last version this fleet pushed
+	size    int    // its signed size in bytes
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start enrolls n appliances with the lab's exchange, each with its state
+// under dir, runs them, and returns once all n have a tunnel up. The lab's
+// exchange must allow software keys (lab.Options.SoftwareKeys).
+func Start(ctx context.Context, l *lab.Lab, n int, dir string) (_ *Fleet, err error) {
+	if n < 1 {
+		return nil, errors.New("fleetsim: n must be at least 1")
+	}
+	before, err := acks(l, 0)
+	if err != nil {
+		return nil, fmt.Errorf("fleetsim: %w", err)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	f := &Fleet{lab: l, ids: IDs(n), apps: make([]*appliance.Appliance, n), others: before.Connected,
+		logs: &Counter{}, cancel: cancel}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+
+	jobs := make(chan int)
+	errs := make(chan error, enrollWorkers)
+	var workers sync.WaitGroup
+	for range min(enrollWorkers, n) {
+		workers.Go(func() {
+			for i := range jobs {
+				a, err := f.enroll(ctx, i, filepath.Join(dir, f.ids[i].Name))
+				if err != nil {
+					errs <- fmt.Errorf("fleetsim: %s: %w", f.ids[i], err)
+					return
+				}
+				f.apps[i] = a
+				f.wg.Go(func() {
+					if err := a.Run(rctx, nil); err != nil {
+						f.logs.add(err)
+					}
+				})
+			}
+		})
+	}
+	var failed error
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case failed = <-errs:
+			break feed
+		case <-ctx.Done():
+			failed = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	workers.Wait()
+	if failed != nil {
+		return nil, failed
+	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+
+	limit := ackLimit + time.Duration(n)*connectPerApp
+	err = poll(ctx, limit, func() (bool, error) {
+		a, err := acks(l, 0)
+		return a.Connected >= f.others+n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleetsim: waiting for %d tunnels: %w", n, err)
+	}
+	return f, nil
+}
+
+// enroll does what bab enroll does for one appliance with a software key,
+// then opens the appliance as bab serve would.
+func (f *Fleet) enroll(ctx context.Context, i int, dir string) (*appliance.Appliance, error) {
+	id := f.ids[i]
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "bab.yaml")
+	cfgText := fmt.Sprintf(`version: 1
+state_dir: %s
+admin:
+  listen: 127.0.0.1:0
+gateway:
+  listen: 127.0.0.1:0
+tpm:
+  device: none
+log:
+  level: warn
+`, filepath.Join(dir, "state"))
+	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := f.lab.CreateToken(id.Member, id.Name)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keys.NewSoftware()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := enroll.Enroll(ctx, f.lab.Exchange.Addr, tok, id.Name, key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	err = st.SetIdentity(&store.Identity{
+		Exchanges: []string{f.lab.Exchange.Addr}, KeyKind: string(key.Kind), KeyBlob: key.Blob,
+		Appliance: resp.Appliance, Chain: resp.Chain, CA: resp.CA,
+		OpsKeys: resp.OpsKeys, PolicyThreshold: resp.PolicyThreshold, EnrolledAt: time.Now().UTC(),
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save identity: %w", err)
+	}
+	return appliance.New(cfg, f.logs.Logger())
+}
+
+// PushAndWait signs a bundle one version above the exchange's current one,
+// listing every appliance of the fleet, pushes it through the exchange's
+// admin socket and returns the time from the push until the exchange
+// counts every connected appliance (the fleet and the lab's own) as having
+// applied it. It then checks each simulated appliance's own status.
+//
+// Versions are taken from the exchange, not from the lab's counter: once a
+// fleet has pushed, the lab's Push would offer a version that is not newer.
+func (f *Fleet) PushAndWait(ctx context.Context) (time.Duration, error) {
+	var cur exchange.PolicyStatus
+	if err := f.lab.Exchange.Call("GET", "/v1/policy", nil, &cur); err != nil {
+		return 0, fmt.Errorf("fleetsim: %w", err)
+	}
+	v := cur.Version + 1
+	raw, err := f.Signed(v)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := f.lab.Exchange.Call("POST", "/v1/policy", raw, nil); err != nil {
+		return 0, fmt.Errorf("fleetsim: push v%d: %w", v, err)
+	}
+	want := f.others + len(f.apps)
+	var last exchange.PolicyAcks
+	err = poll(ctx, ackLimit, func() (bool, error) {
+		var err error
+		last, err = acks(f.lab, v)
+		return last.Acked >= want, err
+	})
+	took := time.Since(start)
+	if err != nil {
+		return took, fmt.Errorf("fleetsim: v%d acknowledged by %d of %d (%d connected): %w", v, last.Acked, want, last.Connected, err)
+	}
+	f.mu.Lock()
+	f.version, f.size = v, len(raw)
+	f.mu.Unlock()
+	for i, st := range f.Statuses() {
+		if st.Policy.Version < v {
+			return took, fmt.Errorf("fleetsim: the exchange counted v%d as applied, but %s enforces v%d", v, f.ids[i], st.Policy.Version)
+		}
+	}
+	return took, nil
+}
+
+// Signed returns the fleet's bundle at version v, signed with the lab's
+// ops key and encoded as pushed.
+func (f *Fleet) Signed(v uint64) ([]byte, error) {
+	s, err := policy.Sign(Bundle(v, time.Now().UTC(), f.ids), f.lab.OpsKey)
+	if err != nil {
+		return nil, fmt.Errorf("fleetsim: %w", err)
+	}
+	return s.Marshal()
+}
+
+// Size is the length in bytes of the last bundle PushAndWait pushed, as
+// signed and sent to every appliance.
+func (f *Fleet) Size() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.size
+}
+
+// Len is the number of simulated appliances.
+func (f *Fleet) Len() int { return len(f.apps) }
+
+// Statuses returns every simulated appliance's status, in fleet order.
+func (f *Fleet) Statuses() []appliance.Status {
+	out := make([]appliance.Status, 0, len(f.apps))
+	for _, a := range f.apps {
+		out = append(out, a.Status())
+	}
+	return out
+}
+
+// Logs counts what the simulated appliances logged at warning and error
+// level (their output is otherwise discarded).
+func (f *Fleet) Logs() *Counter { return f.logs }
+
+// Close stops every simulated appliance and waits (up to 30 s) until each
+// has closed its tunnel and its state file.
+func (f *Fleet) Close() {
+	f.cancel()
+	done := make(chan struct{})
+	go func() {
+		f.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopLimit):
+		f.logs.add(fmt.Errorf("fleetsim: appliances still running %s after Close", stopLimit))
+	}
+}
+
+// acks asks the exchange how far version v has spread.
+func acks(l *lab.Lab, v uint64) (exchange.PolicyAcks, error) {
+	var a exchange.PolicyAcks
+	err := l.Exchange.Call("GET", "/v1/policy/acks?version="+url.QueryEscape(strconv.FormatUint(v, 10)), nil, &a)
+	return a, err
+}
+
+// poll calls f every pollEvery until it reports done, fails, or limit or
+// ctx runs out.
+func poll(ctx context.Context, limit time.Duration, f func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		done, err := f()
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up after %s: %w", limit, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
