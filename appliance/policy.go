@@ -8,6 +8,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
@@ -26,13 +27,22 @@ func (a *Appliance) loadPolicy() error {
 	if err != nil {
 		return fmt.Errorf("cached policy: %w", err)
 	}
-	b, err := s.Verify(a.trust, time.Now())
+	// The bundle is checked with the trust that verified it; after it, the
+	// trust it announced (if it rotated the ops keys) is in force.
+	verifiedBy, err := policy.TrustFromRecord(sp.Trust.VerifiedBy, a.trust)
+	if err != nil {
+		return fmt.Errorf("cached policy v%d: %w", sp.Version, err)
+	}
+	b, err := s.Verify(verifiedBy, time.Now())
 	if errors.Is(err, policy.ErrExpired) {
-		a.log.Warn("the cached policy has expired; requests are refused until a new one arrives", "version", sp.Version)
-		b, err = s.Verify(a.trust, time.Time{})
+		a.log.Warn("the cached policy has expired", "version", sp.Version)
+		b, err = s.Verify(verifiedBy, time.Time{})
 	}
 	if err != nil {
-		return fmt.Errorf("cached policy v%d does not verify with the pinned ops keys: %w", sp.Version, err)
+		return fmt.Errorf("cached policy v%d does not verify with the ops keys that accepted it: %w", sp.Version, err)
+	}
+	if a.trust, err = policy.TrustFromRecord(sp.Trust.Next, b.After(verifiedBy)); err != nil {
+		return fmt.Errorf("cached policy v%d: %w", sp.Version, err)
 	}
 	a.policy.Store(policy.Compile(b))
 	return nil
@@ -68,11 +78,17 @@ func (a *Appliance) Policy(signed []byte) wire.PolicyAck {
 			routes[r.Service.String()] = append(routes[r.Service.String()], ap.String())
 		}
 	}
-	if err := a.store.ApplyPolicy(signed, b.Version, routes, time.Now()); err != nil {
+	next := b.After(a.trust)
+	trust := store.Trust{VerifiedBy: policy.TrustRecord(a.trust), Next: policy.TrustRecord(next)}
+	if err := a.store.ApplyPolicy(signed, b.Version, routes, trust, time.Now()); err != nil {
 		a.log.Error("storing policy failed; the last good policy stays in force", "version", b.Version, "err", err)
 		return wire.PolicyAck{Version: b.Version, Applied: applied, Error: "store: " + err.Error()}
 	}
 	a.policy.Store(policy.Compile(b))
+	if _, rotated := b.Next(); rotated {
+		a.log.Info("ops keys rotated by the policy: later bundles must be signed by the announced keys", "version", b.Version, "keys", len(next.Keys), "threshold", next.Threshold)
+	}
+	a.trust = next
 	a.log.Info("policy applied", "version", b.Version, "previous", applied, "expires", b.Expires)
 	return wire.PolicyAck{Version: b.Version, Applied: b.Version}
 }
@@ -84,17 +100,21 @@ func (a *Appliance) verifyNew(signed []byte, cur *policy.Policy) (*policy.Bundle
 	if err != nil {
 		return nil, err
 	}
+	if cur != nil {
+		// The bundle in force, delivered again (a reconnect, a second
+		// tunnel): nothing to do. It is recognised before verification,
+		// since a bundle that rotated the ops keys no longer verifies with
+		// the keys now in force.
+		if stored, _ := a.store.Policy(); stored != nil && bytes.Equal(stored.Signed, signed) {
+			return cur.Bundle(), nil
+		}
+	}
 	b, err := s.Verify(a.trust, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	if cur == nil {
 		return b, nil
-	}
-	if b.Version == cur.Version() {
-		if stored, _ := a.store.Policy(); stored != nil && bytes.Equal(stored.Signed, signed) {
-			return b, nil // the same bundle again, e.g. after a reconnect
-		}
 	}
 	if err := policy.CheckNewer(cur.Version(), b); err != nil {
 		return b, err

@@ -169,9 +169,10 @@ func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire
 		if err != nil {
 			return nil, err
 		}
-		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: x.opsPEM, PolicyThreshold: x.trust.Threshold}
+		keys, threshold, trustVersion := x.enrollTrust()
+		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: keys, PolicyThreshold: threshold}
 		a := &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
-			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter}
+			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
 		record(a)
 		return a, nil
 	})

@@ -29,12 +29,16 @@ var Version = "dev"
 
 // Exchange is one running exchange.
 type Exchange struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	store  *store.Store
-	ca     *ca.CA
-	trust  policy.Trust
-	opsPEM [][]byte
+	cfg   *config.Config
+	log   *slog.Logger
+	store *store.Store
+	ca    *ca.CA
+	// pushMu serialises pushes and guards the trust fields: trust must
+	// sign the next bundle; bundleTrust verified the current one, and is
+	// what newly enrolled appliances pin so that they accept it.
+	pushMu      sync.Mutex
+	trust       policy.Trust
+	bundleTrust policy.Trust
 	// vendors are the TPM makers' CAs EK certificates are checked against.
 	vendors *vendorCAs
 
@@ -62,7 +66,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 			return nil, fmt.Errorf("exchange: ops key %s: %w", f, err)
 		}
 		x.trust.Keys = append(x.trust.Keys, k)
-		x.opsPEM = append(x.opsPEM, policy.MarshalPublicKey(k))
 	}
 	if len(x.trust.Keys) == 0 {
 		return nil, errors.New("exchange: no ops keys configured (ops_keys in bab-exchange.yaml): the exchange cannot verify policy without them")
@@ -112,6 +115,7 @@ func (x *Exchange) loadCA() error {
 }
 
 func (x *Exchange) loadPolicy() error {
+	x.bundleTrust = x.trust
 	signed, version, err := x.store.CurrentPolicy()
 	if err != nil || signed == nil {
 		return err
@@ -120,15 +124,30 @@ func (x *Exchange) loadPolicy() error {
 	if err != nil {
 		return fmt.Errorf("exchange: stored policy v%d: %w", version, err)
 	}
-	b, err := s.Verify(x.trust, time.Now())
+	tr, err := x.store.CurrentTrust()
+	if err != nil {
+		return err
+	}
+	// The bundle is checked with the trust that accepted it; after it, the
+	// trust it announced is in force (the configured ops keys are only
+	// where trust starts).
+	verifiedBy, err := policy.TrustFromRecord(tr.VerifiedBy, x.trust)
+	if err != nil {
+		return err
+	}
+	b, err := s.Verify(verifiedBy, time.Now())
 	if errors.Is(err, policy.ErrExpired) {
 		x.log.Warn("the current policy has expired; requests are refused until ops push a new one", "version", version)
-		b, err = s.Verify(x.trust, time.Time{})
+		b, err = s.Verify(verifiedBy, time.Time{})
 	}
 	if err != nil {
-		x.log.Error("the stored policy does not verify with the configured ops keys; waiting for a new push", "version", version, "err", err)
+		x.log.Error("the stored policy does not verify with the ops keys that accepted it; waiting for a new push", "version", version, "err", err)
 		return nil
 	}
+	if x.trust, err = policy.TrustFromRecord(tr.Next, b.After(verifiedBy)); err != nil {
+		return err
+	}
+	x.bundleTrust = verifiedBy
 	x.policy.Store(policy.Compile(b))
 	x.signed.Store(&signed)
 	return nil
@@ -231,5 +250,19 @@ func (x *Exchange) serveConn(ctx context.Context, conn *quic.Conn) {
 // its TPM; taking an appliance out is the registry's job, not expiry's.
 const CertGrace = 30 * 24 * time.Hour
 
-// OpsKeys returns the PEM public keys appliances pin at enrollment.
-func (x *Exchange) OpsKeys() [][]byte { return x.opsPEM }
+// enrollTrust is what a new appliance pins: the trust that verifies the
+// current bundle, and that bundle's version, from which on the rotations
+// it must follow are delivered to it.
+func (x *Exchange) enrollTrust() ([][]byte, int, uint64) {
+	x.pushMu.Lock()
+	defer x.pushMu.Unlock()
+	var pems [][]byte
+	for _, k := range x.bundleTrust.Keys {
+		pems = append(pems, policy.MarshalPublicKey(k))
+	}
+	var v uint64
+	if p := x.policy.Load(); p != nil {
+		v = p.Version()
+	}
+	return pems, max(x.bundleTrust.Threshold, 1), v
+}

@@ -21,6 +21,8 @@ type PushResult struct {
 // sends it to every connected appliance at once. Appliances that are
 // offline get it when they reconnect.
 func (x *Exchange) Push(signed []byte) (*PushResult, error) {
+	x.pushMu.Lock()
+	defer x.pushMu.Unlock()
 	s, err := policy.ParseSigned(signed)
 	if err != nil {
 		return nil, err
@@ -29,25 +31,37 @@ func (x *Exchange) Push(signed []byte) (*PushResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	next := b.After(x.trust)
 	if cur := x.policy.Load(); cur != nil {
 		if err := policy.CheckNewer(cur.Version(), b); err != nil {
 			return nil, err
 		}
 	}
-	if err := x.store.SetPolicy(signed, b.Version); err != nil {
+	if err := x.store.SetPolicy(signed, b.Version, store.PolicyTrust{VerifiedBy: policy.TrustRecord(x.trust), Next: policy.TrustRecord(next)}); err != nil {
 		return nil, err
 	}
+	if _, rotated := b.Next(); rotated {
+		x.log.Info("ops keys rotated: bundles after this one must be signed by the announced keys", "version", b.Version, "keys", len(next.Keys), "threshold", next.Threshold)
+	}
+	x.bundleTrust, x.trust = x.trust, next
 	compiled := policy.Compile(b)
 	old := x.policy.Swap(compiled)
 	x.signed.Store(&signed)
 	if old == nil || old.AttestInterval() != compiled.AttestInterval() {
 		x.kickAttestation() // the loops wait on the old interval
 	}
+	// The frame is encoded once for the whole fleet: encoding it per session
+	// (the bundle is re-validated as JSON each time) cost the exchange more
+	// CPU than sending it, at a thousand appliances.
+	frame, err := json.Marshal(wire.Policy{Bundle: json.RawMessage(signed)})
+	if err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, ss := range x.allSessions() {
 		if ss.applied.Load() < b.Version {
 			n++
-			go x.pushTo(ss, signed)
+			go x.sendPolicy(ss, frame)
 		}
 	}
 	x.log.Info("policy pushed", "version", b.Version, "expires", b.Expires, "pushed_to", n)
@@ -86,6 +100,41 @@ func (x *Exchange) Acked(version uint64) (acked, connected int) {
 		}
 	}
 	return acked, connected
+}
+
+// catchUp brings a reconnecting (or new) appliance to the current bundle:
+// first every bundle it missed that rotated the ops keys, oldest first, so
+// that it learns each new trust from bundles signed by the one it holds;
+// then the current bundle.
+func (x *Exchange) catchUp(s *session, reg *store.Appliance, current []byte, version uint64) {
+	from := max(s.hello.PolicyVersion+1, reg.TrustVersion)
+	history, err := x.store.PolicyHistory(from)
+	if err != nil {
+		s.log.Error("reading the policy history", "err", err)
+	}
+	for _, signed := range history {
+		sb, err := policy.ParseSigned(signed)
+		if err != nil {
+			continue
+		}
+		b, err := sb.Bundle()
+		if err != nil || b.NextTrust == nil || b.Version >= version {
+			continue
+		}
+		x.pushTo(s, signed)
+	}
+	x.pushTo(s, current)
+}
+
+// sendPolicy writes an encoded policy frame on one session's control
+// stream, as session.send would; only that session's lock is held.
+func (x *Exchange) sendPolicy(s *session, frame []byte) {
+	s.ctrlMu.Lock()
+	defer s.ctrlMu.Unlock()
+	_ = s.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := wire.WriteFrame(s.ctrl, wire.FramePolicy, frame); err != nil {
+		s.log.Warn("policy push failed; the appliance gets it on reconnect", "err", err)
+	}
 }
 
 func (x *Exchange) pushTo(s *session, signed []byte) {

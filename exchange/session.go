@@ -122,7 +122,7 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 	defer x.removeSession(s)
 	log.Info("tunnel up", "software", hello.Software, "policy_version", hello.PolicyVersion)
 	if signed, p := x.signed.Load(), x.policy.Load(); signed != nil && p != nil && p.Version() > hello.PolicyVersion {
-		go x.pushTo(s, *signed)
+		go x.catchUp(s, reg, *signed, p.Version())
 	}
 
 	actx, stopAttest := context.WithCancel(ctx)

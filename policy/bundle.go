@@ -21,6 +21,9 @@ type Bundle struct {
 	// AttestIntervalSeconds is how often the exchange checks each TPM
 	// appliance's boot state; 0 leaves it to the exchange's configuration.
 	AttestIntervalSeconds int64 `json:"attest_interval_s,omitempty"`
+	// NextTrust, when set, rotates the ops keys: the bundles after this one
+	// must be signed by these keys, this many of them.
+	NextTrust *TrustSpec `json:"next_trust,omitempty"`
 }
 
 // Member is an administration taking part in the federation.
@@ -69,6 +72,13 @@ func (b *Bundle) clone() *Bundle {
 	for i := range c.Rules {
 		c.Rules[i].Methods = slices.Clone(c.Rules[i].Methods)
 		c.Rules[i].PathPrefixes = slices.Clone(c.Rules[i].PathPrefixes)
+	}
+	if b.NextTrust != nil {
+		n := SpecOf(Trust{Threshold: b.NextTrust.Threshold})
+		for _, k := range b.NextTrust.Keys {
+			n.Keys = append(n.Keys, slices.Clone(k))
+		}
+		c.NextTrust = &n
 	}
 	c.Routes = slices.Clone(b.Routes)
 	for i := range c.Routes {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -26,12 +27,19 @@ type sourceFile struct {
 	Expires  string `yaml:"expires"`
 	ValidFor string `yaml:"valid_for"`
 	// AttestInterval is how often TPM appliances are checked, e.g. 10m.
-	AttestInterval string          `yaml:"attest_interval"`
-	Members        []sourceMember  `yaml:"members"`
-	Appliances     []string        `yaml:"appliances"`
-	Services       []sourceService `yaml:"services"`
-	Rules          []sourceRule    `yaml:"rules"`
-	Routes         []sourceRoute   `yaml:"routes"`
+	AttestInterval string `yaml:"attest_interval"`
+	// NextOpsKeys rotates the ops keys from the next bundle on.
+	NextOpsKeys *sourceTrust    `yaml:"next_ops_keys"`
+	Members     []sourceMember  `yaml:"members"`
+	Appliances  []string        `yaml:"appliances"`
+	Services    []sourceService `yaml:"services"`
+	Rules       []sourceRule    `yaml:"rules"`
+	Routes      []sourceRoute   `yaml:"routes"`
+}
+
+type sourceTrust struct {
+	Threshold int      `yaml:"threshold"`
+	Keys      []string `yaml:"keys"`
 }
 
 type sourceMember struct {
@@ -139,6 +147,17 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 			bad("attest_interval_s", "%s is not a whole number of seconds, minutes or hours such as 10m", quoteCut(src.AttestInterval))
 		}
 		b.AttestIntervalSeconds = int64(d / time.Second)
+	}
+	if n := src.NextOpsKeys; n != nil {
+		spec := &TrustSpec{Threshold: n.Threshold}
+		for i, k := range n.Keys {
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
+			if err != nil {
+				bad(fmt.Sprintf("next_trust.keys[%d]", i), "is not a key as bab-exchange policy keygen prints it (base64)")
+			}
+			spec.Keys = append(spec.Keys, raw)
+		}
+		b.NextTrust = spec
 	}
 	for i, m := range src.Members {
 		id, err := ident.ParseMember(m.ID)

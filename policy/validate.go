@@ -30,6 +30,9 @@ func (b *Bundle) Validate() error {
 	if s := b.AttestIntervalSeconds; s != 0 && (s < MinAttestInterval || s > MaxAttestInterval) {
 		v.add("attest_interval_s", "%ds is outside %ds to %ds (10 seconds to a day)", s, MinAttestInterval, MaxAttestInterval)
 	}
+	if b.NextTrust != nil {
+		b.NextTrust.validate(v)
+	}
 	if !b.Expires.After(b.Issued) {
 		v.add("expires", "%s is not after issued %s", b.Expires.Format(time.RFC3339), b.Issued.Format(time.RFC3339))
 	}

@@ -24,6 +24,8 @@ var (
 	keyBundle  = []byte("bundle")
 	keyVersion = []byte("version")
 	keyApplied = []byte("applied_at")
+	keyTrustBy = []byte("trust_verified_by")
+	keyTrustNx = []byte("trust_next")
 )
 
 // FileName is the store's file inside the state directory.
@@ -111,6 +113,16 @@ type Policy struct {
 	Signed    []byte // exactly as signed and received
 	Version   uint64
 	AppliedAt time.Time
+	Trust     Trust
+}
+
+// Trust is the ops trust around a stored bundle, as the policy package
+// writes it (JSON): the trust that verified the bundle, so that it can be
+// checked again after a restart, and the trust in force after it, which
+// differs when the bundle rotated the ops keys. Empty for bundles stored
+// before keys could rotate: the keys pinned at enrollment apply.
+type Trust struct {
+	VerifiedBy, Next []byte
 }
 
 // Policy returns the stored bundle, or nil when none was ever applied.
@@ -130,6 +142,7 @@ func (s *Store) Policy() (*Policy, error) {
 		if t := b.Get(keyApplied); t != nil {
 			_ = p.AppliedAt.UnmarshalText(t)
 		}
+		p.Trust = Trust{VerifiedBy: clone(b.Get(keyTrustBy)), Next: clone(b.Get(keyTrustNx))}
 		return nil
 	})
 	return p, err
@@ -138,7 +151,7 @@ func (s *Store) Policy() (*Policy, error) {
 // ApplyPolicy stores a verified bundle and its routing table in one
 // transaction: after a crash the file holds either the old pair or the new
 // one, never a mix.
-func (s *Store) ApplyPolicy(signed []byte, version uint64, routes map[string][]string, now time.Time) error {
+func (s *Store) ApplyPolicy(signed []byte, version uint64, routes map[string][]string, trust Trust, now time.Time) error {
 	var vb [8]byte
 	binary.BigEndian.PutUint64(vb[:], version)
 	at, _ := now.UTC().MarshalText()
@@ -155,6 +168,11 @@ func (s *Store) ApplyPolicy(signed []byte, version uint64, routes map[string][]s
 		}
 		if err := b.Put(keyApplied, at); err != nil {
 			return err
+		}
+		for k, v := range map[string][]byte{string(keyTrustBy): trust.VerifiedBy, string(keyTrustNx): trust.Next} {
+			if err := putOrDelete(b, []byte(k), v); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteBucket(bucketRoutes); err != nil {
 			return err
@@ -190,4 +208,18 @@ func (s *Store) Routes() (map[string][]string, error) {
 		})
 	})
 	return out, err
+}
+
+func putOrDelete(b *bolt.Bucket, k, v []byte) error {
+	if v == nil {
+		return b.Delete(k)
+	}
+	return b.Put(k, v)
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
 }

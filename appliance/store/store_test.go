@@ -138,7 +138,7 @@ func TestApplyPolicy(t *testing.T) {
 		"MA/GOV/ETATCIVIL/civil-status": {"MA/GOV/ETATCIVIL:dc1", "MA/GOV/ETATCIVIL:dc2"},
 		"MA/GOV/CNSS/rsu":               {"MA/GOV/CNSS:main"},
 	}
-	if err := s.ApplyPolicy([]byte("bundle v3"), 3, routes, at); err != nil {
+	if err := s.ApplyPolicy([]byte("bundle v3"), 3, routes, store.Trust{}, at); err != nil {
 		t.Fatal(err)
 	}
 	got := readPolicy(t, s)
@@ -154,12 +154,12 @@ func TestApplyPolicyStale(t *testing.T) {
 	s := openTest(t)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	routes := map[string][]string{"MA/GOV/ETATCIVIL/civil-status": {"MA/GOV/ETATCIVIL:dc1"}}
-	if err := s.ApplyPolicy([]byte("bundle v5"), 5, routes, at); err != nil {
+	if err := s.ApplyPolicy([]byte("bundle v5"), 5, routes, store.Trust{}, at); err != nil {
 		t.Fatal(err)
 	}
 	want := readPolicy(t, s)
 	for _, v := range []uint64{5, 4, 0} {
-		err := s.ApplyPolicy([]byte("other bundle"), v, map[string][]string{"MA/GOV/CNSS/rsu": {"MA/GOV/CNSS:main"}}, at.Add(time.Hour))
+		err := s.ApplyPolicy([]byte("other bundle"), v, map[string][]string{"MA/GOV/CNSS/rsu": {"MA/GOV/CNSS:main"}}, store.Trust{}, at.Add(time.Hour))
 		if !errors.Is(err, store.ErrStale) {
 			t.Errorf("ApplyPolicy(v%d) over v5 = %v, want ErrStale", v, err)
 		}
@@ -185,7 +185,7 @@ func TestRoutesReplaced(t *testing.T) {
 		{4, map[string][]string{"MA/GOV/MEN/massar": {"MA/GOV/MEN:a", "MA/GOV/MEN:b"}}},
 	}
 	for _, st := range steps {
-		if err := s.ApplyPolicy([]byte{byte(st.version)}, st.version, st.routes, at); err != nil {
+		if err := s.ApplyPolicy([]byte{byte(st.version)}, st.version, st.routes, store.Trust{}, at); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Routes()

@@ -43,6 +43,7 @@ func policyKeygen(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "Wrote %s.key (keep it offline) and %s.pub (list it in ops_keys), key id %s\n", *out, *out, policy.KeyID(pub))
+	fmt.Fprintf(stdout, "To rotate to this key, list it under next_ops_keys in a policy signed by the current keys:\n  %s\n", policy.PublicKeyText(pub))
 	return nil
 }
 

@@ -27,6 +27,8 @@ var (
 	keyCert    = []byte("cert")
 	keyKey     = []byte("key")
 	keyCurrent = []byte("current")
+	keyTrustBy = []byte("trust_verified_by")
+	keyTrustNx = []byte("trust_next")
 )
 
 // FileName is the store's file inside the state directory.
@@ -173,6 +175,10 @@ type Appliance struct {
 	CertSerial string    `json:"cert_serial"`
 	CertExpiry time.Time `json:"cert_expiry"`
 	Revoked    bool      `json:"revoked,omitempty"`
+	// TrustVersion is the policy version whose verifying ops keys the
+	// appliance pinned at enrollment: key rotations announced from that
+	// bundle on are delivered to it before the current bundle.
+	TrustVersion uint64 `json:"trust_version,omitempty"`
 	// KeyKind is "tpm" for an attested appliance, "software" otherwise.
 	KeyKind string `json:"key_kind"`
 	// The TPM's identity and the boot state recorded at enrollment.
@@ -259,9 +265,27 @@ func (s *Store) CurrentPolicy() ([]byte, uint64, error) {
 	return signed, version, err
 }
 
-// SetPolicy makes a verified bundle current and keeps it in the history;
-// the version must be higher than the current one.
-func (s *Store) SetPolicy(signed []byte, version uint64) error {
+// PolicyTrust is the ops trust around the current bundle (JSON as the
+// policy package writes it): the trust that verified it and the trust in
+// force after it. Empty when no bundle rotated the keys yet.
+type PolicyTrust struct {
+	VerifiedBy, Next []byte
+}
+
+// CurrentTrust returns the trust records stored with the current bundle.
+func (s *Store) CurrentTrust() (PolicyTrust, error) {
+	var t PolicyTrust
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPolicy)
+		t = PolicyTrust{VerifiedBy: clone(b.Get(keyTrustBy)), Next: clone(b.Get(keyTrustNx))}
+		return nil
+	})
+	return t, err
+}
+
+// SetPolicy makes a verified bundle current, with its trust records, and
+// keeps it in the history; the version must be higher than the current one.
+func (s *Store) SetPolicy(signed []byte, version uint64, trust PolicyTrust) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPolicy)
 		if v := b.Get(keyCurrent); len(v) >= 8 && binary.BigEndian.Uint64(v[:8]) >= version {
@@ -272,8 +296,30 @@ func (s *Store) SetPolicy(signed []byte, version uint64) error {
 		if err := b.Put(keyCurrent, append(vb[:], signed...)); err != nil {
 			return err
 		}
+		if err := b.Put(keyTrustBy, trust.VerifiedBy); err != nil {
+			return err
+		}
+		if err := b.Put(keyTrustNx, trust.Next); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketHistory).Put(vb[:], signed)
 	})
+}
+
+// PolicyHistory returns the stored bundles from version from on, oldest
+// first.
+func (s *Store) PolicyHistory(from uint64) ([][]byte, error) {
+	var out [][]byte
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], from)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHistory).Cursor()
+		for key, v := c.Seek(k[:]); key != nil; key, v = c.Next() {
+			out = append(out, clone(v))
+		}
+		return nil
+	})
+	return out, err
 }
 
 var errMissing = errors.New("missing")

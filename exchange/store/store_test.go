@@ -210,13 +210,13 @@ func TestSetPolicy(t *testing.T) {
 		t.Fatalf("CurrentPolicy() on a fresh store = %q, %d, %v", signed, v, err)
 	}
 	for _, v := range []uint64{1, 2, 7} {
-		if err := s.SetPolicy(fmt.Appendf(nil, "bundle v%d", v), v); err != nil {
+		if err := s.SetPolicy(fmt.Appendf(nil, "bundle v%d", v), v, PolicyTrust{}); err != nil {
 			t.Fatalf("SetPolicy(v%d): %v", v, err)
 		}
 	}
 	want := map[uint64]string{1: "bundle v1", 2: "bundle v2", 7: "bundle v7"}
 	for _, v := range []uint64{7, 6, 0} {
-		if err := s.SetPolicy([]byte("replayed"), v); !errors.Is(err, ErrStale) {
+		if err := s.SetPolicy([]byte("replayed"), v, PolicyTrust{}); !errors.Is(err, ErrStale) {
 			t.Errorf("SetPolicy(v%d) over v7 = %v, want ErrStale", v, err)
 		}
 	}

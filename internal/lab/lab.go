@@ -461,6 +461,9 @@ func tail(s string) string {
 	return s
 }
 
+// FreeTCPPort is a TCP port on 127.0.0.1 that was free a moment ago.
+func FreeTCPPort() (int, error) { return freeTCPPort() }
+
 func freeTCPPort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
