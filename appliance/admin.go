@@ -28,9 +28,11 @@ type Status struct {
 
 // PolicyStatus describes the policy in force.
 type PolicyStatus struct {
-	Version   uint64    `json:"version"`
-	Expires   time.Time `json:"expires,omitzero"`
-	Expired   bool      `json:"expired"`
+	Version uint64    `json:"version"`
+	Expires time.Time `json:"expires,omitzero"`
+	Expired bool      `json:"expired"`
+	// Note is the warning before expiry, or the state after it.
+	Note      string    `json:"note,omitempty"`
 	AppliedAt time.Time `json:"applied_at,omitzero"`
 }
 
@@ -47,7 +49,7 @@ func (a *Appliance) Status() Status {
 		st.Gateway = ad.String()
 	}
 	if p := a.policy.Load(); p != nil {
-		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires())}
+		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires()), Note: a.expiryNote(time.Now())}
 		if sp, err := a.store.Policy(); err == nil && sp != nil {
 			st.Policy.AppliedAt = sp.AppliedAt
 		}

@@ -226,6 +226,7 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		wg.Go(func() { _ = t.Run(ctx) })
 	}
 	wg.Go(func() { a.renewLoop(ctx) })
+	wg.Go(func() { a.expiryWatch(ctx) })
 	serve := func(name string, srv *http.Server, ln net.Listener) {
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

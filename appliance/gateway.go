@@ -67,9 +67,14 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
 		return
 	}
-	if time.Now().After(p.Expires()) {
-		fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
+	expired, refuse := p.Expired(time.Now())
+	if refuse {
+		fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
 		return
+	}
+	if expired {
+		// Degraded but serving, as the policy chose: say so on every answer.
+		w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
 	}
 	if err := p.Allow(a.id.Member, svc, r.Method, rest); err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {

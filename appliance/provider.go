@@ -46,7 +46,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		refuse(problem.NoPolicy, "The provider's appliance has no policy yet.")
 		return
 	}
-	if time.Now().After(p.Expires()) {
+	if _, refuseAll := p.Expired(time.Now()); refuseAll {
 		refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
 		return
 	}

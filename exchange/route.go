@@ -60,7 +60,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		refuse(problem.NoPolicy, "The exchange has no policy yet.")
 		return
 	}
-	if time.Now().After(p.Expires()) {
+	if _, refuseAll := p.Expired(time.Now()); refuseAll {
 		refuse(problem.PolicyExpired, fmt.Sprintf("The exchange's policy v%d expired at %s.", p.Version(), p.Expires().UTC().Format(time.RFC3339)))
 		return
 	}

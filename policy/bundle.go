@@ -24,6 +24,11 @@ type Bundle struct {
 	// NextTrust, when set, rotates the ops keys: the bundles after this one
 	// must be signed by these keys, this many of them.
 	NextTrust *TrustSpec `json:"next_trust,omitempty"`
+	// OnExpiry is what appliances and the exchange do once the bundle has
+	// expired and no newer one came: OnExpiryServe (the default, "")
+	// keeps enforcing it in a loud degraded state, OnExpiryRefuse refuses
+	// every request with policy_expired.
+	OnExpiry string `json:"on_expiry,omitempty"`
 }
 
 // Member is an administration taking part in the federation.

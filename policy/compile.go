@@ -95,6 +95,16 @@ func (p *Policy) Expires() time.Time {
 	return p.bundle.Expires
 }
 
+// Expired reports whether the bundle has expired at now and, if so,
+// whether requests must then be refused (on_expiry: refuse) rather than
+// served in a degraded state.
+func (p *Policy) Expired(now time.Time) (expired, refuse bool) {
+	if p.bundle == nil || now.Before(p.bundle.Expires) {
+		return false, false
+	}
+	return true, p.bundle.OnExpiry == OnExpiryRefuse
+}
+
 // AttestInterval is how often the exchange checks TPM appliances under
 // this policy, or 0 when the policy leaves it to the exchange.
 func (p *Policy) AttestInterval() time.Duration {

@@ -85,6 +85,12 @@ func (e syntaxError) Error() string { return string(e) }
 
 func (e syntaxError) Is(target error) bool { return target == ErrMalformed }
 
+// What an expired bundle does (Bundle.OnExpiry).
+const (
+	OnExpiryServe  = "serve"
+	OnExpiryRefuse = "refuse"
+)
+
 // Bounds of a policy's attestation interval, in seconds: often enough to
 // matter, rarely enough for a fleet of TPMs.
 const (

@@ -29,12 +29,14 @@ type sourceFile struct {
 	// AttestInterval is how often TPM appliances are checked, e.g. 10m.
 	AttestInterval string `yaml:"attest_interval"`
 	// NextOpsKeys rotates the ops keys from the next bundle on.
-	NextOpsKeys *sourceTrust    `yaml:"next_ops_keys"`
-	Members     []sourceMember  `yaml:"members"`
-	Appliances  []string        `yaml:"appliances"`
-	Services    []sourceService `yaml:"services"`
-	Rules       []sourceRule    `yaml:"rules"`
-	Routes      []sourceRoute   `yaml:"routes"`
+	NextOpsKeys *sourceTrust `yaml:"next_ops_keys"`
+	// OnExpiry is serve (default) or refuse.
+	OnExpiry   string          `yaml:"on_expiry"`
+	Members    []sourceMember  `yaml:"members"`
+	Appliances []string        `yaml:"appliances"`
+	Services   []sourceService `yaml:"services"`
+	Rules      []sourceRule    `yaml:"rules"`
+	Routes     []sourceRoute   `yaml:"routes"`
 }
 
 type sourceTrust struct {
@@ -148,6 +150,7 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		}
 		b.AttestIntervalSeconds = int64(d / time.Second)
 	}
+	b.OnExpiry = src.OnExpiry
 	if n := src.NextOpsKeys; n != nil {
 		spec := &TrustSpec{Threshold: n.Threshold}
 		for i, k := range n.Keys {

@@ -120,7 +120,7 @@ var (
 // typeNames says in ops' terms what the YAML decoder expected where its
 // messages name Go types.
 var typeNames = map[string]string{
-	"policy.sourceFile":      "the policy (a mapping with version, expires or valid_for, attest_interval, next_ops_keys, members, appliances, services, rules and routes)",
+	"policy.sourceFile":      "the policy (a mapping with version, expires or valid_for, on_expiry, attest_interval, next_ops_keys, members, appliances, services, rules and routes)",
 	"policy.sourceMember":    "a member (a mapping with id and name)",
 	"[]policy.sourceMember":  "a list of members",
 	"policy.sourceService":   "a service (a mapping with id and description)",

@@ -30,6 +30,9 @@ func (b *Bundle) Validate() error {
 	if s := b.AttestIntervalSeconds; s != 0 && (s < MinAttestInterval || s > MaxAttestInterval) {
 		v.add("attest_interval_s", "%ds is outside %ds to %ds (10 seconds to a day)", s, MinAttestInterval, MaxAttestInterval)
 	}
+	if b.OnExpiry != "" && b.OnExpiry != OnExpiryServe && b.OnExpiry != OnExpiryRefuse {
+		v.add("on_expiry", "is %q; write serve (keep enforcing this policy, loudly degraded) or refuse (refuse all requests)", b.OnExpiry)
+	}
 	if b.NextTrust != nil {
 		b.NextTrust.validate(v)
 	}

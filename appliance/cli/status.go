@@ -51,9 +51,11 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	case st.Policy.Version == 0:
 		fmt.Fprintf(w, "Policy      none yet — requests are refused until the exchange sends one\n")
 	case st.Policy.Expired:
-		fmt.Fprintf(w, "Policy      v%d EXPIRED at %s — requests are refused\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339))
+		fmt.Fprintf(w, "Policy      v%d EXPIRED at %s — %s\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), st.Policy.Note)
+	case st.Policy.Note != "":
+		fmt.Fprintf(w, "Policy      v%d, WARNING: %s\n", st.Policy.Version, st.Policy.Note)
 	default:
-		fmt.Fprintf(w, "Policy      v%d, expires %s (in %s)\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), human(st.Policy.Expires.Sub(now)))
+		fmt.Fprintf(w, "Policy      v%d, expires %s (in %s)\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), appliance.PlainDuration(st.Policy.Expires.Sub(now)))
 	}
 	for _, t := range st.Tunnels {
 		if t.Connected {
@@ -69,24 +71,5 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	}
 	for _, s := range st.Services {
 		fmt.Fprintf(w, "Provides    %s\n", s)
-	}
-}
-
-// human says a duration the way a person would: "3 days", "5 hours",
-// "12 minutes".
-func human(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return fmt.Sprintf("%d %ss", n, unit)
-	}
-	switch {
-	case d >= 48*time.Hour:
-		return plural(int64(d/(24*time.Hour)), "day")
-	case d >= 2*time.Hour:
-		return plural(int64(d/time.Hour), "hour")
-	default:
-		return plural(int64(d/time.Minute), "minute")
 	}
 }

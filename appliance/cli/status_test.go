@@ -23,9 +23,15 @@ func TestStatusGolden(t *testing.T) {
 		},
 		"status-down": {
 			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
-			Policy:      appliance.PolicyStatus{Version: 7, Expires: now.Add(-time.Hour), Expired: true},
+			Policy: appliance.PolicyStatus{Version: 7, Expires: now.Add(-time.Hour), Expired: true,
+				Note: "still enforced, DEGRADED, until central ops publish a new policy"},
 			Tunnels:     []tunnel.State{{Addr: "exchange.example.gov:7700", Attempts: 12, LastError: "dial exchange.example.gov:7700: timeout: no recent network activity"}},
 			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "software"},
+		},
+		"status-warning": {
+			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
+			Policy:      appliance.PolicyStatus{Version: 8, Expires: now.Add(20 * time.Hour), Note: "expires in 20 hours: central ops must publish a new policy before then"},
+			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "tpm"},
 		},
 		"status-new": {
 			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",

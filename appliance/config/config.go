@@ -21,7 +21,10 @@ type Config struct {
 	Gateway   Gateway
 	Services  []Service // services this office provides
 	TPM       TPM
-	LogLevel  slog.Level
+	// ExpiryWarnings are how long before the policy expires the appliance
+	// starts warning (log and status), largest first.
+	ExpiryWarnings []time.Duration
+	LogLevel       slog.Level
 }
 
 // TPM says where the appliance's key and attestation live.
@@ -110,7 +113,8 @@ func Default() *Config {
 			MaxTimeout:     DefaultMaxTimeout,
 			MaxBodyBytes:   DefaultMaxBodyBytes,
 		},
-		TPM:      TPM{Device: DefaultTPMDevice},
-		LogLevel: slog.LevelInfo,
+		TPM:            TPM{Device: DefaultTPMDevice},
+		ExpiryWarnings: []time.Duration{7 * 24 * time.Hour, 24 * time.Hour},
+		LogLevel:       slog.LevelInfo,
 	}
 }

@@ -39,8 +39,9 @@ func TestDefault(t *testing.T) {
 			MaxTimeout:     5 * time.Minute,
 			MaxBodyBytes:   4 << 30,
 		},
-		TPM:      TPM{Device: "/dev/tpmrm0"},
-		LogLevel: slog.LevelInfo,
+		TPM:            TPM{Device: "/dev/tpmrm0"},
+		ExpiryWarnings: []time.Duration{7 * 24 * time.Hour, 24 * time.Hour},
+		LogLevel:       slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -94,6 +95,8 @@ services:
     backend: http://127.0.0.1:9000
 tpm:
   device: swtpm:/run/test/tpm.sock
+policy:
+  expiry_warnings: [1h, 3d]
 log:
   level: debug
 `
@@ -139,8 +142,9 @@ log:
 				Timeout: 30 * time.Second,
 			},
 		},
-		TPM:      TPM{Device: "swtpm:/run/test/tpm.sock"},
-		LogLevel: slog.LevelDebug,
+		TPM:            TPM{Device: "swtpm:/run/test/tpm.sock"},
+		ExpiryWarnings: []time.Duration{3 * 24 * time.Hour, time.Hour},
+		LogLevel:       slog.LevelDebug,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"log/slog"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/babgate/bab/internal/yamlconf"
 )
@@ -31,6 +34,16 @@ func (c *converter) config(f *fileV1) *Config {
 		c.p.Add(where, "%s is also %s; the two need different addresses", cfg.Gateway.Listen, other)
 	}
 	cfg.Services = c.services(f.Services)
+	if f.Policy != nil && f.Policy.ExpiryWarnings != nil {
+		cfg.ExpiryWarnings = nil
+		for i, d := range f.Policy.ExpiryWarnings {
+			if d <= 0 {
+				c.p.Add(at("policy", "expiry_warnings", i), "must be more than 0")
+			}
+			cfg.ExpiryWarnings = append(cfg.ExpiryWarnings, time.Duration(d))
+		}
+		slices.SortFunc(cfg.ExpiryWarnings, func(a, b time.Duration) int { return cmp.Compare(b, a) })
+	}
 	if f.TPM != nil && f.TPM.Device != nil {
 		d := *f.TPM.Device
 		switch {

@@ -13,7 +13,12 @@ type fileV1 struct {
 	Gateway   *gatewayV1  `yaml:"gateway"`
 	Services  []serviceV1 `yaml:"services"`
 	TPM       *tpmV1      `yaml:"tpm"`
+	Policy    *policyV1   `yaml:"policy"`
 	Log       *logV1      `yaml:"log"`
+}
+
+type policyV1 struct {
+	ExpiryWarnings []yamlconf.Duration `yaml:"expiry_warnings"`
 }
 
 type tpmV1 struct {
