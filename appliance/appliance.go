@@ -19,6 +19,7 @@ import (
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
@@ -37,6 +38,7 @@ type Appliance struct {
 	ak    *tpm.AK  // the attestation key from enrollment, for the exchange's checks
 
 	quarantine atomic.Pointer[string] // the exchange's reason, while quarantined
+	limits     ratelimit.Limiter      // the policy's rate limits, for this appliance's calls
 	trust      policy.Trust
 	roots      *x509.CertPool
 

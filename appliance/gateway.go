@@ -76,12 +76,17 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		// Degraded but serving, as the policy chose: say so on every answer.
 		w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
 	}
-	if err := p.Allow(a.id.Member, svc, r.Method, rest); err != nil {
+	rule, limits, err := p.Grant(a.id.Member, svc, r.Method, rest)
+	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			fail(problem.UnknownService, "consumer", err.Error(), 0)
 		} else {
 			fail(problem.NotAllowed, "consumer", err.Error(), 0)
 		}
+		return
+	}
+	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
+		fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
 		return
 	}
 	max := a.cfg.Gateway.MaxBodyBytes

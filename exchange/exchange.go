@@ -20,6 +20,7 @@ import (
 	"github.com/babgate/bab/exchange/config"
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
@@ -48,9 +49,10 @@ type Exchange struct {
 	mu       sync.Mutex
 	sessions map[ident.Appliance][]*session
 
-	trace *tracer
-	ready atomic.Bool
-	addr  atomic.Value // net.Addr of the QUIC listener once bound
+	trace  *tracer
+	limits ratelimit.Limiter // the policy's rate limits, per consumer member
+	ready  atomic.Bool
+	addr   atomic.Value // net.Addr of the QUIC listener once bound
 }
 
 // New opens the exchange's state and prepares it to run.

@@ -69,12 +69,22 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		refuse(problem.BadRequest, err.Error())
 		return
 	}
-	if err := p.Allow(from.id.Member, svc, head.Method, head.Path); err != nil {
+	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path)
+	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			refuse(problem.UnknownService, err.Error())
 		} else {
 			refuse(problem.NotAllowed, err.Error())
 		}
+		return
+	}
+	// The exchange counts the member's calls across all its appliances.
+	if ok, retry := x.limits.Take(p.Version(), from.id.Member.String(), rule, limits, time.Now()); !ok {
+		tr.Outcome = string(problem.RateLimited)
+		_ = wire.WriteError(cs, &wire.Error{Code: string(problem.RateLimited), Hop: "exchange", RetryAfter: wire.ToMillis(retry),
+			Detail: fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc)})
+		_ = cs.Close()
+		cs.CancelRead(wire.CodeCanceled)
 		return
 	}
 	var prov *session

@@ -15,18 +15,26 @@ import (
 //
 // It runs on every request, so it does not allocate unless it refuses.
 func (p *Policy) Allow(consumer ident.Member, svc ident.Service, method, path string) error {
+	_, _, err := p.Grant(consumer, svc, method, path)
+	return err
+}
+
+// Grant is Allow that also says which rule granted the call (its index in
+// the bundle's rules) and that rule's limits, for rate limiting. Like
+// Allow it does not allocate unless it refuses.
+func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path string) (rule int, limits []Limit, err error) {
 	if _, ok := p.services[svc]; !ok {
-		return fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
+		return -1, nil, fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
 	}
 	if reason := pathDefect(path); reason != "" {
-		return p.deny(consumer, svc, method, path, "the path "+reason)
+		return -1, nil, p.deny(consumer, svc, method, path, "the path "+reason)
 	}
 	for _, g := range p.grants[grantKey{consumer, svc}] {
 		if g.allows(method, path) {
-			return nil
+			return g.rule, g.limits, nil
 		}
 	}
-	return p.deny(consumer, svc, method, path, "no rule grants it")
+	return -1, nil, p.deny(consumer, svc, method, path, "no rule grants it")
 }
 
 func (g *grant) allows(method, path string) bool {

@@ -55,6 +55,17 @@ type Rule struct {
 	Service      ident.Service `json:"service"`
 	Methods      []string      `json:"methods"`       // upper-case HTTP method tokens, or "*" for any
 	PathPrefixes []string      `json:"path_prefixes"` // each starts with "/"; matched segment by segment
+	// Limits cap how often the consumer may call under this rule: a rate
+	// (100 a minute) and/or a quota (10,000 a day). Each is enforced at
+	// the consumer's appliance and, across all its appliances, at the
+	// exchange.
+	Limits []Limit `json:"limits,omitempty"`
+}
+
+// Limit is at most Requests calls per PerSeconds seconds.
+type Limit struct {
+	Requests   int64 `json:"requests"`
+	PerSeconds int64 `json:"per_s"`
 }
 
 // Route says which appliances serve a service.
@@ -77,6 +88,7 @@ func (b *Bundle) clone() *Bundle {
 	for i := range c.Rules {
 		c.Rules[i].Methods = slices.Clone(c.Rules[i].Methods)
 		c.Rules[i].PathPrefixes = slices.Clone(c.Rules[i].PathPrefixes)
+		c.Rules[i].Limits = slices.Clone(c.Rules[i].Limits)
 	}
 	if b.NextTrust != nil {
 		n := SpecOf(Trust{Threshold: b.NextTrust.Threshold})

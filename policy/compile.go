@@ -27,6 +27,8 @@ type grantKey struct {
 // grant is one Rule. Rules for the same (consumer, service) are kept apart
 // rather than merged: merging "GET /a" with "POST /b" would allow "GET /b".
 type grant struct {
+	rule      int // index in the bundle's rules
+	limits    []Limit
 	anyMethod bool
 	methods   []string
 	prefixes  []string
@@ -54,8 +56,8 @@ func Compile(b *Bundle) *Policy {
 	for _, a := range p.bundle.Appliances {
 		p.appliances[a.ID] = struct{}{}
 	}
-	for _, r := range p.bundle.Rules {
-		g := grant{methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
+	for i, r := range p.bundle.Rules {
+		g := grant{rule: i, limits: r.Limits, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
 		for _, prefix := range r.PathPrefixes {
 			if pathDefect(prefix) == "" {
 				g.prefixes = append(g.prefixes, prefix)

@@ -59,6 +59,8 @@ type sourceRule struct {
 	Service  string   `yaml:"service"`
 	Methods  []string `yaml:"methods"`
 	Paths    []string `yaml:"paths"`
+	Rate     string   `yaml:"rate"`  // e.g. 100/min
+	Quota    string   `yaml:"quota"` // e.g. 10000/d
 }
 
 type sourceRoute struct {
@@ -192,7 +194,19 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("rules[%d].service", i), "%v", err)
 		}
-		b.Rules = append(b.Rules, Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths})
+		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths}
+		for _, l := range []struct{ key, text string }{{"rate", r.Rate}, {"quota", r.Quota}} {
+			if l.text == "" {
+				continue
+			}
+			lim, err := parseLimit(l.text)
+			if err != nil {
+				bad(fmt.Sprintf("rules[%d].%s", i, l.key), "%v", err)
+				continue
+			}
+			rule.Limits = append(rule.Limits, lim)
+		}
+		b.Rules = append(b.Rules, rule)
 	}
 	for i, r := range src.Routes {
 		svc, err := ident.ParseService(r.Service)
@@ -210,6 +224,17 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		b.Routes = append(b.Routes, route)
 	}
 	return b, errs
+}
+
+// parseLimit reads "N/unit" with unit s, min, h or d.
+func parseLimit(s string) (Limit, error) {
+	n, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
+	per := map[string]int64{"s": 1, "min": 60, "h": 3600, "d": 86400}[strings.TrimSpace(unit)]
+	count, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+	if !ok || per == 0 || err != nil || count < 1 {
+		return Limit{}, fmt.Errorf("%s is not a limit such as 100/min (a count per s, min, h or d)", quoteCut(s))
+	}
+	return Limit{Requests: count, PerSeconds: per}, nil
 }
 
 // parseTime accepts RFC 3339, and a bare date as midnight UTC because that

@@ -106,6 +106,11 @@ func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services m
 	if len(r.PathPrefixes) == 0 {
 		v.add(f+".path_prefixes", `must list at least one path prefix, or "/" for any`)
 	}
+	for j, l := range r.Limits {
+		if l.Requests < 1 || l.PerSeconds < 1 {
+			v.add(fmt.Sprintf("%s.limits[%d]", f, j), "%d requests per %d s: both must be at least 1", l.Requests, l.PerSeconds)
+		}
+	}
 	for j, p := range r.PathPrefixes {
 		if reason := pathDefect(p); reason != "" {
 			v.add(fmt.Sprintf("%s.path_prefixes[%d]", f, j), "%s %s", quoteCut(p), reason)

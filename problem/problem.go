@@ -32,6 +32,7 @@ const (
 	NoBackend            Code = "no_backend"
 	Internal             Code = "internal"
 	ApplianceQuarantined Code = "appliance_quarantined"
+	RateLimited          Code = "rate_limited"
 )
 
 // Info is what the catalog knows about a code.
@@ -54,6 +55,7 @@ var catalog = map[Code]Info{
 	NoPolicy:             {http.StatusServiceUnavailable, "This appliance has not received a policy yet", "Office IT: check that the appliance is enrolled and connected (bab status)."},
 	BackendUnreachable:   {http.StatusBadGateway, "The provider's system did not answer", "Try again later; the provider's IT should check the backend named in their bab.yaml."},
 	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
+	RateLimited:          {http.StatusTooManyRequests, "Your administration called this service more often than the policy allows", "Wait for the time in Retry-After and try again; if the limit is too low for your work, ask central ops to raise it."},
 	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
 	Internal:             {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},
 }
