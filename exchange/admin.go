@@ -139,7 +139,17 @@ func (x *Exchange) AdminHandler() http.Handler {
 			adminErr(w, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		res, err := x.Push(body)
+		var res *PushResult
+		if st := r.URL.Query().Get("stage"); st != "" {
+			stage, serr := ParseStage(st)
+			if serr != nil {
+				adminErr(w, http.StatusBadRequest, "bad_stage", serr.Error())
+				return
+			}
+			res, err = x.Stage(body, stage)
+		} else {
+			res, err = x.Push(body)
+		}
 		if err != nil {
 			code := "policy_rejected"
 			if errors.Is(err, policy.ErrNotNewer) {
@@ -158,6 +168,35 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(*signed)
+	})
+	mux.HandleFunc("GET /v1/rollout", func(w http.ResponseWriter, r *http.Request) {
+		st, err := x.Rollout()
+		if err != nil {
+			adminErr(w, http.StatusNotFound, "no_rollout", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
+	mux.HandleFunc("POST /v1/rollout/promote", func(w http.ResponseWriter, r *http.Request) {
+		res, err := x.Promote()
+		if err != nil {
+			adminErr(w, http.StatusUnprocessableEntity, "promote_refused", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("POST /v1/rollout/abort", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20+1))
+		if err != nil {
+			adminErr(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		res, err := x.Abort(body)
+		if err != nil {
+			adminErr(w, http.StatusUnprocessableEntity, "abort_refused", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
 	})
 	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, x.PolicyStatus())

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,7 +45,8 @@ type Exchange struct {
 	vendors *vendorCAs
 
 	policy atomic.Pointer[policy.Policy]
-	signed atomic.Pointer[[]byte] // the current bundle as signed
+	staged atomic.Pointer[rollout] // a bundle in a staged rollout, if any
+	signed atomic.Pointer[[]byte]  // the current bundle as signed
 
 	mu       sync.Mutex
 	sessions map[ident.Appliance][]*session
@@ -152,6 +154,31 @@ func (x *Exchange) loadPolicy() error {
 	x.bundleTrust = verifiedBy
 	x.policy.Store(policy.Compile(b))
 	x.signed.Store(&signed)
+	return x.loadStaged()
+}
+
+// loadStaged restores a rollout that was in progress when the exchange
+// stopped; a staged bundle that no longer verifies is dropped with a log.
+func (x *Exchange) loadStaged() error {
+	raw, err := x.store.Staged()
+	if err != nil || raw == nil {
+		return err
+	}
+	var r rollout
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("exchange: stored rollout: %w", err)
+	}
+	s, err := policy.ParseSigned(r.Signed)
+	var b *policy.Bundle
+	if err == nil {
+		b, err = s.Verify(x.trust, time.Time{})
+	}
+	if err != nil {
+		x.log.Error("dropping a staged rollout that no longer verifies", "err", err)
+		return x.store.SetStaged(nil)
+	}
+	r.policy = policy.Compile(b)
+	x.staged.Store(&r)
 	return nil
 }
 

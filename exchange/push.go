@@ -20,9 +20,12 @@ type PushResult struct {
 // Push verifies a signed bundle with the ops keys, makes it current and
 // sends it to every connected appliance at once. Appliances that are
 // offline get it when they reconnect.
-func (x *Exchange) Push(signed []byte) (*PushResult, error) {
-	x.pushMu.Lock()
-	defer x.pushMu.Unlock()
+func (x *Exchange) Push(signed []byte) (*PushResult, error) { return x.push(signed, false) }
+
+// verifyPush checks a bundle offered for publication: signed by the ops
+// trust in force, newer than the current bundle and than a staged one.
+// The caller holds pushMu.
+func (x *Exchange) verifyPush(signed []byte) (*policy.Bundle, error) {
 	s, err := policy.ParseSigned(signed)
 	if err != nil {
 		return nil, err
@@ -31,12 +34,39 @@ func (x *Exchange) Push(signed []byte) (*PushResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := b.After(x.trust)
 	if cur := x.policy.Load(); cur != nil {
 		if err := policy.CheckNewer(cur.Version(), b); err != nil {
 			return nil, err
 		}
 	}
+	return b, nil
+}
+
+// push publishes to the whole fleet. During a staged rollout only the
+// rollout's own promote and abort may (endRollout).
+func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
+	x.pushMu.Lock()
+	defer x.pushMu.Unlock()
+	r := x.staged.Load()
+	if r != nil && !endRollout {
+		return nil, ErrRolloutRunning
+	}
+	b, err := x.verifyPush(signed)
+	if err != nil {
+		return nil, err
+	}
+	// The frame is encoded once for the whole fleet, before anything
+	// changes: encoding it per session (the bundle is re-validated as JSON
+	// each time) cost the exchange more CPU than sending it, at a thousand
+	// appliances.
+	frame, err := json.Marshal(wire.Policy{Bundle: json.RawMessage(signed)})
+	if err != nil {
+		return nil, err
+	}
+	if r != nil && b.Version < r.policy.Version() {
+		return nil, fmt.Errorf("%w: v%d is below the staged v%d; a rollback is the old content signed as a version above it", policy.ErrNotNewer, b.Version, r.policy.Version())
+	}
+	next := b.After(x.trust)
 	if err := x.store.SetPolicy(signed, b.Version, store.PolicyTrust{VerifiedBy: policy.TrustRecord(x.trust), Next: policy.TrustRecord(next)}); err != nil {
 		return nil, err
 	}
@@ -44,18 +74,18 @@ func (x *Exchange) Push(signed []byte) (*PushResult, error) {
 		x.log.Info("ops keys rotated: bundles after this one must be signed by the announced keys", "version", b.Version, "keys", len(next.Keys), "threshold", next.Threshold)
 	}
 	x.bundleTrust, x.trust = x.trust, next
+	if r != nil {
+		if err := x.store.SetStaged(nil); err != nil {
+			x.log.Error("clearing the staged rollout", "err", err)
+		}
+		x.staged.Store(nil)
+		x.log.Info("staged rollout ended", "staged", r.policy.Version(), "now", b.Version)
+	}
 	compiled := policy.Compile(b)
 	old := x.policy.Swap(compiled)
 	x.signed.Store(&signed)
 	if old == nil || old.AttestInterval() != compiled.AttestInterval() {
 		x.kickAttestation() // the loops wait on the old interval
-	}
-	// The frame is encoded once for the whole fleet: encoding it per session
-	// (the bundle is re-validated as JSON each time) cost the exchange more
-	// CPU than sending it, at a thousand appliances.
-	frame, err := json.Marshal(wire.Policy{Bundle: json.RawMessage(signed)})
-	if err != nil {
-		return nil, err
 	}
 	n := 0
 	for _, ss := range x.allSessions() {

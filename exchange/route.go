@@ -55,7 +55,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		refuse(problem.ApplianceQuarantined, "The exchange has this appliance in quarantine: its boot state is not the recorded one.")
 		return
 	}
-	p := x.policy.Load()
+	p := x.policyFor(from)
 	if p == nil {
 		refuse(problem.NoPolicy, "The exchange has no policy yet.")
 		return

@@ -26,7 +26,9 @@ Usage:
   bab-exchange policy check SOURCE.yaml              validate, and show what it changes against the current policy
   bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
   bab-exchange policy cosign --key FILE BUNDLE       add another operator's signature (threshold signing)
-  bab-exchange policy push BUNDLE                    verify, store and send to every appliance
+  bab-exchange policy push [--stage member:M|appliance:A|percent:N] BUNDLE
+                                                     verify, store and send (to a stage first)
+  bab-exchange policy rollout status | promote | abort ROLLBACK-BUNDLE
   bab-exchange policy show
   bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation
   bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: attestation, boot state, baseline
@@ -59,6 +61,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = policyKeygen(rest, stdout)
 	case "policy sign":
 		err = policySign(rest, stdout)
+	case "policy rollout":
+		err = policyRollout(ctx, rest, stdout)
 	case "policy check":
 		err = policyCheck(ctx, rest, stdout)
 	case "policy cosign":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,6 +199,7 @@ func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
 func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("policy push")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
+	stage := fs.String("stage", "", "push to a stage first: member:MEMBER, appliance:APPLIANCE or percent:N; then policy rollout promote|abort")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,11 +215,70 @@ func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var res exchange.PushResult
-	if err := c.do(ctx, "POST", "/v1/policy", raw, &res); err != nil {
+	path := "/v1/policy"
+	if *stage != "" {
+		path += "?stage=" + url.QueryEscape(*stage)
+	}
+	if err := c.do(ctx, "POST", path, raw, &res); err != nil {
 		return err
+	}
+	if *stage != "" {
+		fmt.Fprintf(stdout, "Policy v%d staged to %s; sent to %d connected appliance(s).\nWatch it with: bab-exchange policy rollout status; then promote or abort.\n", res.Version, *stage, res.PushedTo)
+		return nil
 	}
 	fmt.Fprintf(stdout, "Policy v%d is current; sent to %d connected appliance(s).\n", res.Version, res.PushedTo)
 	return nil
+}
+
+// policyRollout is "policy rollout status|promote|abort BUNDLE".
+func policyRollout(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: bab-exchange policy rollout status | promote | abort ROLLBACK-BUNDLE")
+	}
+	sub := args[0]
+	fs := newFlags("policy rollout " + sub)
+	cfgPath := fs.String("config", DefaultConfig, "config file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	c, err := newAdmin(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var res exchange.PushResult
+	switch sub {
+	case "status":
+		var st exchange.RolloutStatus
+		if err := c.do(ctx, "GET", "/v1/rollout", nil, &st); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Staged v%d (current v%d) to %s since %s: applied by %d of %d connected appliance(s) in the stage.\n",
+			st.Version, st.Current, st.Stage, st.Started.Format(time.RFC3339), st.Applied, st.Targets)
+		for id, why := range st.Refusals {
+			fmt.Fprintf(stdout, "  %s refused it: %s\n", id, why)
+		}
+		return nil
+	case "promote":
+		if err := c.do(ctx, "POST", "/v1/rollout/promote", nil, &res); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Promoted: policy v%d is current for the whole fleet; sent to %d more appliance(s).\n", res.Version, res.PushedTo)
+		return nil
+	case "abort":
+		if fs.NArg() != 1 {
+			return errors.New("usage: bab-exchange policy rollout abort ROLLBACK-BUNDLE (the previous policy signed again with a version above the staged one)")
+		}
+		raw, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := c.do(ctx, "POST", "/v1/rollout/abort", raw, &res); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Aborted: policy v%d is current for the whole fleet; sent to %d appliance(s).\n", res.Version, res.PushedTo)
+		return nil
+	}
+	return fmt.Errorf("policy rollout %q: use status, promote or abort", sub)
 }
 
 func policyShow(ctx context.Context, args []string, stdout io.Writer) error {

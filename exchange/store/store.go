@@ -29,6 +29,7 @@ var (
 	keyCurrent = []byte("current")
 	keyTrustBy = []byte("trust_verified_by")
 	keyTrustNx = []byte("trust_next")
+	keyStaged  = []byte("staged")
 )
 
 // FileName is the store's file inside the state directory.
@@ -303,6 +304,26 @@ func (s *Store) SetPolicy(signed []byte, version uint64, trust PolicyTrust) erro
 			return err
 		}
 		return tx.Bucket(bucketHistory).Put(vb[:], signed)
+	})
+}
+
+// Staged returns the stored staged rollout (JSON), or nil.
+func (s *Store) Staged() ([]byte, error) {
+	var v []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = clone(tx.Bucket(bucketPolicy).Get(keyStaged))
+		return nil
+	})
+	return v, err
+}
+
+// SetStaged stores a staged rollout, or removes it when raw is nil.
+func (s *Store) SetStaged(raw []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if raw == nil {
+			return tx.Bucket(bucketPolicy).Delete(keyStaged)
+		}
+		return tx.Bucket(bucketPolicy).Put(keyStaged, raw)
 	})
 }
 
