@@ -130,8 +130,8 @@ func TestProviderOfflineFailsFast(t *testing.T) {
 			return err
 		}
 		for _, a := range fleet {
-			if a["id"] == lab.RegistryDC.String() && a["connected"] == true {
-				return errors.New("provider still connected")
+			if a["id"] == lab.RegistryDC.String() && (a["connected"] == true || a["last_seen"] == nil) {
+				return errors.New("provider still connected, or its last sighting not recorded")
 			}
 		}
 		return nil

@@ -52,6 +52,7 @@ type Exchange struct {
 	sessions map[ident.Appliance][]*session
 
 	trace  *tracer
+	next   atomic.Uint64     // round robin over a route's provider appliances
 	limits ratelimit.Limiter // the policy's rate limits, per consumer member
 	ready  atomic.Bool
 	addr   atomic.Value // net.Addr of the QUIC listener once bound

@@ -230,7 +230,7 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
-			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested}
+			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen}
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue

@@ -87,9 +87,13 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		cs.CancelRead(wire.CodeCanceled)
 		return
 	}
+	// Spread requests over the service's connected provider appliances,
+	// starting each time one further along the route.
 	var prov *session
-	for _, a := range p.Routes(svc) {
-		if prov = x.session(a); prov != nil {
+	routes := p.Routes(svc)
+	first := int(x.next.Add(1))
+	for i := range routes {
+		if prov = x.session(routes[(first+i)%len(routes)]); prov != nil {
 			break
 		}
 	}

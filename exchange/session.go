@@ -13,6 +13,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/wire"
 )
@@ -140,6 +141,9 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 	go x.acceptRequests(ctx, s)
 	err = x.readControl(s, r, certs[0])
 	log.Info("tunnel down", "err", err)
+	if _, uerr := x.store.UpdateAppliance(id.String(), func(a *store.Appliance) error { a.LastSeen = time.Now().UTC(); return nil }); uerr != nil {
+		log.Warn("recording when the appliance was last seen", "err", uerr)
+	}
 	conn.CloseWithError(wire.CloseNormal, "")
 }
 

@@ -41,6 +41,9 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tATTESTATION\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
 	for _, a := range list {
 		conn := "no"
+		if !a.LastSeen.IsZero() {
+			conn = "no, last seen " + a.LastSeen.Format(time.RFC3339)
+		}
 		if a.Connected {
 			conn = fmt.Sprintf("yes (%d)", a.Tunnels)
 		}

@@ -176,6 +176,9 @@ type Appliance struct {
 	CertSerial string    `json:"cert_serial"`
 	CertExpiry time.Time `json:"cert_expiry"`
 	Revoked    bool      `json:"revoked,omitempty"`
+	// LastSeen is when the appliance's last tunnel ended (the fleet view
+	// shows it for appliances that are not connected).
+	LastSeen time.Time `json:"last_seen,omitzero"`
 	// TrustVersion is the policy version whose verifying ops keys the
 	// appliance pinned at enrollment: key rotations announced from that
 	// bundle on are delivered to it before the current bundle.
