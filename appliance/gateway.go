@@ -85,6 +85,11 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	purpose := r.Header.Get("Bab-Purpose")
+	if err := p.CheckPurpose(rule, purpose); err != nil {
+		fail(problem.NotAllowed, "consumer", err.Error(), 0)
+		return
+	}
 	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
 		fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
 		return
@@ -112,7 +117,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	head := wire.RequestHead{ID: id, Service: svc.String(), Method: r.Method, Path: rest, Query: r.URL.RawQuery,
-		Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system}
+		Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}
 	if r.Body == nil || r.Body == http.NoBody {
 		head.ContentLength = 0
 	}

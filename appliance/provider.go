@@ -50,7 +50,11 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
 		return
 	}
-	if err := p.Allow(consumer.Member, svc, head.Method, head.Path); err != nil {
+	rule, _, err := p.Grant(consumer.Member, svc, head.Method, head.Path)
+	if err == nil {
+		err = p.CheckPurpose(rule, head.Purpose)
+	}
+	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			refuse(problem.UnknownService, err.Error())
 		} else {
@@ -95,6 +99,9 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 	req.Header.Set("Bab-Consumer-Appliance", consumer.String())
 	if head.ConsumerSystem != "" {
 		req.Header.Set("Bab-Consumer-System", head.ConsumerSystem)
+	}
+	if head.Purpose != "" {
+		req.Header.Set("Bab-Purpose", head.Purpose)
 	}
 	req.Header.Set("Bab-Deadline", time.Now().Add(timeout).UTC().Format(time.RFC3339Nano))
 

@@ -39,7 +39,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		return
 	}
 	tr := store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
-		Service: head.Service, Method: head.Method, Path: head.Path}
+		Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}
 	defer func() {
 		tr.Duration = time.Since(start)
 		x.trace.add(tr)
@@ -76,6 +76,10 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		} else {
 			refuse(problem.NotAllowed, err.Error())
 		}
+		return
+	}
+	if err := p.CheckPurpose(rule, head.Purpose); err != nil {
+		refuse(problem.NotAllowed, err.Error())
 		return
 	}
 	// The exchange counts the member's calls across all its appliances.

@@ -60,6 +60,10 @@ type Rule struct {
 	// the consumer's appliance and, across all its appliances, at the
 	// exchange.
 	Limits []Limit `json:"limits,omitempty"`
+	// Purpose, when set, is the only purpose for which the rule grants
+	// access: callers must declare it with each request (Bab-Purpose), and
+	// it is recorded in the trace.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Limit is at most Requests calls per PerSeconds seconds.

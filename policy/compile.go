@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -105,6 +106,22 @@ func (p *Policy) Expired(now time.Time) (expired, refuse bool) {
 		return false, false
 	}
 	return true, p.bundle.OnExpiry == OnExpiryRefuse
+}
+
+// CheckPurpose checks a request's declared purpose against rule (as
+// Grant returned it): a rule with a purpose grants access only for it.
+func (p *Policy) CheckPurpose(rule int, declared string) error {
+	if p.bundle == nil || rule < 0 || rule >= len(p.bundle.Rules) {
+		return nil
+	}
+	want := p.bundle.Rules[rule].Purpose
+	if want == "" || declared == want {
+		return nil
+	}
+	if declared == "" {
+		return fmt.Errorf("%w: this access is granted only for the purpose %q; declare it with the header Bab-Purpose: %s", ErrNotAllowed, want, want)
+	}
+	return fmt.Errorf("%w: this access is granted only for the purpose %q, not %q", ErrNotAllowed, want, declared)
 }
 
 // AttestInterval is how often the exchange checks TPM appliances under

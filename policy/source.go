@@ -61,6 +61,7 @@ type sourceRule struct {
 	Paths    []string `yaml:"paths"`
 	Rate     string   `yaml:"rate"`  // e.g. 100/min
 	Quota    string   `yaml:"quota"` // e.g. 10000/d
+	Purpose  string   `yaml:"purpose"`
 }
 
 type sourceRoute struct {
@@ -194,7 +195,7 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("rules[%d].service", i), "%v", err)
 		}
-		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths}
+		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths, Purpose: r.Purpose}
 		for _, l := range []struct{ key, text string }{{"rate", r.Rate}, {"quota", r.Quota}} {
 			if l.text == "" {
 				continue

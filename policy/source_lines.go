@@ -125,7 +125,7 @@ var typeNames = map[string]string{
 	"[]policy.sourceMember":  "a list of members",
 	"policy.sourceService":   "a service (a mapping with id and description)",
 	"[]policy.sourceService": "a list of services",
-	"policy.sourceRule":      "a rule (a mapping with consumer, service, methods, paths, rate and quota)",
+	"policy.sourceRule":      "a rule (a mapping with consumer, service, methods, paths, rate, quota and purpose)",
 	"[]policy.sourceRule":    "a list of rules",
 	"policy.sourceRoute":     "a route (a mapping with service and appliances)",
 	"[]policy.sourceRoute":   "a list of routes",

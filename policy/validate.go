@@ -106,6 +106,9 @@ func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services m
 	if len(r.PathPrefixes) == 0 {
 		v.add(f+".path_prefixes", `must list at least one path prefix, or "/" for any`)
 	}
+	if r.Purpose != "" && !validPurpose(r.Purpose) {
+		v.add(f+".purpose", "%q: a purpose is 1 to 63 characters of a-z, 0-9 and -, such as benefit-eligibility", r.Purpose)
+	}
 	for j, l := range r.Limits {
 		if l.Requests < 1 || l.PerSeconds < 1 {
 			v.add(fmt.Sprintf("%s.limits[%d]", f, j), "%d requests per %d s: both must be at least 1", l.Requests, l.PerSeconds)
@@ -178,4 +181,18 @@ func listed[K comparable](v *validator, field string, set map[K]int, key K, msg 
 	}
 	v.add(field, msg, key)
 	return false
+}
+
+// validPurpose: a short token, so that it can travel in a header and be
+// compared exactly.
+func validPurpose(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }

@@ -39,6 +39,9 @@ type RequestHead struct {
 	// ConsumerSystem names the local information system that made the call,
 	// as its own appliance authenticated it.
 	ConsumerSystem string
+	// Purpose is what the caller declared the call is for (Bab-Purpose),
+	// checked against the rule and kept in the trace.
+	Purpose string
 }
 
 // ResponseHead starts the answer on a request stream; the body follows.
@@ -64,6 +67,7 @@ func (h *RequestHead) MarshalBinary() ([]byte, error) {
 	b = binary.AppendVarint(b, h.ContentLength)
 	b = appendString(b, h.ConsumerAppliance)
 	b = appendString(b, h.ConsumerSystem)
+	b = appendString(b, h.Purpose)
 	if len(b) > MaxHead {
 		return nil, fmt.Errorf("%w: request head of %d bytes exceeds %d", ErrFrameTooLarge, len(b), MaxHead)
 	}
@@ -86,6 +90,7 @@ func (h *RequestHead) UnmarshalBinary(data []byte) error {
 	h.ContentLength = d.length()
 	h.ConsumerAppliance = d.string()
 	h.ConsumerSystem = d.string()
+	h.Purpose = d.string()
 	return d.finish("request head")
 }
 

@@ -15,6 +15,7 @@ type TraceEntry struct {
 	At                time.Time     `json:"at"`
 	Consumer          string        `json:"consumer"` // consumer appliance
 	ConsumerSystem    string        `json:"consumer_system,omitempty"`
+	Purpose           string        `json:"purpose,omitempty"` // as the caller declared it
 	Service           string        `json:"service"`
 	Provider          string        `json:"provider,omitempty"` // provider appliance
 	Method            string        `json:"method"`

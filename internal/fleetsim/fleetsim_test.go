@@ -76,4 +76,3 @@ func tail(s string) string {
 	}
 	return s
 }
-

@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 )
 
@@ -14,6 +15,7 @@ type Counter struct {
 	warnings  int
 	errors    int
 	lastError string
+	warned    map[string]int // warning messages by count
 }
 
 // Logger returns a logger that feeds the counter.
@@ -25,6 +27,14 @@ func (c *Counter) Counts() (warnings, errors int, lastError string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.warnings, c.errors, c.lastError
+}
+
+// Warned returns the warning messages (up to 100 distinct ones) with how
+// often each was logged.
+func (c *Counter) Warned() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.warned)
 }
 
 func (c *Counter) add(err error) {
@@ -43,6 +53,12 @@ func (h counterHandler) Handle(_ context.Context, r slog.Record) error {
 	defer h.c.mu.Unlock()
 	if r.Level < slog.LevelError {
 		h.c.warnings++
+		if h.c.warned == nil {
+			h.c.warned = map[string]int{}
+		}
+		if _, seen := h.c.warned[r.Message]; seen || len(h.c.warned) < 100 {
+			h.c.warned[r.Message]++
+		}
 		return nil
 	}
 	h.c.errors++

@@ -56,7 +56,7 @@ func (b *Backend) handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"id": n, "name": names[n%len(names)], "birth_date": fmt.Sprintf("19%02d-%02d-%02d", 40+n%60, 1+n%12, 1+n%28),
-			"birth_place": "Rabat", "asked_by": r.Header.Get("Bab-Consumer"), "system": r.Header.Get("Bab-Consumer-System"),
+			"birth_place": "Rabat", "asked_by": r.Header.Get("Bab-Consumer"), "system": r.Header.Get("Bab-Consumer-System"), "purpose": r.Header.Get("Bab-Purpose"),
 		})
 	})
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
