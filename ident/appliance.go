@@ -41,8 +41,13 @@ func parseAppliance(s string) (Appliance, string) {
 	if member == "" {
 		return Appliance{}, "member part is empty"
 	}
-	m, r := splitMember(member, fmt.Sprintf("member part %s ", quote(member)))
+	m, r := splitMember(member, "")
 	if r != "" {
+		// Name the part only on failure: parsing valid identifiers, as a
+		// thousand-appliance policy does on every push, builds no strings.
+		if strings.HasPrefix(r, "has ") {
+			r = fmt.Sprintf("member part %s %s", quote(member), r)
+		}
 		return Appliance{}, r
 	}
 	if r := checkName("appliance name", name); r != "" {
