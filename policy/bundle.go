@@ -29,6 +29,8 @@ type Bundle struct {
 	// keeps enforcing it in a loud degraded state, OnExpiryRefuse refuses
 	// every request with policy_expired.
 	OnExpiry string `json:"on_expiry,omitempty"`
+	// ConsoleRoles are the clerks' roles in the console.
+	ConsoleRoles []ConsoleRole `json:"console_roles,omitempty"`
 }
 
 // Member is an administration taking part in the federation.
@@ -46,6 +48,17 @@ type Appliance struct {
 type Service struct {
 	ID          ident.Service `json:"id"`
 	Description string        `json:"description,omitempty"`
+	// OpenAPI is where the service's API description is published (an
+	// https URL), for the developers of the systems that call it.
+	OpenAPI string `json:"openapi,omitempty"`
+}
+
+// ConsoleRole says what clerks of a member with that role may do in the
+// console: which services they may query (once-only lookups).
+type ConsoleRole struct {
+	Role     string          `json:"role"`
+	Member   ident.Member    `json:"member"`
+	Services []ident.Service `json:"services"`
 }
 
 // Rule lets one consumer call one service with some methods on some paths.
@@ -100,6 +113,10 @@ func (b *Bundle) clone() *Bundle {
 			n.Keys = append(n.Keys, slices.Clone(k))
 		}
 		c.NextTrust = &n
+	}
+	c.ConsoleRoles = slices.Clone(b.ConsoleRoles)
+	for i := range c.ConsoleRoles {
+		c.ConsoleRoles[i].Services = slices.Clone(c.ConsoleRoles[i].Services)
 	}
 	c.Routes = slices.Clone(b.Routes)
 	for i := range c.Routes {

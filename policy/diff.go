@@ -40,8 +40,11 @@ func Diff(old, new *Bundle) []string {
 	diffKeyed(old.Services, new.Services, func(s Service) string { return s.ID.String() },
 		func(s Service) string { return "service " + s.ID.String() },
 		func(a, b Service) string {
-			if a.Description != b.Description {
+			switch {
+			case a.Description != b.Description:
 				return fmt.Sprintf("service %s description %q → %q", a.ID, a.Description, b.Description)
+			case a.OpenAPI != b.OpenAPI:
+				return fmt.Sprintf("service %s openapi %q → %q", a.ID, a.OpenAPI, b.OpenAPI)
 			}
 			return ""
 		}, &out)
@@ -68,7 +71,31 @@ func Diff(old, new *Bundle) []string {
 			}
 			return ""
 		}, &out)
+	diffKeyed(old.ConsoleRoles, new.ConsoleRoles, func(r ConsoleRole) string { return r.Role + " " + r.Member.String() },
+		func(r ConsoleRole) string {
+			return fmt.Sprintf("console role %s of %s: %s", r.Role, r.Member, joinServices(r.Services))
+		},
+		func(a, b ConsoleRole) string {
+			if !slices.Equal(a.Services, b.Services) {
+				return fmt.Sprintf("console role %s of %s: %s → %s", a.Role, a.Member, joinServices(a.Services), joinServices(b.Services))
+			}
+			return ""
+		}, &out)
+	if new.NextTrust != nil {
+		out = append(out, fmt.Sprintf("~ ops keys rotate after this bundle: %d key(s), %d must sign", len(new.NextTrust.Keys), new.NextTrust.Threshold))
+	}
+	if old.OnExpiry != new.OnExpiry {
+		out = append(out, fmt.Sprintf("~ on_expiry %q → %q", old.OnExpiry, new.OnExpiry))
+	}
 	return out
+}
+
+func joinServices(ss []ident.Service) string {
+	s := make([]string, len(ss))
+	for i, v := range ss {
+		s[i] = v.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // ruleKey identifies a rule by consumer and service; several rules for the

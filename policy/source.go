@@ -31,12 +31,14 @@ type sourceFile struct {
 	// NextOpsKeys rotates the ops keys from the next bundle on.
 	NextOpsKeys *sourceTrust `yaml:"next_ops_keys"`
 	// OnExpiry is serve (default) or refuse.
-	OnExpiry   string          `yaml:"on_expiry"`
-	Members    []sourceMember  `yaml:"members"`
-	Appliances []string        `yaml:"appliances"`
-	Services   []sourceService `yaml:"services"`
-	Rules      []sourceRule    `yaml:"rules"`
-	Routes     []sourceRoute   `yaml:"routes"`
+	OnExpiry string `yaml:"on_expiry"`
+	// ConsoleRoles are the clerks' roles.
+	ConsoleRoles []sourceRole    `yaml:"console_roles"`
+	Members      []sourceMember  `yaml:"members"`
+	Appliances   []string        `yaml:"appliances"`
+	Services     []sourceService `yaml:"services"`
+	Rules        []sourceRule    `yaml:"rules"`
+	Routes       []sourceRoute   `yaml:"routes"`
 }
 
 type sourceTrust struct {
@@ -52,6 +54,13 @@ type sourceMember struct {
 type sourceService struct {
 	ID          string `yaml:"id"`
 	Description string `yaml:"description"`
+	OpenAPI     string `yaml:"openapi"`
+}
+
+type sourceRole struct {
+	Role     string   `yaml:"role"`
+	Member   string   `yaml:"member"`
+	Services []string `yaml:"services"`
 }
 
 type sourceRule struct {
@@ -154,6 +163,21 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		b.AttestIntervalSeconds = int64(d / time.Second)
 	}
 	b.OnExpiry = src.OnExpiry
+	for i, r := range src.ConsoleRoles {
+		m, err := ident.ParseMember(r.Member)
+		if err != nil {
+			bad(fmt.Sprintf("console_roles[%d].member", i), "%v", err)
+		}
+		role := ConsoleRole{Role: r.Role, Member: m}
+		for j, s := range r.Services {
+			svc, err := ident.ParseService(s)
+			if err != nil {
+				bad(fmt.Sprintf("console_roles[%d].services[%d]", i, j), "%v", err)
+			}
+			role.Services = append(role.Services, svc)
+		}
+		b.ConsoleRoles = append(b.ConsoleRoles, role)
+	}
 	if n := src.NextOpsKeys; n != nil {
 		spec := &TrustSpec{Threshold: n.Threshold}
 		for i, k := range n.Keys {
@@ -184,7 +208,7 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("services[%d].id", i), "%v", err)
 		}
-		b.Services = append(b.Services, Service{ID: id, Description: s.Description})
+		b.Services = append(b.Services, Service{ID: id, Description: s.Description, OpenAPI: s.OpenAPI})
 	}
 	for i, r := range src.Rules {
 		consumer, err := ident.ParseMember(r.Consumer)

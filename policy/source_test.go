@@ -149,3 +149,14 @@ func TestParseSourceTooBig(t *testing.T) {
 }
 
 var _ = ident.ErrInvalid // the source tests lean on ident's messages
+
+// The commented example ops start from must parse.
+func TestPackagedExample(t *testing.T) {
+	b, err := ParseSource("policy.example.yaml", mustRead(t, "../packaging/policy.example.yaml"), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Version != 12 || len(b.Rules[0].Limits) != 2 || b.Rules[0].Purpose != "birth-certificate" || len(b.ConsoleRoles) != 1 || b.Services[0].OpenAPI == "" {
+		t.Fatalf("example parsed as %+v", b)
+	}
+}

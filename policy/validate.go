@@ -80,6 +80,20 @@ func (b *Bundle) Validate() error {
 	for i, r := range b.Rules {
 		v.rule(i, r, members, services)
 	}
+	for i, r := range b.ConsoleRoles {
+		f := fmt.Sprintf("console_roles[%d]", i)
+		if !validPurpose(r.Role) {
+			v.add(f+".role", "%q: a role is 1 to 63 characters of a-z, 0-9 and -, such as clerk", r.Role)
+		}
+		if v.id(f+".member", r.Member) {
+			listed(v, f+".member", members, r.Member, "member %s is not listed in members")
+		}
+		for j, s := range r.Services {
+			if v.id(fmt.Sprintf("%s.services[%d]", f, j), s) {
+				listed(v, fmt.Sprintf("%s.services[%d]", f, j), services, s, "service %s is not listed in services")
+			}
+		}
+	}
 	routed := make(map[ident.Service]int, len(b.Routes))
 	for i, r := range b.Routes {
 		v.route(i, r, services, appliances, routed)
