@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -59,7 +58,7 @@ func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
 	// changes: encoding it per session (the bundle is re-validated as JSON
 	// each time) cost the exchange more CPU than sending it, at a thousand
 	// appliances.
-	frame, err := json.Marshal(wire.Policy{Bundle: json.RawMessage(signed)})
+	frame, err := wire.PolicyFrame(signed)
 	if err != nil {
 		return nil, err
 	}
@@ -168,9 +167,12 @@ func (x *Exchange) sendPolicy(s *session, frame []byte) {
 }
 
 func (x *Exchange) pushTo(s *session, signed []byte) {
-	if err := s.send(wire.FramePolicy, wire.Policy{Bundle: json.RawMessage(signed)}); err != nil {
-		s.log.Warn("policy push failed; the appliance gets it on reconnect", "err", err)
+	frame, err := wire.PolicyFrame(signed)
+	if err != nil {
+		s.log.Error("encoding a policy frame", "err", err)
+		return
 	}
+	x.sendPolicy(s, frame)
 }
 
 // PolicyStatus is the exchange's view of policy for ops.

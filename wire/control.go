@@ -28,9 +28,13 @@ type Welcome struct {
 	ServerTime time.Time `json:"server_time"`
 }
 
-// Policy carries a signed bundle exactly as ops signed it.
+// Policy carries a signed bundle exactly as ops signed it, or, when that
+// is much smaller, the same bytes DEFLATE-compressed: a bundle listing a
+// thousand appliances repeats their identifiers, and pushing it to all of
+// them is the exchange's largest cost.
 type Policy struct {
-	Bundle json.RawMessage `json:"bundle"`
+	Bundle  json.RawMessage `json:"bundle,omitempty"`
+	Deflate []byte          `json:"deflate,omitempty"`
 }
 
 // PolicyAck reports what the appliance did with a pushed bundle.

@@ -256,7 +256,11 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			if err := wire.DecodeJSON(ft, payload, &p); err != nil {
 				return err
 			}
-			ack := t.cfg.Handler.Policy(p.Bundle)
+			signed, err := p.Signed()
+			if err != nil {
+				return err
+			}
+			ack := t.cfg.Handler.Policy(signed)
 			if err := t.writeControl(wire.FramePolicyAck, ack); err != nil {
 				return fmt.Errorf("send policy ack: %w", err)
 			}
