@@ -87,8 +87,13 @@ func (p *Proc) Kill() {
 }
 
 // RSS is the process's resident set size in bytes.
-func (p *Proc) RSS() (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(p.PID()) + "/status")
+func (p *Proc) RSS() (int64, error) { return rssOf("/proc/" + strconv.Itoa(p.PID()) + "/status") }
+
+// SelfRSS is the calling process's resident set size in bytes.
+func SelfRSS() (int64, error) { return rssOf("/proc/self/status") }
+
+func rssOf(path string) (int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +105,7 @@ func (p *Proc) RSS() (int64, error) {
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("lab: no VmRSS")
+	return 0, errors.New("lab: no VmRSS in " + path)
 }
 
 // Log returns what the process wrote so far.

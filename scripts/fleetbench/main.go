@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -149,7 +148,7 @@ func measure(ctx context.Context, l *lab.Lab, n, pushes int, dir, profileDir str
 	if r.xBefore, err = l.Exchange.RSS(); err != nil {
 		return r, err
 	}
-	if r.selfBefore, err = selfRSS(); err != nil {
+	if r.selfBefore, err = lab.SelfRSS(); err != nil {
 		return r, err
 	}
 	progress("N=%d: enrolling and connecting…", n)
@@ -193,7 +192,7 @@ func measure(ctx context.Context, l *lab.Lab, n, pushes int, dir, profileDir str
 	if r.xAfter, err = l.Exchange.RSS(); err != nil {
 		return r, err
 	}
-	if r.selfWith, err = selfRSS(); err != nil {
+	if r.selfWith, err = lab.SelfRSS(); err != nil {
 		return r, err
 	}
 	r.bundle = f.Size()
@@ -292,22 +291,6 @@ func rank(s []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
-func selfRSS() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("the kernel reports no VmRSS for this process")
-}
 
 // startProfile profiles this process (the simulated appliances) into
 // path, replacing what an earlier fleet size wrote there.
