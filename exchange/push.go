@@ -22,8 +22,8 @@ type PushResult struct {
 func (x *Exchange) Push(signed []byte) (*PushResult, error) { return x.push(signed, false) }
 
 // verifyPush checks a bundle offered for publication: signed by the ops
-// trust in force, newer than the current bundle and than a staged one.
-// The caller holds pushMu.
+// trust in force and newer than the current bundle (how it stands to a
+// staged one is push's and Stage's business). The caller holds pushMu.
 func (x *Exchange) verifyPush(signed []byte) (*policy.Bundle, error) {
 	s, err := policy.ParseSigned(signed)
 	if err != nil {
@@ -54,6 +54,9 @@ func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r != nil && b.Version < r.policy.Version() {
+		return nil, fmt.Errorf("%w: v%d is below the staged v%d; a rollback is the old content signed as a version above it", policy.ErrNotNewer, b.Version, r.policy.Version())
+	}
 	// The frame is encoded once for the whole fleet, before anything
 	// changes: encoding it per session (the bundle is re-validated as JSON
 	// each time) cost the exchange more CPU than sending it, at a thousand
@@ -61,9 +64,6 @@ func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
 	frame, err := wire.PolicyFrame(signed)
 	if err != nil {
 		return nil, err
-	}
-	if r != nil && b.Version < r.policy.Version() {
-		return nil, fmt.Errorf("%w: v%d is below the staged v%d; a rollback is the old content signed as a version above it", policy.ErrNotNewer, b.Version, r.policy.Version())
 	}
 	next := b.After(x.trust)
 	if err := x.store.SetPolicy(signed, b.Version, store.PolicyTrust{VerifiedBy: policy.TrustRecord(x.trust), Next: policy.TrustRecord(next)}); err != nil {
