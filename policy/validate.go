@@ -180,7 +180,11 @@ func (v *validator) id(field string, id encoding.TextMarshaler) bool {
 		v.add(field, "is missing")
 		return false
 	}
-	if _, err := id.MarshalText(); err != nil {
+	check := func() error { _, err := id.MarshalText(); return err }
+	if c, ok := id.(interface{ Check() error }); ok {
+		check = c.Check // the same verdict without building the text
+	}
+	if err := check(); err != nil {
 		v.add(field, "%v", err)
 		return false
 	}
