@@ -30,10 +30,12 @@ func TestStages(t *testing.T) {
 			t.Errorf("%s: includes hq=%v other=%v, string %q", c.stage, st.includes(hq), st.includes(other), st.String())
 		}
 	}
-	// A percentage picks about that share of a fleet, the same ones every
-	// time, and a larger percentage keeps the smaller one's picks.
+	// A percentage picks about that share of a fleet, and a larger
+	// percentage keeps the smaller one's picks. The picks must be the same
+	// in every process (an exchange restart must not reshuffle a rollout),
+	// so the exact count for this fixed fleet is pinned: a hash seeded per
+	// process would miss it.
 	ten, _ := ParseStage("percent:10")
-	again, _ := ParseStage("percent:10") // as after an exchange restart
 	forty, _ := ParseStage("percent:40")
 	picked := 0
 	for i := range 2000 {
@@ -44,11 +46,8 @@ func TestStages(t *testing.T) {
 				t.Fatalf("%s is in the 10%% stage but not in the 40%% one", a)
 			}
 		}
-		if ten.includes(a) != again.includes(a) {
-			t.Fatalf("%s picked by one percent:10 stage and not by another", a)
-		}
 	}
-	if picked < 140 || picked > 260 {
-		t.Fatalf("percent:10 picked %d of 2000", picked)
+	if picked != 199 {
+		t.Fatalf("percent:10 picked %d of these 2000, want the 199 it has always picked", picked)
 	}
 }
