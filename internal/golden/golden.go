@@ -4,8 +4,11 @@
 package golden
 
 import (
+	"errors"
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +46,28 @@ func Check(t testing.TB, path string, got []byte) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("%s differs:\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
+// Failures runs load on every testdata/*.yaml: each must fail with an
+// error matching kind, and the error text must be its .err twin. It is the
+// golden test of a config parser.
+func Failures(t *testing.T, kind error, load func(file string) error) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			err := load(file)
+			if err == nil {
+				t.Fatalf("%s loaded, want an error", file)
+			}
+			if !errors.Is(err, kind) {
+				t.Errorf("%s: error does not match %v: %v", file, kind, err)
+			}
+			Check(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(err.Error()+"\n"))
+		})
 	}
 }
