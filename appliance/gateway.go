@@ -76,18 +76,14 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		// Degraded but serving, as the policy chose: say so on every answer.
 		w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
 	}
-	rule, limits, err := p.Grant(a.id.Member, svc, r.Method, rest)
+	purpose := r.Header.Get("Bab-Purpose")
+	rule, limits, err := p.Grant(a.id.Member, svc, r.Method, rest, purpose)
 	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			fail(problem.UnknownService, "consumer", err.Error(), 0)
 		} else {
 			fail(problem.NotAllowed, "consumer", err.Error(), 0)
 		}
-		return
-	}
-	purpose := r.Header.Get("Bab-Purpose")
-	if err := p.CheckPurpose(rule, purpose); err != nil {
-		fail(problem.NotAllowed, "consumer", err.Error(), 0)
 		return
 	}
 	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {

@@ -50,11 +50,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
 		return
 	}
-	rule, _, err := p.Grant(consumer.Member, svc, head.Method, head.Path)
-	if err == nil {
-		err = p.CheckPurpose(rule, head.Purpose)
-	}
-	if err != nil {
+	if _, _, err = p.Grant(consumer.Member, svc, head.Method, head.Path, head.Purpose); err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			refuse(problem.UnknownService, err.Error())
 		} else {

@@ -69,17 +69,13 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		refuse(problem.BadRequest, err.Error())
 		return
 	}
-	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path)
+	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Purpose)
 	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			refuse(problem.UnknownService, err.Error())
 		} else {
 			refuse(problem.NotAllowed, err.Error())
 		}
-		return
-	}
-	if err := p.CheckPurpose(rule, head.Purpose); err != nil {
-		refuse(problem.NotAllowed, err.Error())
 		return
 	}
 	// The exchange counts the member's calls across all its appliances.

@@ -15,24 +15,37 @@ import (
 //
 // It runs on every request, so it does not allocate unless it refuses.
 func (p *Policy) Allow(consumer ident.Member, svc ident.Service, method, path string) error {
-	_, _, err := p.Grant(consumer, svc, method, path)
+	_, _, err := p.Grant(consumer, svc, method, path, "")
 	return err
 }
 
-// Grant is Allow that also says which rule granted the call (its index in
-// the bundle's rules) and that rule's limits, for rate limiting. Like
-// Allow it does not allocate unless it refuses.
-func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path string) (rule int, limits []Limit, err error) {
+// Grant is Allow for a call declared for purpose (empty: none declared):
+// it says which rule granted it (its index in the bundle's rules) and that
+// rule's limits, for rate limiting. A rule with a purpose grants only calls
+// declared for it; among the rules that fit method and path, the first
+// whose purpose fits wins. Like Allow it does not allocate unless it
+// refuses.
+func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, purpose string) (rule int, limits []Limit, err error) {
 	if _, ok := p.services[svc]; !ok {
 		return -1, nil, fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
 	}
 	if reason := pathDefect(path); reason != "" {
 		return -1, nil, p.deny(consumer, svc, method, path, "the path "+reason)
 	}
+	wrongPurpose := -1
 	for _, g := range p.grants[grantKey{consumer, svc}] {
-		if g.allows(method, path) {
+		if !g.allows(method, path) {
+			continue
+		}
+		if g.purpose == "" || g.purpose == purpose {
 			return g.rule, g.limits, nil
 		}
+		if wrongPurpose < 0 {
+			wrongPurpose = g.rule
+		}
+	}
+	if wrongPurpose >= 0 {
+		return -1, nil, p.purposeError(wrongPurpose, purpose)
 	}
 	return -1, nil, p.deny(consumer, svc, method, path, "no rule grants it")
 }

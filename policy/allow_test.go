@@ -114,3 +114,34 @@ func BenchmarkAllowDenied(b *testing.B) {
 		}
 	}
 }
+
+// Two rules for the same consumer and service that differ by purpose:
+// each call is granted by the rule its purpose fits, and refused with the
+// purpose explained when none fits.
+func TestGrantByPurpose(t *testing.T) {
+	b := labBundle()
+	r := b.Rules[0]
+	birth, audit := r, r
+	birth.Purpose, audit.Purpose = "birth-certificate", "audit"
+	audit.Methods = []string{"GET"}
+	b.Rules = []Rule{birth, audit}
+	p := Compile(b)
+	for _, c := range []struct {
+		purpose  string
+		wantRule int
+		wantErr  string
+	}{
+		{"birth-certificate", 0, ""},
+		{"audit", 1, ""},
+		{"", -1, "declare it with the header Bab-Purpose: birth-certificate"},
+		{"marketing", -1, `not "marketing"`},
+	} {
+		rule, _, err := p.Grant(r.Consumer, r.Service, "GET", "/citizens/1", c.purpose)
+		if rule != c.wantRule || (err == nil) != (c.wantErr == "") || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
+			t.Errorf("purpose %q: rule %d, err %v; want rule %d, error with %q", c.purpose, rule, err, c.wantRule, c.wantErr)
+		}
+		if err != nil && !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("purpose %q: error %v does not match ErrNotAllowed", c.purpose, err)
+		}
+	}
+}

@@ -30,6 +30,7 @@ type grantKey struct {
 type grant struct {
 	rule      int // index in the bundle's rules
 	limits    []Limit
+	purpose   string
 	anyMethod bool
 	methods   []string
 	prefixes  []string
@@ -58,7 +59,7 @@ func Compile(b *Bundle) *Policy {
 		p.appliances[a.ID] = struct{}{}
 	}
 	for i, r := range p.bundle.Rules {
-		g := grant{rule: i, limits: r.Limits, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
+		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
 		for _, prefix := range r.PathPrefixes {
 			if pathDefect(prefix) == "" {
 				g.prefixes = append(g.prefixes, prefix)
@@ -108,16 +109,10 @@ func (p *Policy) Expired(now time.Time) (expired, refuse bool) {
 	return true, p.bundle.OnExpiry == OnExpiryRefuse
 }
 
-// CheckPurpose checks a request's declared purpose against rule (as
-// Grant returned it): a rule with a purpose grants access only for it.
-func (p *Policy) CheckPurpose(rule int, declared string) error {
-	if p.bundle == nil || rule < 0 || rule >= len(p.bundle.Rules) {
-		return nil
-	}
+// purposeError explains why a call that fits rule's methods and paths was
+// refused for its declared purpose.
+func (p *Policy) purposeError(rule int, declared string) error {
 	want := p.bundle.Rules[rule].Purpose
-	if want == "" || declared == want {
-		return nil
-	}
 	if declared == "" {
 		return fmt.Errorf("%w: this access is granted only for the purpose %q; declare it with the header Bab-Purpose: %s", ErrNotAllowed, want, want)
 	}
