@@ -230,6 +230,14 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d)
 	})
+	mux.HandleFunc("POST /v1/revoke/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := x.Revoke(r.PathValue("id"))
+		if err != nil {
+			applianceErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
 	mux.HandleFunc("POST /v1/rebaseline/{id...}", func(w http.ResponseWriter, r *http.Request) {
 		d, err := x.Rebaseline(r.PathValue("id"))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/babgate/bab/attest"
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/wire"
 )
 
 // ApplianceDetail is what ops see of one appliance: the fleet row plus its
@@ -79,5 +80,21 @@ func (x *Exchange) Rebaseline(id string) (*ApplianceDetail, error) {
 			s.kickNow()
 		}
 	}
+	return x.Appliance(id)
+}
+
+// Revoke takes an appliance out: its certificate is no longer accepted and
+// its tunnels are closed now. Enrolling it again with a fresh token is the
+// way back.
+func (x *Exchange) Revoke(id string) (*ApplianceDetail, error) {
+	if _, err := x.store.UpdateAppliance(id, func(a *store.Appliance) error { a.Revoked = true; return nil }); err != nil {
+		return nil, err
+	}
+	for _, s := range x.allSessions() {
+		if s.id.String() == id {
+			s.conn.CloseWithError(wire.CloseUnenrolled, "revoked by central ops")
+		}
+	}
+	x.log.Warn("appliance revoked by ops", "appliance", id)
 	return x.Appliance(id)
 }

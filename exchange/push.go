@@ -207,6 +207,7 @@ type ApplianceView struct {
 	Attestation      string    `json:"attestation"`
 	QuarantineReason string    `json:"quarantine_reason,omitempty"`
 	LastAttested     time.Time `json:"last_attested,omitzero"`
+	Revoked          bool      `json:"revoked,omitempty"`
 }
 
 func attestationState(a *store.Appliance) string {
@@ -232,7 +233,7 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
-			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen}
+			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked}
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue

@@ -15,7 +15,7 @@ import (
 
 // applianceCmd is "fleet show ID" and "appliance rebaseline ID".
 func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writer) error {
-	fs := newFlags(map[string]string{"show": "fleet show", "rebaseline": "appliance rebaseline"}[sub])
+	fs := newFlags(map[string]string{"show": "fleet show", "rebaseline": "appliance rebaseline", "revoke": "appliance revoke"}[sub])
 	cfgPath := fs.String("config", DefaultConfig, "config file")
 	output := fs.String("o", "table", "output: table or json")
 	if err := fs.Parse(args); err != nil {
@@ -33,9 +33,10 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 		return err
 	}
 	var d exchange.ApplianceDetail
-	if sub == "rebaseline" {
-		err = c.do(ctx, "POST", "/v1/rebaseline/"+fs.Arg(0), nil, &d)
-	} else {
+	switch sub {
+	case "rebaseline", "revoke":
+		err = c.do(ctx, "POST", "/v1/"+sub+"/"+fs.Arg(0), nil, &d)
+	default:
 		err = c.do(ctx, "GET", "/v1/appliances/"+fs.Arg(0), nil, &d)
 	}
 	if err != nil {
@@ -46,8 +47,11 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 		enc.SetIndent("", "  ")
 		return enc.Encode(d)
 	}
-	if sub == "rebaseline" {
+	switch sub {
+	case "rebaseline":
 		fmt.Fprintf(stdout, "Accepted the last verified boot state of %s as its baseline; it is checked again now.\n\n", d.ID)
+	case "revoke":
+		fmt.Fprintf(stdout, "Revoked %s: its tunnels are closed and it cannot connect until it is enrolled again.\n\n", d.ID)
 	}
 	printDetail(stdout, &d)
 	return nil
@@ -55,6 +59,9 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 
 func printDetail(w io.Writer, d *exchange.ApplianceDetail) {
 	conn := "no"
+	if d.Revoked {
+		conn = "no: REVOKED"
+	}
 	if d.Connected {
 		conn = fmt.Sprintf("yes, %d tunnel(s), since %s", d.Tunnels, d.Since.Format(time.RFC3339))
 	}

@@ -33,6 +33,7 @@ Usage:
   bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation
   bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: attestation, boot state, baseline
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
+  bab-exchange appliance revoke APPLIANCE            take it out now (a fresh enrollment brings it back)
   bab-exchange trace [--limit N]
   bab-exchange version
 
@@ -75,6 +76,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = applianceCmd(ctx, "show", rest, stdout)
 	case "appliance rebaseline":
 		err = applianceCmd(ctx, "rebaseline", rest, stdout)
+	case "appliance revoke":
+		err = applianceCmd(ctx, "revoke", rest, stdout)
 	case "fleet ls":
 		err = fleetLs(ctx, rest, stdout)
 	case "trace":

@@ -44,6 +44,9 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 		if !a.LastSeen.IsZero() {
 			conn = "no, last seen " + a.LastSeen.Format(time.RFC3339)
 		}
+		if a.Revoked {
+			conn = "REVOKED"
+		}
 		if a.Connected {
 			conn = fmt.Sprintf("yes (%d)", a.Tunnels)
 		}
