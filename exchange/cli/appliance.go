@@ -59,11 +59,11 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 
 func printDetail(w io.Writer, d *exchange.ApplianceDetail) {
 	conn := "no"
-	if d.Revoked {
-		conn = "no: REVOKED"
-	}
 	if d.Connected {
 		conn = fmt.Sprintf("yes, %d tunnel(s), since %s", d.Tunnels, d.Since.Format(time.RFC3339))
+	}
+	if d.Revoked { // a revoked appliance's last tunnel may still be closing
+		conn = "REVOKED"
 	}
 	fmt.Fprintf(w, "Appliance     %s (member %s)\n", d.ID, d.Member)
 	fmt.Fprintf(w, "Enrolled      %s with a %s key\n", d.EnrolledAt.Format(time.RFC3339), d.KeyKind)

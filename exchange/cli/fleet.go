@@ -44,11 +44,11 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 		if !a.LastSeen.IsZero() {
 			conn = "no, last seen " + a.LastSeen.Format(time.RFC3339)
 		}
-		if a.Revoked {
-			conn = "REVOKED"
-		}
 		if a.Connected {
 			conn = fmt.Sprintf("yes (%d)", a.Tunnels)
+		}
+		if a.Revoked { // its last tunnel may still be closing
+			conn = "REVOKED"
 		}
 		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
