@@ -39,44 +39,15 @@ func (b *Bundle) Validate() error {
 	if !b.Expires.After(b.Issued) {
 		v.add("expires", "%s is not after issued %s", b.Expires.Format(time.RFC3339), b.Issued.Format(time.RFC3339))
 	}
-	members := make(map[ident.Member]int, len(b.Members))
-	for i, m := range b.Members {
-		f := fmt.Sprintf("members[%d].id", i)
-		if !v.id(f, m.ID) {
-			continue
-		}
-		if j, dup := members[m.ID]; dup {
-			v.add(f, "duplicate member %s (first at members[%d])", m.ID, j)
-			continue
-		}
-		members[m.ID] = i
-	}
-	appliances := make(map[ident.Appliance]int, len(b.Appliances))
-	for i, a := range b.Appliances {
-		f := fmt.Sprintf("appliances[%d].id", i)
-		if !v.id(f, a.ID) {
-			continue
-		}
-		if j, dup := appliances[a.ID]; dup {
-			v.add(f, "duplicate appliance %s (first at appliances[%d])", a.ID, j)
-			continue
-		}
-		appliances[a.ID] = i
-		listed(v, f, members, a.ID.Member, "the appliance's member %s is not listed in members")
-	}
-	services := make(map[ident.Service]int, len(b.Services))
-	for i, s := range b.Services {
-		f := fmt.Sprintf("services[%d].id", i)
-		if !v.id(f, s.ID) {
-			continue
-		}
-		if j, dup := services[s.ID]; dup {
-			v.add(f, "duplicate service %s (first at services[%d])", s.ID, j)
-			continue
-		}
-		services[s.ID] = i
-		listed(v, f, members, s.ID.Member, "the service's provider %s is not listed in members")
-	}
+	members := unique(v, "member", len(b.Members), func(i int) ident.Member { return b.Members[i].ID }, nil)
+	appliances := unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID },
+		func(f string, a ident.Appliance) {
+			listed(v, f, members, a.Member, "the appliance's member %s is not listed in members")
+		})
+	services := unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID },
+		func(f string, s ident.Service) {
+			listed(v, f, members, s.Member, "the service's provider %s is not listed in members")
+		})
 	for i, r := range b.Rules {
 		v.rule(i, r, members, services)
 	}
@@ -213,4 +184,37 @@ func validPurpose(s string) bool {
 		}
 	}
 	return true
+}
+
+// unique checks the n identifiers of a list ("members", "appliances", …):
+// each valid and listed once. It indexes them by identifier, and calls
+// then, if given, for each one that is new.
+func unique[K interface {
+	comparable
+	fmt.Stringer
+	IsZero() bool
+	Check() error
+}](v *validator, what string, n int, id func(int) K, then func(field string, k K)) map[K]int {
+	seen := make(map[K]int, n)
+	for i := range n {
+		k := id(i)
+		f := fmt.Sprintf("%ss[%d].id", what, i)
+		if k.IsZero() {
+			v.add(f, "is missing")
+			continue
+		}
+		if err := k.Check(); err != nil { // as v.id, without boxing k
+			v.add(f, "%v", err)
+			continue
+		}
+		if j, dup := seen[k]; dup {
+			v.add(f, "duplicate %s %s (first at %ss[%d])", what, k.String(), what, j)
+			continue
+		}
+		seen[k] = i
+		if then != nil {
+			then(f, k)
+		}
+	}
+	return seen
 }
