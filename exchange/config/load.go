@@ -1,8 +1,6 @@
 package config
 
 import (
-	"path/filepath"
-
 	"github.com/babgate/bab/internal/yamlconf"
 )
 
@@ -22,17 +20,10 @@ func Load(path string) (*Config, error) {
 // relative paths in it are taken relative to file's directory. The file
 // must list at least one ops key.
 func Parse(file string, data []byte) (*Config, error) {
-	var f fileV1
-	root, err := yamlconf.DecodeVersioned(file, data, &f, Version, ErrInvalid)
+	cfg, err := yamlconf.Parse(file, data, Version, ErrInvalid, func(p *yamlconf.Problems, dir string, f *fileV1) *Config {
+		return (&converter{p: p, dir: dir}).config(f)
+	})
 	if err != nil {
-		return nil, err
-	}
-	c := &converter{
-		p:   yamlconf.Problems{File: file, Root: root},
-		dir: filepath.Dir(file),
-	}
-	cfg := c.config(&f)
-	if err := c.p.Err(ErrInvalid); err != nil {
 		return nil, err
 	}
 	cfg.File = file
@@ -41,7 +32,7 @@ func Parse(file string, data []byte) (*Config, error) {
 
 // converter turns the file schema into a Config, collecting problems.
 type converter struct {
-	p   yamlconf.Problems
+	p   *yamlconf.Problems
 	dir string // the config file's directory
 }
 

@@ -46,3 +46,22 @@ func Resolve(dir, p string) string {
 	}
 	return filepath.Join(dir, p)
 }
+
+// Parse is the whole of a config parser but the conversion: decode data
+// strictly into a fresh F after checking its version, then convert it,
+// collecting problems (with their lines) in p; the result, or every
+// problem joined and matching invalid. dir is the file's directory, for
+// relative paths.
+func Parse[F, C any](file string, data []byte, version int, invalid error, convert func(p *Problems, dir string, f *F) *C) (*C, error) {
+	var f F
+	root, err := DecodeVersioned(file, data, &f, version, invalid)
+	if err != nil {
+		return nil, err
+	}
+	p := &Problems{File: file, Root: root}
+	c := convert(p, filepath.Dir(file), &f)
+	if err := p.Err(invalid); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
