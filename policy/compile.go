@@ -41,17 +41,17 @@ type grant struct {
 // changes to b do not affect the Policy. A nil b gives a Policy that allows
 // nothing.
 func Compile(b *Bundle) *Policy {
-	p := &Policy{
-		bundle:     b.clone(),
-		services:   make(map[ident.Service]struct{}),
-		appliances: make(map[ident.Appliance]struct{}),
-		grants:     make(map[grantKey][]grant),
-		routes:     make(map[ident.Service][]ident.Appliance),
-		servicesOf: make(map[ident.Appliance][]ident.Service),
-	}
+	p := &Policy{bundle: b.clone()}
 	if p.bundle == nil {
 		return p
 	}
+	// Sized up front: a fleet's bundle lists thousands of appliances, and
+	// growing the maps step by step was most of the cost of compiling.
+	p.services = make(map[ident.Service]struct{}, len(b.Services))
+	p.appliances = make(map[ident.Appliance]struct{}, len(b.Appliances))
+	p.grants = make(map[grantKey][]grant, len(b.Rules))
+	p.routes = make(map[ident.Service][]ident.Appliance, len(b.Routes))
+	p.servicesOf = make(map[ident.Appliance][]ident.Service, len(b.Routes))
 	for _, s := range p.bundle.Services {
 		p.services[s.ID] = struct{}{}
 	}

@@ -41,12 +41,16 @@ func (b *Bundle) Validate() error {
 	}
 	members := unique(v, "member", len(b.Members), func(i int) ident.Member { return b.Members[i].ID }, nil)
 	appliances := unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID },
-		func(f string, a ident.Appliance) {
-			listed(v, f, members, a.Member, "the appliance's member %s is not listed in members")
+		func(f func() string, a ident.Appliance) {
+			if _, ok := members[a.Member]; !ok {
+				v.add(f(), "the appliance's member %s is not listed in members", a.Member)
+			}
 		})
 	services := unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID },
-		func(f string, s ident.Service) {
-			listed(v, f, members, s.Member, "the service's provider %s is not listed in members")
+		func(f func() string, s ident.Service) {
+			if _, ok := members[s.Member]; !ok {
+				v.add(f(), "the service's provider %s is not listed in members", s.Member)
+			}
 		})
 	for i, r := range b.Rules {
 		v.rule(i, r, members, services)
@@ -188,27 +192,29 @@ func validPurpose(s string) bool {
 
 // unique checks the n identifiers of a list ("members", "appliances", …):
 // each valid and listed once. It indexes them by identifier, and calls
-// then, if given, for each one that is new.
+// then, if given, for each one that is new. Field names are formatted only
+// for a finding: a fleet's bundle lists thousands of identifiers and every
+// appliance validates each push.
 func unique[K interface {
 	comparable
 	fmt.Stringer
 	IsZero() bool
 	Check() error
-}](v *validator, what string, n int, id func(int) K, then func(field string, k K)) map[K]int {
+}](v *validator, what string, n int, id func(int) K, then func(field func() string, k K)) map[K]int {
 	seen := make(map[K]int, n)
 	for i := range n {
 		k := id(i)
-		f := fmt.Sprintf("%ss[%d].id", what, i)
+		f := func() string { return fmt.Sprintf("%ss[%d].id", what, i) }
 		if k.IsZero() {
-			v.add(f, "is missing")
+			v.add(f(), "is missing")
 			continue
 		}
 		if err := k.Check(); err != nil { // as v.id, without boxing k
-			v.add(f, "%v", err)
+			v.add(f(), "%v", err)
 			continue
 		}
 		if j, dup := seen[k]; dup {
-			v.add(f, "duplicate %s %s (first at %ss[%d])", what, k.String(), what, j)
+			v.add(f(), "duplicate %s %s (first at %ss[%d])", what, k.String(), what, j)
 			continue
 		}
 		seen[k] = i
