@@ -3,8 +3,12 @@ module github.com/babgate/bab
 go 1.26.0
 
 require (
+	// sd_notify readiness/watchdog, socket activation and the journal, in pure Go (design).
+	github.com/coreos/go-systemd/v22 v22.7.0
 	// TPM 2.0 access: attestation keys, quotes, credential activation, the TPM-resident TLS key (design).
 	github.com/google/go-tpm v0.9.8
+	// The /metrics endpoint of both daemons in the Prometheus format, rather than a hand-written exposition.
+	github.com/prometheus/client_golang v1.25.0
 	// QUIC tunnels between appliances and the exchange (design).
 	github.com/quic-go/quic-go v0.65.0
 	// The appliance's routing/policy cache and the exchange's registry and trace (design).
@@ -14,7 +18,14 @@ require (
 )
 
 require (
-	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
