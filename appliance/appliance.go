@@ -54,6 +54,7 @@ type Appliance struct {
 	gatewayAddr atomic.Value // net.Addr once listening
 	adminAddr   atomic.Value
 	ready       atomic.Bool
+	inherited   Listeners // from the service manager, if any
 }
 
 // New opens the appliance's state and prepares every subsystem; Run starts
@@ -196,14 +197,14 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	if a.tpm != nil {
 		defer a.tpm.Close()
 	}
-	gl, err := net.Listen("tcp", a.cfg.Gateway.Listen)
+	gl, err := listen("gateway", a.inherited.Gateway, a.cfg.Gateway.Listen)
 	if err != nil {
-		return fmt.Errorf("gateway: listen on %s: %w", a.cfg.Gateway.Listen, err)
+		return err
 	}
-	al, err := net.Listen("tcp", a.cfg.Admin.Listen)
+	al, err := listen("admin", a.inherited.Admin, a.cfg.Admin.Listen)
 	if err != nil {
 		gl.Close()
-		return fmt.Errorf("admin: listen on %s: %w", a.cfg.Admin.Listen, err)
+		return err
 	}
 	a.gatewayAddr.Store(gl.Addr())
 	a.adminAddr.Store(al.Addr())
@@ -257,6 +258,19 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		return err
 	}
 	return nil
+}
+
+// listen returns the socket the service manager passed for name, or
+// listens on addr.
+func listen(name string, inherited net.Listener, addr string) (net.Listener, error) {
+	if inherited != nil {
+		return inherited, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", name, addr, err)
+	}
+	return ln, nil
 }
 
 // openStream opens a request stream on a connected tunnel, spreading

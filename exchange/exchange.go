@@ -55,7 +55,9 @@ type Exchange struct {
 	next   atomic.Uint64     // round robin over a route's provider appliances
 	limits ratelimit.Limiter // the policy's rate limits, per consumer member
 	ready  atomic.Bool
-	addr   atomic.Value // net.Addr of the QUIC listener once bound
+	// onReady runs once the QUIC listener and the admin socket are up.
+	onReady func()
+	addr    atomic.Value // net.Addr of the QUIC listener once bound
 }
 
 // New opens the exchange's state and prepares it to run.
@@ -214,6 +216,9 @@ func (x *Exchange) Run(ctx context.Context) error {
 	wg.Go(func() { x.trace.run(ctx) })
 	wg.Go(func() { x.serveAdmin(ctx, admin) })
 	x.ready.Store(true)
+	if x.onReady != nil {
+		x.onReady()
+	}
 	x.log.Info("exchange ready", "listen", ln.Addr().String(), "admin", x.cfg.AdminSocket, "pin", x.ca.Pin())
 	for {
 		conn, err := ln.Accept(ctx)

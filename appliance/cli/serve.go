@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"io"
+	"log/slog"
+	"sync"
 
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/internal/logging"
 	"github.com/babgate/bab/internal/profile"
+	"github.com/babgate/bab/internal/sd"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -20,17 +23,60 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := logging.New(stderr, cfg.LogLevel)
+	log := logging.ForDaemon("bab", stderr, cfg.LogLevel)
+	activated, err := activatedListeners(log)
+	if err != nil {
+		return err
+	}
 	a, err := appliance.New(cfg, log)
 	if err != nil {
 		return err
 	}
+	a.UseListeners(activated)
 	stop, err := profile.Start()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	return a.Run(ctx, nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := func() {
+		if err := sd.Ready(a.Summary()); err != nil {
+			log.Warn("could not tell the service manager the appliance is ready", "err", err)
+		}
+		wg.Go(func() { sd.Supervise(ctx, log, a.Summary, a.Alive) })
+	}
+	err = a.Run(ctx, ready)
+	sd.Stopping("stopped")
+	return err
+}
+
+// activatedListeners takes the sockets the service manager passed
+// (bab.socket): the one named "gateway" serves the local gateway, the one
+// named "admin" the admin API. Others are reported and left alone.
+func activatedListeners(log *slog.Logger) (appliance.Listeners, error) {
+	all, err := sd.Listeners()
+	if err != nil {
+		return appliance.Listeners{}, err
+	}
+	var ls appliance.Listeners
+	if ls.Gateway, err = sd.Listener(all, "gateway"); err != nil {
+		return ls, err
+	}
+	if ls.Admin, err = sd.Listener(all, "admin"); err != nil {
+		return ls, err
+	}
+	for name := range all {
+		if name != "gateway" && name != "admin" {
+			log.Warn("ignoring a socket from the service manager: name it gateway or admin (FileDescriptorName=)", "name", name)
+		}
+	}
+	if ls.Gateway != nil {
+		log.Info("gateway socket from the service manager", "addr", ls.Gateway.Addr().String())
+	}
+	return ls, nil
 }
 
 func version() string { return "bab " + appliance.Version }

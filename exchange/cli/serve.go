@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/exchange/config"
 	"github.com/babgate/bab/internal/logging"
 	"github.com/babgate/bab/internal/profile"
+	"github.com/babgate/bab/internal/sd"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -20,7 +22,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x, err := exchange.New(cfg, logging.New(stderr, cfg.LogLevel))
+	log := logging.ForDaemon("bab-exchange", stderr, cfg.LogLevel)
+	x, err := exchange.New(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -29,7 +32,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
-	return x.Run(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	x.OnReady(func() {
+		if err := sd.Ready(x.Summary()); err != nil {
+			log.Warn("could not tell the service manager the exchange is ready", "err", err)
+		}
+		wg.Go(func() { sd.Supervise(ctx, log, x.Summary, x.Alive) })
+	})
+	err = x.Run(ctx)
+	sd.Stopping("stopped")
+	return err
 }
 
 func versionString() string { return exchange.Version }
