@@ -39,7 +39,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		p := problem.New(code, detail)
 		p.Hop, p.RequestID = hop, id
 		problem.Write(w, p, retry)
-		log.Info("request refused", "code", code, "hop", hop, "detail", detail, "duration", time.Since(start))
+		log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(start))
 	}
 
 	system := a.clients.identify(r)
@@ -223,7 +223,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
-	log.Debug("request done", "status", rh.Status, "bytes", n, "duration", time.Since(start))
+	log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(start))
 }
 
 // timeout is the request's deadline: Bab-Timeout (a Go duration such as

@@ -29,7 +29,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled)
-		log.Info("request refused", "code", code, "detail", detail)
+		log.Info("request refused", "outcome", code, "detail", detail)
 	}
 	svc, err := ident.ParseService(head.Service)
 	if err != nil {
@@ -140,7 +140,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 	default:
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
-		log.Debug("request served", "status", resp.StatusCode, "bytes", n, "duration", time.Since(start))
+		log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(start))
 	}
 }
 
