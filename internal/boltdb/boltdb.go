@@ -16,9 +16,10 @@ import (
 )
 
 // Open opens (creating if needed) the bbolt file name in dir, readable by
-// its owner only, with the given top-level buckets. If another process
-// holds the file, Open fails after a second with an error matching locked
-// instead of waiting.
+// its owner only, with the given top-level buckets. Run as root, it gives
+// the file to the owner of dir, the user the service runs as. If another
+// process holds the file, Open fails after a second with an error matching
+// locked instead of waiting.
 func Open(dir, name string, buckets [][]byte, locked error) (*bolt.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create state directory: %w", err)
@@ -30,6 +31,10 @@ func Open(dir, name string, buckets [][]byte, locked error) (*bolt.DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := matchDirOwner(dir, path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets {
