@@ -24,6 +24,12 @@ type Status struct {
 	// Quarantine is the exchange's reason while it holds this appliance
 	// in quarantine, empty otherwise.
 	Quarantine string `json:"quarantine,omitempty"`
+	// AttestedAt is when the exchange's last attestation verdict arrived;
+	// zero before the first since the start, and for software keys.
+	AttestedAt time.Time `json:"attested_at,omitzero"`
+	// Recent are the last warnings and errors the appliance logged,
+	// oldest first.
+	Recent []LogRecord `json:"recent,omitempty"`
 }
 
 // PolicyStatus describes the policy in force.
@@ -63,6 +69,10 @@ func (a *Appliance) Status() Status {
 	if r := a.quarantine.Load(); r != nil {
 		st.Quarantine = *r
 	}
+	if ns := a.attestedAt.Load(); ns != 0 {
+		st.AttestedAt = time.Unix(0, ns)
+	}
+	st.Recent = a.recent.records()
 	for svc := range a.backends {
 		st.Services = append(st.Services, svc.String())
 	}
@@ -80,6 +90,7 @@ func (a *Appliance) AdminHandler() http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("POST /v1/probe", a.serveProbe)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

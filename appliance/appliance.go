@@ -38,6 +38,8 @@ type Appliance struct {
 	ak    *tpm.AK  // the attestation key from enrollment, for the exchange's checks
 
 	quarantine atomic.Pointer[string] // the exchange's reason, while quarantined
+	attestedAt atomic.Int64           // when the last verdict came, Unix nanoseconds
+	recent     *recentLog             // the last warnings and errors, for status
 	limits     ratelimit.Limiter      // the policy's rate limits, for this appliance's calls
 	trust      policy.Trust
 	roots      *x509.CertPool
@@ -64,7 +66,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{cfg: cfg, log: log, store: st}
+	recent := new(recentLog)
+	log = slog.New(recent.handler(log.Handler()))
+	a := &Appliance{cfg: cfg, log: log, store: st, recent: recent}
 	if err := a.init(); err != nil {
 		st.Close()
 		return nil, err

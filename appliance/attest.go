@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"errors"
+	"time"
 
 	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/wire"
@@ -31,6 +32,7 @@ func (a *Appliance) Attest(at wire.Attest) wire.Quote {
 // Attested records the exchange's verdict; while quarantined the gateway
 // refuses requests with appliance_quarantined.
 func (a *Appliance) Attested(v wire.Attested) {
+	a.attestedAt.Store(time.Now().UnixNano())
 	var prev *string
 	if v.Quarantined {
 		reason := v.Reason

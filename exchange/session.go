@@ -90,6 +90,10 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 	_ = ctrl.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, 64<<10)
 	_ = ctrl.SetReadDeadline(time.Time{})
+	if err == nil && ft == wire.FrameProbe {
+		x.answerProbe(conn, ctrl, log)
+		return
+	}
 	var hello wire.Hello
 	if err == nil && ft != wire.FrameHello {
 		err = fmt.Errorf("%w: %s instead of hello", wire.ErrUnexpectedFrame, ft)

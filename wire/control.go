@@ -28,6 +28,13 @@ type Welcome struct {
 	ServerTime time.Time `json:"server_time"`
 }
 
+// Probe takes the place of Hello when an appliance only checks the
+// exchange (bab doctor): the exchange answers with a Welcome, whose
+// ServerTime gives the clock skew, and closes the connection without
+// starting a session, so the appliance's running tunnel, its routing and
+// its attestation are left alone. It has no fields yet.
+type Probe struct{}
+
 // Policy carries a signed bundle exactly as ops signed it, or, when that
 // is much smaller, the same bytes DEFLATE-compressed: a bundle listing a
 // thousand appliances repeats their identifiers, and pushing it to all of

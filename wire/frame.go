@@ -25,6 +25,7 @@ const (
 	FrameAttest       FrameType = 0x09 // exchange → appliance: quote these PCRs with this nonce
 	FrameQuote        FrameType = 0x0a // appliance → exchange: the quote
 	FrameAttested     FrameType = 0x0b // exchange → appliance: the verdict (quarantined or not)
+	FrameProbe        FrameType = 0x0c // appliance → exchange, instead of hello: a welcome without a session (bab doctor)
 	FrameRequestHead  FrameType = 0x10
 	FrameResponseHead FrameType = 0x11
 	FrameError        FrameType = 0x12 // a typed error instead of a response head
@@ -58,6 +59,8 @@ func (t FrameType) String() string {
 		return "quote"
 	case FrameAttested:
 		return "attested"
+	case FrameProbe:
+		return "probe"
 	case FrameRequestHead:
 		return "request-head"
 	case FrameResponseHead:

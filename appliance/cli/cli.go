@@ -27,7 +27,7 @@ Usage:
   bab serve   [--config FILE]                          run the appliance (what the service runs)
   bab enroll  --exchange HOST:PORT --token TOKEN [--name NAME] [--reenroll] [--config FILE]
   bab status  [--config FILE] [--json]                 what the running appliance is doing
-  bab doctor  [--config FILE]                          check config, state, enrollment and TPM, with fixes
+  bab doctor  [--config FILE]                          check config, state, enrollment, TPM, DNS, UDP and clock, with fixes
   bab tpm     [--config FILE]                          the TPM in use, and its EK hash for central ops
   bab client token NAME                                a new token for a local system, and its config lines
   bab client cert NAME CERT.pem                        config lines for a system with a client certificate
@@ -53,7 +53,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "status":
 		err = status(ctx, args[1:], stdout)
 	case "doctor":
-		err = doctor(args[1:], stdout)
+		err = doctor(ctx, args[1:], stdout)
 	case "tpm":
 		err = tpmCmd(args[1:], stdout)
 	case "client":

@@ -1,10 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"strings"
 
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tpm"
@@ -13,89 +14,101 @@ import (
 	"github.com/babgate/bab/attest"
 )
 
-// finding is one check of bab doctor: what was looked at, whether it is
-// fine, and if not, what to do.
+// verdict is how a doctor check came out.
+type verdict int
+
+const (
+	pass verdict = iota // nothing to do
+	warn                // works, but deserves a look
+	fail                // broken: bab doctor exits non-zero
+)
+
+// finding is one check of bab doctor: what was looked at, how it came
+// out, and if not well, what to do.
 type finding struct {
 	check, result, fix string
-	ok                 bool
+	v                  verdict
 }
 
 // doctor checks what the appliance needs, one line a check, each problem
-// with its fix. It exits non-zero if any check fails. (Network checks
-// towards the exchange come with the packaging work.)
-func doctor(args []string, stdout io.Writer) error {
+// with its fix: the config, the state directory, the enrollment and the
+// TPM, then for each exchange the name, UDP reachability with the
+// appliance's own certificate, and the clock. It exits non-zero if any
+// check fails. It runs beside the service without disturbing it: the
+// network checks then go through the service's admin API, since the
+// service holds the key.
+func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("doctor")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var fs2 []finding
-	add := func(f finding) { fs2 = append(fs2, f) }
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		add(finding{check: "config", result: err.Error(), fix: "correct the file at the line shown; packaging/bab.yaml documents every key"})
-		return report(stdout, fs2)
+	cfg, f := checkConfig(*cfgPath)
+	out := []finding{f}
+	if cfg == nil {
+		return report(stdout, out)
 	}
-	add(finding{check: "config", result: *cfgPath + " is valid", ok: true})
-	add(checkStateDir(cfg.StateDir))
-	var id *store.Identity
-	st, err := store.Open(cfg.StateDir)
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		add(finding{check: "state", result: "in use by the running service", ok: true})
-	case err != nil:
-		add(finding{check: "state", result: err.Error(), fix: "check the state directory's owner and mode (user bab, 0700)"})
-	default:
-		id, err = st.Identity()
-		st.Close()
-		if err != nil {
-			add(finding{check: "enrollment", result: "not enrolled", fix: "get a token from central ops and run: bab enroll --exchange HOST:PORT --token TOKEN"})
-		} else {
-			add(finding{check: "enrollment", result: "enrolled as " + id.Appliance + " with a " + id.KeyKind + " key", ok: true})
+	out = append(out, checkStateDir(cfg.StateDir, serviceUser)...)
+	sub := examine(ctx, cfg)
+	out = append(out, sub.findings()...)
+	out = append(out, checkTPM(cfg, sub.id)...)
+	addrs := sub.exchanges(cfg)
+	probes, why := sub.probe(ctx, cfg, addrs)
+	for _, addr := range addrs {
+		f, ips := checkDNS(ctx, nil, addr)
+		out = append(out, f)
+		r, ok := probes[addr]
+		if !ok {
+			reason := why
+			if reason == "" {
+				reason = "the running service has no tunnel to this address (restart it after changing exchanges: systemctl restart bab)"
+			}
+			out = append(out, finding{check: "UDP", result: addr + ": not checked: " + reason, v: warn})
+			continue
 		}
+		out = append(out, checkUDP(r, ips), checkClock(r))
 	}
-	for _, f := range checkTPM(cfg, id) {
-		add(f)
-	}
-	return report(stdout, fs2)
+	return report(stdout, out)
 }
 
-func checkStateDir(dir string) finding {
-	fi, err := os.Stat(dir)
+// checkConfig loads the config file; its errors name the line of each
+// mistake.
+func checkConfig(path string) (*config.Config, finding) {
+	cfg, err := config.Load(path)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return finding{check: "state directory", result: dir + " does not exist yet", ok: true}
+	case errors.Is(err, config.ErrNotFound):
+		return nil, finding{check: "config", result: err.Error(), v: fail,
+			fix: "the package installs " + DefaultConfig + "; give another file with --config FILE"}
 	case err != nil:
-		return finding{check: "state directory", result: err.Error(), fix: "the service user bab must be able to read " + dir}
-	case fi.Mode().Perm()&0o077 != 0:
-		return finding{check: "state directory", result: fmt.Sprintf("%s is mode %o: others can read the appliance's identity", dir, fi.Mode().Perm()), fix: "chmod 700 " + dir}
+		return nil, finding{check: "config", result: err.Error(), v: fail,
+			fix: "correct the file at the line shown; packaging/bab.yaml documents every key"}
 	}
-	return finding{check: "state directory", result: dir + " is private to its owner", ok: true}
+	return cfg, finding{check: "config", result: path + " is valid"}
 }
 
 func checkTPM(cfg *config.Config, id *store.Identity) []finding {
 	if cfg.TPM.Device == config.TPMNone {
-		return []finding{{check: "TPM", result: "not used (tpm.device: none): software key, no attestation", ok: true}}
+		return []finding{{check: "TPM", result: "not used (tpm.device: none): software key, no attestation"}}
 	}
 	t, err := tpm.Open(cfg.TPM.Device)
 	if err != nil {
-		return []finding{{check: "TPM", result: err.Error(), fix: fixFor(err)}}
+		return []finding{{check: "TPM", result: err.Error(), fix: fixFor(err), v: fail}}
 	}
 	defer t.Close()
 	ek, err := t.EndorsementKey()
 	if err != nil {
-		return []finding{{check: "TPM", result: err.Error(), fix: fixFor(err)}}
+		return []finding{{check: "TPM", result: err.Error(), fix: fixFor(err), v: fail}}
 	}
-	out := []finding{{check: "TPM", result: fmt.Sprintf("%s answers; EK hash %s", cfg.TPM.Device, attest.EKHash(ek.Public)), ok: true}}
+	out := []finding{{check: "TPM", result: fmt.Sprintf("%s answers; EK hash %s", cfg.TPM.Device, attest.EKHash(ek.Public))}}
 	if ek.Cert == nil {
-		out = append(out, finding{check: "EK certificate", result: "none (common with firmware TPMs)", ok: true,
+		out = append(out, finding{check: "EK certificate", result: "none (common with firmware TPMs)",
 			fix: "central ops register the EK hash above with the enrollment token (token create --ek-hash)"})
 	}
 	if id != nil && keys.Kind(id.KeyKind) == keys.KindTPM {
 		if _, err := t.Signer(id.KeyBlob); err != nil {
-			out = append(out, finding{check: "TPM key", result: err.Error(), fix: fixFor(err)})
+			out = append(out, finding{check: "TPM key", result: err.Error(), fix: fixFor(err), v: fail})
 		} else {
-			out = append(out, finding{check: "TPM key", result: "the appliance's key loads in this TPM", ok: true})
+			out = append(out, finding{check: "TPM key", result: "the appliance's key loads in this TPM"})
 		}
 	}
 	return out
@@ -115,15 +128,24 @@ func fixFor(err error) string {
 	return "see firmware-notes/checking-from-a-shell.md"
 }
 
+// report prints the findings, one line each with its fix below, and fails
+// when one of them failed.
 func report(w io.Writer, fs []finding) error {
 	bad := 0
 	for _, f := range fs {
 		mark := "ok  "
-		if !f.ok {
+		switch f.v {
+		case warn:
+			mark = "warn"
+		case fail:
 			mark = "FAIL"
 			bad++
 		}
-		fmt.Fprintf(w, "%s %-16s %s\n", mark, f.check, f.result)
+		lines := strings.Split(strings.TrimRight(f.result, "\n"), "\n")
+		fmt.Fprintf(w, "%s %-16s %s\n", mark, f.check, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "     %-16s %s\n", "", l)
+		}
 		if f.fix != "" {
 			fmt.Fprintf(w, "     %-16s fix: %s\n", "", f.fix)
 		}

@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/babgate/bab/agent/keys"
+	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
 )
 
+// status prints what the running appliance is doing, from its admin API;
+// when that does not answer, it says why the service is not running.
 func status(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("status")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
@@ -23,53 +28,123 @@ func status(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.Admin.Listen+"/v1/status", nil)
-	resp, err := http.DefaultClient.Do(req)
+	st, err := fetchStatus(ctx, cfg.Admin.Listen, 5*time.Second)
 	if err != nil {
 		return diagnose(cfg)
-	}
-	defer resp.Body.Close()
-	var st appliance.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return fmt.Errorf("read status: %w", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	printStatus(stdout, &st, time.Now())
+	printStatus(stdout, st, time.Now())
 	return nil
 }
 
+// statusErrors is how many of the recent warnings and errors the status
+// screen shows; --json gives all the appliance keeps.
+const statusErrors = 5
+
+// printStatus writes the one-screen status: who the appliance is, its
+// tunnels, policy, attestation and certificate, and its last problems.
 func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
-	fmt.Fprintf(w, "Appliance   %s (%s)\n", st.Appliance, st.Software)
-	fmt.Fprintf(w, "Gateway     %s\n", st.Gateway)
-	switch {
-	case st.Policy.Version == 0:
-		fmt.Fprintf(w, "Policy      none yet — requests are refused until the exchange sends one\n")
-	case st.Policy.Expired:
-		fmt.Fprintf(w, "Policy      v%d EXPIRED at %s — %s\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), st.Policy.Note)
-	case st.Policy.Note != "":
-		fmt.Fprintf(w, "Policy      v%d, WARNING: %s\n", st.Policy.Version, st.Policy.Note)
-	default:
-		fmt.Fprintf(w, "Policy      v%d, expires %s (in %s)\n", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), appliance.PlainDuration(st.Policy.Expires.Sub(now)))
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "%-11s %s\n", label, fmt.Sprintf(format, args...))
 	}
+	line("Appliance", "%s (member %s), %s key, bab %s", st.Appliance, st.Member, keyName(st.Certificate.Key), st.Software)
+	line("Gateway", "%s", st.Gateway)
 	for _, t := range st.Tunnels {
-		if t.Connected {
-			fmt.Fprintf(w, "Tunnel      %s up since %s, rtt %s\n", t.Addr, t.Since.Format(time.RFC3339), t.RTT)
-		} else {
-			fmt.Fprintf(w, "Tunnel      %s DOWN (%d attempts) last error: %s\n", t.Addr, t.Attempts, t.LastError)
+		switch {
+		case t.Connected:
+			line("Tunnel", "%s up since %s (%s), rtt %s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT)
+		case t.Attempts == 0:
+			line("Tunnel", "%s connecting (no answer yet)", t.Addr)
+		default:
+			line("Tunnel", "%s DOWN (%s), last error at %s: %s", t.Addr, plural(t.Attempts, "attempt"), t.LastErrorAt.Format(time.RFC3339), t.LastError)
 		}
 	}
-	fmt.Fprintf(w, "Certificate %s key, valid until %s\n", st.Certificate.Key, st.Certificate.NotAfter.Format(time.RFC3339))
-	if st.Quarantine != "" {
-		fmt.Fprintf(w, "QUARANTINE  the exchange refuses this appliance's requests: %s\n", st.Quarantine)
-		fmt.Fprintf(w, "            after a legitimate update, central ops accept the new state (bab-exchange appliance rebaseline %s)\n", st.Appliance)
+	if len(st.Tunnels) > 0 && !anyUp(st.Tunnels) {
+		line("", "no tunnel is up: requests are refused; bab doctor checks the network to each exchange")
+	}
+	switch {
+	case st.Policy.Version == 0:
+		line("Policy", "none yet — requests are refused until the exchange sends one")
+	case st.Policy.Expired:
+		line("Policy", "v%d EXPIRED at %s — %s", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), st.Policy.Note)
+	case st.Policy.Note != "":
+		line("Policy", "v%d, WARNING: %s", st.Policy.Version, st.Policy.Note)
+	default:
+		line("Policy", "v%d, expires %s (in %s)", st.Policy.Version, st.Policy.Expires.Format(time.RFC3339), appliance.PlainDuration(st.Policy.Expires.Sub(now)))
+	}
+	switch {
+	case st.Quarantine != "":
+		line("Attestation", "QUARANTINED: %s", st.Quarantine)
+		line("", "the exchange refuses this appliance's requests; after a legitimate firmware or kernel update,")
+		line("", "central ops accept the new state: bab-exchange appliance rebaseline %s", st.Appliance)
+	case st.Certificate.Key != "tpm":
+		line("Attestation", "not used: %s key, no TPM", keyName(st.Certificate.Key))
+	case st.AttestedAt.IsZero():
+		line("Attestation", "no verdict yet (the exchange checks the boot state when a tunnel comes up)")
+	default:
+		line("Attestation", "ok, last checked %s (%s ago)", st.AttestedAt.Format(time.RFC3339), appliance.PlainDuration(now.Sub(st.AttestedAt)))
+	}
+	switch left := st.Certificate.NotAfter.Sub(now); {
+	case st.Certificate.NotAfter.IsZero():
+		line("Certificate", "none loaded")
+	case left <= 0:
+		line("Certificate", "EXPIRED at %s — renewed as soon as a tunnel is up (for 30 days after expiry; re-enroll after that)", st.Certificate.NotAfter.Format(time.RFC3339))
+	default:
+		line("Certificate", "valid until %s (in %s), renewed over the tunnel", st.Certificate.NotAfter.Format(time.RFC3339), appliance.PlainDuration(left))
 	}
 	for _, s := range st.Services {
-		fmt.Fprintf(w, "Provides    %s\n", s)
+		line("Provides", "%s", s)
 	}
+	recent := st.Recent[max(0, len(st.Recent)-statusErrors):]
+	if len(recent) == 0 {
+		line("Last errors", "none")
+	}
+	for i, r := range recent {
+		label := ""
+		if i == 0 {
+			label = "Last errors"
+		}
+		line(label, "%s %s %s%s", r.Time.Format(time.RFC3339), r.Level, r.Message, formatAttrs(r.Attrs))
+	}
+}
+
+// keyName names a key kind as people write it.
+func keyName(kind string) string {
+	if kind == string(keys.KindTPM) {
+		return "TPM"
+	}
+	return kind
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func anyUp(ts []tunnel.State) bool {
+	for _, t := range ts {
+		if t.Connected {
+			return true
+		}
+	}
+	return false
+}
+
+// formatAttrs writes attributes as " key=value", quoting values with spaces.
+func formatAttrs(as []appliance.LogAttr) string {
+	var b strings.Builder
+	for _, a := range as {
+		v := a.Value
+		if v == "" || strings.ContainsAny(v, " \t\"=") {
+			v = strconv.Quote(v)
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, v)
+	}
+	return b.String()
 }

@@ -13,30 +13,60 @@ import (
 
 func TestStatusGolden(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	who := appliance.Status{Appliance: "MA/MUN/RABAT:hq", Member: "MA/MUN/RABAT", Software: "1.0.0", Gateway: "127.0.0.1:8080"}
+	with := func(f func(*appliance.Status)) appliance.Status {
+		st := who
+		f(&st)
+		return st
+	}
+	tunnelDown := appliance.LogRecord{Time: now.Add(-2 * time.Minute), Level: "WARN", Message: "tunnel down; reconnecting",
+		Attrs: []appliance.LogAttr{{Key: "subsys", Value: "tunnel"}, {Key: "addr", Value: "exchange.example.gov:7700"},
+			{Key: "err", Value: "dial exchange.example.gov:7700: timeout: no recent network activity"}, {Key: "retry_in", Value: "8.2s"}}}
 	cases := map[string]appliance.Status{
-		"status-up": {
-			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
-			Policy:      appliance.PolicyStatus{Version: 7, Expires: now.Add(72 * time.Hour)},
-			Tunnels:     []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-time.Hour), RTT: "2.1ms"}},
-			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "software"},
-			Services:    []string{"MA/MUN/RABAT/complaints"},
-		},
-		"status-down": {
-			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
-			Policy: appliance.PolicyStatus{Version: 7, Expires: now.Add(-time.Hour), Expired: true,
-				Note: "still enforced, DEGRADED, until central ops publish a new policy"},
-			Tunnels:     []tunnel.State{{Addr: "exchange.example.gov:7700", Attempts: 12, LastError: "dial exchange.example.gov:7700: timeout: no recent network activity"}},
-			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "software"},
-		},
-		"status-warning": {
-			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
-			Policy:      appliance.PolicyStatus{Version: 8, Expires: now.Add(20 * time.Hour), Note: "expires in 20 hours: central ops must publish a new policy before then"},
-			Certificate: appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "tpm"},
-		},
-		"status-new": {
-			Appliance: "MA/MUN/RABAT:hq", Software: "1.0.0", Gateway: "127.0.0.1:8080",
-			Certificate: appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "software"},
-		},
+		"status-up": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 7, Expires: now.Add(72 * time.Hour)}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-time.Hour), RTT: "2.1ms"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "tpm"}
+			st.AttestedAt = now.Add(-4 * time.Minute)
+			st.Services = []string{"MA/MUN/RABAT/complaints"}
+		}),
+		"status-down": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 7, Expires: now.Add(-time.Hour), Expired: true,
+				Note: "still enforced, DEGRADED, until central ops publish a new policy"}
+			st.Tunnels = []tunnel.State{
+				{Addr: "exchange.example.gov:7700", Attempts: 12, LastError: "dial exchange.example.gov:7700: timeout: no recent network activity", LastErrorAt: now.Add(-2 * time.Minute)},
+				{Addr: "exchange2.example.gov:7700"},
+			}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(-3 * time.Hour), Key: "software"}
+			for i := range 7 {
+				r := tunnelDown
+				r.Time = now.Add(time.Duration(i-9) * time.Minute)
+				st.Recent = append(st.Recent, r)
+			}
+			st.Recent = append(st.Recent, appliance.LogRecord{Time: now.Add(-time.Minute), Level: "ERROR",
+				Message: "the policy has expired; central ops must publish a new one",
+				Attrs:   []appliance.LogAttr{{Key: "subsys", Value: "policy"}, {Key: "version", Value: "7"}}})
+		}),
+		"status-warning": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 8, Expires: now.Add(20 * time.Hour), Note: "expires in 20 hours: central ops must publish a new policy before then"}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-3 * 24 * time.Hour), RTT: "12ms"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "tpm"}
+			st.Recent = []appliance.LogRecord{{Time: now.Add(-time.Hour), Level: "WARN", Message: "the policy expires soon; central ops must publish a new one",
+				Attrs: []appliance.LogAttr{{Key: "subsys", Value: "policy"}, {Key: "version", Value: "8"}, {Key: "in", Value: "21h0m0s"}}}}
+		}),
+		"status-quarantine": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 9, Expires: now.Add(30 * 24 * time.Hour)}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-10 * time.Minute), RTT: "3ms"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(23 * time.Hour), Key: "tpm"}
+			st.Quarantine = "boot state differs from the baseline in PCR [7]"
+			st.AttestedAt = now.Add(-10 * time.Minute)
+			st.Recent = []appliance.LogRecord{{Time: now.Add(-10 * time.Minute), Level: "WARN", Message: "the exchange put this appliance in quarantine",
+				Attrs: []appliance.LogAttr{{Key: "subsys", Value: "attest"}, {Key: "reason", Value: "boot state differs from the baseline in PCR [7]"}}}}
+		}),
+		"status-new": with(func(st *appliance.Status) {
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "tpm"}
+		}),
 	}
 	for name, st := range cases {
 		var b bytes.Buffer

@@ -1,0 +1,32 @@
+package appliance
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+
+	"github.com/babgate/bab/agent/tunnel"
+)
+
+// Probe checks every exchange this appliance is configured for, with its
+// own identity, beside the running tunnels (bab doctor asks for it through
+// the admin API while the service holds the state file and the key). The
+// probes run in parallel, each within tunnel.ProbeTimeout.
+func (a *Appliance) Probe(ctx context.Context) []tunnel.ProbeResult {
+	out := make([]tunnel.ProbeResult, len(a.tunnels))
+	var wg sync.WaitGroup
+	for i, t := range a.tunnels {
+		wg.Go(func() { out[i] = t.Probe(ctx, tunnel.ProbeTimeout) })
+	}
+	wg.Wait()
+	return out
+}
+
+// serveProbe answers POST /v1/probe on the admin API.
+func (a *Appliance) serveProbe(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(a.Probe(r.Context()))
+}
