@@ -9,6 +9,9 @@ require (
 	github.com/google/go-tpm v0.9.8
 	// The /metrics endpoint of both daemons in the Prometheus format, rather than a hand-written exposition.
 	github.com/prometheus/client_golang v1.25.0
+	// Reading /metrics back in the lab's checks: the client's own model and text parser.
+	github.com/prometheus/client_model v0.6.3
+	github.com/prometheus/common v0.72.0
 	// QUIC tunnels between appliances and the exchange (design).
 	github.com/quic-go/quic-go v0.65.0
 	// The appliance's routing/policy cache and the exchange's registry and trace (design).
@@ -21,8 +24,6 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/prometheus/client_model v0.6.3 // indirect
-	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.59.0 // indirect

@@ -79,9 +79,11 @@ func (a *Appliance) Status() Status {
 	return st
 }
 
-// AdminHandler serves /healthz, /readyz and /v1/status on the admin address.
+// AdminHandler serves /healthz, /readyz, /metrics and /v1/status on the
+// admin address.
 func (a *Appliance) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.MetricsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if msg := a.notReady(); msg != "" {
@@ -109,10 +111,17 @@ func (a *Appliance) notReady() string {
 	if a.policy.Load() == nil {
 		return "no policy yet"
 	}
-	for _, t := range a.tunnels {
+	// The reason names each tunnel, for whoever reads it in monitoring.
+	msg := "no tunnel to the exchange is up"
+	for i, t := range a.tunnels {
 		if t.Connected() {
 			return ""
 		}
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		msg += sep + "tunnel to " + t.Addr() + " down"
 	}
-	return "no tunnel to the exchange is up"
+	return msg
 }

@@ -48,6 +48,8 @@ type Appliance struct {
 	policy  atomic.Pointer[policy.Policy]
 	applyMu sync.Mutex
 
+	metrics *applianceMetrics // served at /metrics on the admin address
+
 	tunnels  []*tunnel.Tunnel
 	next     atomic.Uint64 // round robin over tunnels
 	backends map[ident.Service]*backend
@@ -77,6 +79,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Appliance, error) {
 }
 
 func (a *Appliance) init() error {
+	a.metrics = newMetrics(a)
 	id, err := a.store.Identity()
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/wire"
@@ -35,10 +36,12 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newRequestID()
 	log := &reqLog{log: a.log, subsys: "gateway", id: id}
+	rec := a.metrics.out.For(ident.Service{}) // until the service is known to the policy
 	fail := func(code problem.Code, hop, detail string, retry time.Duration) {
 		p := problem.New(code, detail)
 		p.Hop, p.RequestID = hop, id
 		problem.Write(w, p, retry)
+		rec.Done(string(code), time.Since(start))
 		log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(start))
 	}
 
@@ -66,6 +69,9 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
 		return
+	}
+	if p.HasService(svc) {
+		rec = a.metrics.out.For(svc)
 	}
 	expired, refuse := p.Expired(time.Now())
 	if refuse {
@@ -172,6 +178,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded) || wire.ResetCode(err) == wire.CodeTimeout:
 			fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", timeout), 0)
 		case r.Context().Err() != nil:
+			rec.Done(metrics.Canceled, time.Since(start))
 			log.Info("caller went away", "duration", time.Since(start))
 		default:
 			code, hop, detail := brokenStream(err)
@@ -214,15 +221,19 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		// The answer broke after it started: the only honest signal left
 		// to the caller is to cut the connection, so the response is seen
 		// as incomplete rather than as a shorter success.
+		code, _, _ := brokenStream(rerr)
+		rec.Done(string(code), time.Since(start))
 		log.Warn("answer cut off", "bytes", n, "reset", wire.CodeName(wire.ResetCode(rerr)), "duration", time.Since(start))
 		wire.Abort(s, wire.ResetCode(rerr))
 		panic(http.ErrAbortHandler)
 	case werr != nil:
 		wire.Abort(s, wire.CodeCanceled)
+		rec.Done(metrics.Canceled, time.Since(start))
 		log.Info("caller went away during the answer", "bytes", n)
 		return
 	}
 	s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
+	rec.Done(metrics.OK, time.Since(start))
 	log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(start))
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/wire"
@@ -25,10 +26,12 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 	start := time.Now()
 	log := &reqLog{log: a.log, subsys: "provider", id: head.ID,
 		fields: []any{"service", head.Service, "consumer", head.ConsumerAppliance, "consumer_system", head.ConsumerSystem}}
+	rec := a.metrics.in.For(ident.Service{}) // until the service is known to the policy
 	refuse := func(code problem.Code, detail string) {
 		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled)
+		rec.Done(string(code), time.Since(start))
 		log.Info("request refused", "outcome", code, "detail", detail)
 	}
 	svc, err := ident.ParseService(head.Service)
@@ -45,6 +48,9 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 	if p == nil {
 		refuse(problem.NoPolicy, "The provider's appliance has no policy yet.")
 		return
+	}
+	if p.HasService(svc) {
+		rec = a.metrics.in.For(svc)
 	}
 	if _, refuseAll := p.Expired(time.Now()); refuseAll {
 		refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
@@ -108,6 +114,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 			refuse(problem.Timeout, fmt.Sprintf("The backend of %s did not answer within %s.", svc, timeout))
 		case rctx.Err() != nil:
 			wire.Abort(s, wire.CodeCanceled)
+			rec.Done(metrics.Canceled, time.Since(start))
 			log.Info("caller went away before the backend answered")
 		default:
 			refuse(problem.BackendUnreachable, fmt.Sprintf("The backend of %s failed: %v.", svc, err))
@@ -121,7 +128,10 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		err = wire.WriteFrame(s, wire.FrameResponseHead, hb)
 	}
 	if err != nil {
+		// The stream broke before the answer could start: the exchange or
+		// the caller gave it up.
 		wire.Abort(s, wire.ResetCode(err))
+		rec.Done(metrics.Canceled, time.Since(start))
 		return
 	}
 	n, rerr, werr := wire.Copy(s, resp.Body)
@@ -129,6 +139,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 	case werr != nil:
 		cancel()
 		wire.Abort(s, wire.ResetCode(werr))
+		rec.Done(metrics.Canceled, time.Since(start))
 		log.Info("answer abandoned by the caller", "bytes", n)
 	case rerr != nil:
 		code := wire.CodeBackend
@@ -136,10 +147,16 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 			code = wire.CodeTimeout
 		}
 		wire.Abort(s, code)
+		outcome := problem.BackendUnreachable
+		if code == wire.CodeTimeout {
+			outcome = problem.Timeout
+		}
+		rec.Done(string(outcome), time.Since(start))
 		log.Warn("backend failed during the answer", "bytes", n, "err", rerr)
 	default:
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
+		rec.Done(metrics.OK, time.Since(start))
 		log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(start))
 	}
 }

@@ -36,11 +36,17 @@ func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
 	var req wire.Enroll
 	if err := readJSON(br, wire.FrameEnroll, &req); err != nil {
 		log.Warn("bad enrollment request", "err", err)
+		x.metrics.enrollments.WithLabelValues("bad_request").Inc()
 		wire.Abort(s, wire.CodeProtocol)
 		return
 	}
 	start := time.Now()
 	resp := x.enroll(s, br, &req)
+	result := "ok"
+	if resp.Error != nil {
+		result = resp.Error.Code // one of enroll's fixed codes
+	}
+	x.metrics.enrollments.WithLabelValues(result).Inc()
 	if resp.Error != nil {
 		log.Warn("enrollment refused", "name", req.Name, "code", resp.Error.Code, "reason", resp.Error.Detail)
 	} else {

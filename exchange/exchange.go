@@ -51,6 +51,8 @@ type Exchange struct {
 	mu       sync.Mutex
 	sessions map[ident.Appliance][]*session
 
+	metrics *exchangeMetrics // served at /metrics on admin_listen
+
 	trace  *tracer
 	next   atomic.Uint64     // round robin over a route's provider appliances
 	limits ratelimit.Limiter // the policy's rate limits, per consumer member
@@ -63,6 +65,7 @@ type Exchange struct {
 // New opens the exchange's state and prepares it to run.
 func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 	x := &Exchange{cfg: cfg, log: log, sessions: map[ident.Appliance][]*session{}}
+	x.metrics = newMetrics(x)
 	for _, f := range cfg.OpsKeyFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -209,12 +212,18 @@ func (x *Exchange) Run(ctx context.Context) error {
 		return err
 	}
 	defer admin.Close()
+	mon, err := x.listenMonitor()
+	if err != nil {
+		return err
+	}
+	defer mon.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { x.trace.run(ctx) })
 	wg.Go(func() { x.serveAdmin(ctx, admin) })
+	wg.Go(func() { x.serveMonitor(ctx, mon) })
 	x.ready.Store(true)
 	if x.onReady != nil {
 		x.onReady()

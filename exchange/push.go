@@ -162,8 +162,11 @@ func (x *Exchange) sendPolicy(s *session, frame []byte) {
 	defer s.ctrlMu.Unlock()
 	_ = s.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := wire.WriteFrame(s.ctrl, wire.FramePolicy, frame); err != nil {
+		x.metrics.pushesFailed.Inc()
 		s.log.Warn("policy push failed; the appliance gets it on reconnect", "err", err)
+		return
 	}
+	x.metrics.pushesSent.Inc()
 }
 
 func (x *Exchange) pushTo(s *session, signed []byte) {

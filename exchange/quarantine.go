@@ -87,6 +87,11 @@ func (x *Exchange) attestOnce(ctx context.Context, s *session) {
 		return
 	}
 	was := s.quarantined.Swap(a.Quarantined)
+	if a.Quarantined {
+		x.metrics.attestationsQuar.Inc()
+	} else {
+		x.metrics.attestationsOK.Inc()
+	}
 	switch {
 	case a.Quarantined && !was:
 		s.log.Warn("appliance quarantined", "reason", reason)

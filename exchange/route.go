@@ -36,13 +36,16 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	if err != nil {
 		from.log.Warn("bad request stream", "err", err)
 		wire.Abort(cs, wire.CodeProtocol)
+		x.metrics.requests.For(ident.Service{}).Done(string(problem.BadRequest), time.Since(start))
 		return
 	}
+	rec := x.metrics.requests.For(ident.Service{}) // until the service is known to the policy
 	tr := store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
 		Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}
 	defer func() {
 		tr.Duration = time.Since(start)
 		x.trace.add(tr)
+		rec.Done(outcome(tr.Outcome), tr.Duration)
 	}()
 	refuse := func(code problem.Code, detail string) {
 		tr.Outcome = string(code)
@@ -68,6 +71,9 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	if err != nil {
 		refuse(problem.BadRequest, err.Error())
 		return
+	}
+	if p.HasService(svc) {
+		rec = x.metrics.requests.For(svc)
 	}
 	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Purpose)
 	if err != nil {

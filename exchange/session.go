@@ -174,11 +174,13 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certifica
 			}
 			s.applied.Store(a.Applied)
 			if a.Error != "" {
+				x.metrics.acksRefused.Inc()
 				msg := a.Error
 				s.ackErr.Store(&msg)
 				s.log.Warn("appliance refused policy", "version", a.Version, "applied", a.Applied, "reason", a.Error)
 			} else {
 				s.ackErr.Store(nil)
+				x.metrics.acksApplied.Inc()
 				s.log.Info("appliance applied policy", "version", a.Applied)
 			}
 		case wire.FrameQuote:

@@ -18,6 +18,7 @@ type Config struct {
 	Listen            string        // QUIC (UDP) host:port appliances connect to
 	Names             []string      // DNS names and IP addresses in the exchange's certificate
 	AdminSocket       string        // Unix socket the ops commands talk to
+	AdminListen       string        // TCP host:port of /healthz, /readyz and /metrics, for monitoring
 	OpsKeyFiles       []string      // ops public keys (PEM) trusted to sign policy
 	PolicyThreshold   int           // distinct ops keys that must sign a bundle
 	CertLifetime      time.Duration // lifetime of appliance certificates
@@ -51,6 +52,7 @@ const (
 	DefaultStateDir          = "/var/lib/bab-exchange"
 	DefaultListen            = "[::]:7700"
 	DefaultAdminSocket       = "/run/bab-exchange/admin.sock"
+	DefaultAdminListen       = "127.0.0.1:7702"
 	DefaultPolicyThreshold   = 1
 	DefaultCertLifetime      = 24 * time.Hour
 	DefaultHeartbeat         = 10 * time.Second
@@ -70,6 +72,7 @@ func Default() *Config {
 		Listen:            DefaultListen,
 		Names:             DefaultNames(),
 		AdminSocket:       DefaultAdminSocket,
+		AdminListen:       DefaultAdminListen,
 		PolicyThreshold:   DefaultPolicyThreshold,
 		CertLifetime:      DefaultCertLifetime,
 		Heartbeat:         DefaultHeartbeat,

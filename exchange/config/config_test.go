@@ -17,6 +17,7 @@ func TestDefault(t *testing.T) {
 		Listen:            "[::]:7700",
 		Names:             []string{"localhost", "127.0.0.1", "::1"},
 		AdminSocket:       "/run/bab-exchange/admin.sock",
+		AdminListen:       "127.0.0.1:7702",
 		PolicyThreshold:   1,
 		CertLifetime:      24 * time.Hour,
 		Heartbeat:         10 * time.Second,
@@ -56,6 +57,7 @@ state_dir: state
 listen: 192.0.2.1:7777
 names: [exchange.example.gov, 192.0.2.1]
 admin_socket: /run/x/admin.sock
+admin_listen: "[::1]:9102"
 ops_keys:
   - keys/ops-1.pub
   - /srv/ops-2.pub
@@ -83,6 +85,7 @@ log:
 		Listen:            "192.0.2.1:7777",
 		Names:             []string{"exchange.example.gov", "192.0.2.1"},
 		AdminSocket:       "/run/x/admin.sock",
+		AdminListen:       "[::1]:9102",
 		OpsKeyFiles:       []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
 		PolicyThreshold:   2,
 		CertLifetime:      48 * time.Hour,

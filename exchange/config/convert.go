@@ -22,6 +22,14 @@ func (c *converter) config(f *fileV1) *Config {
 	if f.Names != nil {
 		cfg.Names = c.names(*f.Names)
 	}
+	if f.AdminListen != nil {
+		cfg.AdminListen = *f.AdminListen
+		if *f.AdminListen == "" {
+			c.p.Add(at("admin_listen"), "is empty; give host:port for /healthz, /readyz and /metrics, or remove the line to use the default %s", DefaultAdminListen)
+		} else if err := yamlconf.CheckHostPort(*f.AdminListen, true); err != nil {
+			c.p.Add(at("admin_listen"), "%v", err)
+		}
+	}
 	cfg.OpsKeyFiles = c.opsKeys(f.OpsKeys)
 	if f.PolicyThreshold != nil {
 		cfg.PolicyThreshold = *f.PolicyThreshold

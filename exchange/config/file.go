@@ -12,6 +12,7 @@ type fileV1 struct {
 	Listen              *string            `yaml:"listen"`
 	Names               *[]string          `yaml:"names"`
 	AdminSocket         *string            `yaml:"admin_socket"`
+	AdminListen         *string            `yaml:"admin_listen"`
 	OpsKeys             []string           `yaml:"ops_keys"`
 	PolicyThreshold     *int               `yaml:"policy_threshold"`
 	CertificateLifetime *yamlconf.Duration `yaml:"certificate_lifetime"`

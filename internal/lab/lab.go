@@ -80,6 +80,9 @@ type Exchange struct {
 	Socket   string
 	StateDir string
 	Admin    *http.Client
+	// AdminURL is http://127.0.0.1:port of admin_listen, which serves
+	// /healthz, /readyz and /metrics.
+	AdminURL string
 	args     []string
 }
 
@@ -181,13 +184,19 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	monitor, err := freeTCPPort()
+	if err != nil {
+		return err
+	}
 	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port),
-		Socket: filepath.Join(dir, "admin.sock"), StateDir: filepath.Join(dir, "state")}
+		Socket: filepath.Join(dir, "admin.sock"), StateDir: filepath.Join(dir, "state"),
+		AdminURL: fmt.Sprintf("http://127.0.0.1:%d", monitor)}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
 listen: %s
 names: [127.0.0.1, localhost]
 admin_socket: %s
+admin_listen: 127.0.0.1:%d
 ops_keys: [%s]
 policy_threshold: %d
 heartbeat: %s
@@ -195,7 +204,7 @@ certificate_lifetime: %s
 %s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation)
+`, x.StateDir, x.Addr, x.Socket, monitor, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -387,6 +396,13 @@ func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, er
 		return 0, err
 	}
 	return v, l.Exchange.Call("POST", "/v1/policy", raw, nil)
+}
+
+// PolicyVersion is the version of the last bundle Push sent.
+func (l *Lab) PolicyVersion() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.version
 }
 
 // AwaitPolicy waits until both appliances enforce version v.
