@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,12 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
-
-// Two builds of the same tree, so that an upgrade really replaces files.
-const (
-	oldVersion = "0.1.0~test1"
-	newVersion = "0.1.0~test2"
 )
 
 // maxBinary is the design's budget for a static daemon binary.
@@ -90,8 +83,8 @@ func TestDebianPackages(t *testing.T) {
 		}
 	}
 	root := newScratchRoot(t, "passwd") // before the build: it may skip
-	oldDebs := buildPackages(t, oldVersion)
-	newDebs := buildPackages(t, newVersion)
+	oldDebs := builtPackages(t, oldVersion)
+	newDebs := builtPackages(t, newVersion)
 
 	t.Run("contents", func(t *testing.T) {
 		for _, p := range packages {
@@ -116,29 +109,6 @@ func TestDebianPackages(t *testing.T) {
 	t.Run("existing accounts", func(t *testing.T) {
 		existingAccounts(t, newDebs["bab"])
 	})
-}
-
-// buildPackages runs scripts/package for version into a temporary
-// directory and returns the .deb of each package.
-func buildPackages(t *testing.T, version string) map[string]string {
-	t.Helper()
-	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join("..", "scripts", "package"), "--version", version, "--out", out)
-	cmd.Env = append(os.Environ(), "BAB_VERSION=") // the flag decides
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/package --version %s: %v\n%s", version, err, b)
-	}
-	debs := map[string]string{}
-	for _, p := range packages {
-		deb := filepath.Join(out, fmt.Sprintf("%s_%s_amd64.deb", p.name, version))
-		if _, err := os.Stat(deb); err != nil {
-			t.Fatalf("scripts/package did not make %s: %v", filepath.Base(deb), err)
-		}
-		debs[p.name] = deb
-	}
-	return debs
 }
 
 func checkContents(t *testing.T, p pkg, deb, version string) {

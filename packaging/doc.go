@@ -3,5 +3,7 @@
 // systemd units, the maintainer scripts, the commented default configs and
 // the sysctl drop-ins. It has no Go code; its tests build the packages with
 // scripts/package and check them: contents, lintian, the units' validity
-// and hardening, and install, upgrade, remove and purge in a scratch root.
+// and hardening, install, upgrade, remove and purge in a scratch root, and
+// both daemons running under their units in a container booted with
+// systemd.
 package packaging

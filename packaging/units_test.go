@@ -16,12 +16,11 @@ import (
 // today (0 is fully confined, 10 unprotected). A unit that loses some of
 // its hardening scores higher and fails; lower the figure when the unit
 // gets stricter. What remains is what the daemons need: the network
-// (PrivateNetwork, address families, no IP allow list, as both talk to
-// addresses only their config knows), for bab the TPM device
-// (PrivateDevices, DeviceAllow) and group tss (SupplementaryGroups, which
-// also rules out PrivateUsers), and the host's root directory.
+// (PrivateNetwork, the address families, no IP allow list: both talk to
+// addresses only their config knows), for bab the TPM (DeviceAllow) and
+// group tss (SupplementaryGroups), and the host's root directory.
 var maxExposure = map[string]float64{
-	"bab.service":          1.5,
+	"bab.service":          1.1,
 	"bab-exchange.service": 1.1,
 }
 
@@ -32,7 +31,8 @@ var required = map[string][]string{
 		"Type=notify", "NotifyAccess=main", "WatchdogSec=30s", "Restart=on-failure",
 		"User=bab", "SupplementaryGroups=tss", "StateDirectory=bab", "StateDirectoryMode=0700",
 		"ConfigurationDirectory=bab", "ExecStart=/usr/bin/bab serve --config /etc/bab/bab.yaml",
-		"DevicePolicy=closed", "DeviceAllow=/dev/tpmrm0 rw", "UMask=0077",
+		"PrivateDevices=yes", "BindPaths=-/dev/tpmrm0", "DevicePolicy=closed", "DeviceAllow=/dev/tpmrm0 rw",
+		"PrivateUsers=yes", "UMask=0077",
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
 		"CapabilityBoundingSet=", "WantedBy=multi-user.target",
 	},
@@ -44,7 +44,7 @@ var required = map[string][]string{
 		"User=bab-exchange", "StateDirectory=bab-exchange", "StateDirectoryMode=0700",
 		"ConfigurationDirectory=bab-exchange", "RuntimeDirectory=bab-exchange",
 		"ExecStart=/usr/bin/bab-exchange serve --config /etc/bab-exchange/bab-exchange.yaml",
-		"PrivateDevices=yes", "UMask=0077",
+		"PrivateDevices=yes", "PrivateUsers=yes", "UMask=0077",
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
 		"CapabilityBoundingSet=", "WantedBy=multi-user.target",
 	},

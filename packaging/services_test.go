@@ -1,0 +1,148 @@
+package packaging
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/babgate/bab/exchange"
+)
+
+// Loopback only: the container has no other network.
+const (
+	exchangeConfig = `version: 1
+listen: 127.0.0.1:7700
+names: [127.0.0.1]
+ops_keys: [/etc/bab-exchange/ops-1.pub]
+attestation:
+  # The container has no TPM.
+  allow_software_keys: true
+`
+	applianceConfig = `version: 1
+tpm:
+  device: none
+`
+)
+
+// TestServicesUnderSystemd installs both packages in a container booted
+// with systemd and runs them the way an office and central ops do: the
+// exchange configured and started, the appliance enrolled as root and
+// started, the appliance's tunnel up as the exchange sees it, socket
+// activation of the gateway, an upgrade that restarts both, a removal that
+// stops them. Everything runs under the units' full hardening (seccomp,
+// namespaces, private /dev, user namespace), so a hardening setting that
+// breaks a daemon fails here, not in an office.
+func TestServicesUnderSystemd(t *testing.T) {
+	c := bootContainer(t) // before the build: it may skip
+	oldDebs := builtPackages(t, oldVersion)
+	newDebs := builtPackages(t, newVersion)
+	for _, v := range []map[string]string{oldDebs, newDebs} {
+		for _, deb := range v {
+			c.copyIn(t, deb, "/root/"+filepath.Base(deb))
+		}
+	}
+	// An image built for containers may refuse service actions to package
+	// scripts (policy-rc.d exiting 101); this container wants them. The
+	// change stays in the container's overlay.
+	c.must(t, "sh", "-c", "if [ -e /usr/sbin/policy-rc.d ]; then mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.off; fi")
+
+	c.must(t, "dpkg", "-i", "/root/"+filepath.Base(oldDebs["bab-exchange"]), "/root/"+filepath.Base(oldDebs["bab"]))
+	for _, u := range []string{"bab.service", "bab.socket", "bab-exchange.service"} {
+		if st := c.show(t, u)["ActiveState"]; st != "inactive" {
+			t.Errorf("%s is %s right after installing; the packages must not start it", u, st)
+		}
+	}
+
+	// Central ops: a key, the config, the exchange.
+	c.must(t, "bab-exchange", "policy", "keygen", "--out", "/etc/bab-exchange/ops-1")
+	c.write(t, "/etc/bab-exchange/bab-exchange.yaml", exchangeConfig)
+	start(t, c, "bab-exchange.service")
+	out := c.must(t, "bab-exchange", "token", "create", "--member", "MA/MUN/RABAT", "--json")
+	var tok exchange.TokenResponse
+	if err := json.Unmarshal([]byte(out), &tok); err != nil || tok.Token == "" {
+		t.Fatalf("token create: %v: %s", err, out)
+	}
+
+	// The office: config, enrollment as root, the service.
+	c.write(t, "/etc/bab/bab.yaml", applianceConfig)
+	c.must(t, "bab", "enroll", "--exchange", "127.0.0.1:7700", "--token", tok.Token, "--name", "office1")
+	if owner := strings.TrimSpace(c.must(t, "stat", "-c", "%U:%G %a", "/var/lib/bab/bab.db")); owner != "bab:bab 600" {
+		t.Errorf("after bab enroll as root, the state file is %s, want bab:bab 600", owner)
+	}
+	start(t, c, "bab.service")
+	awaitAppliance(t, c, oldVersion)
+
+	// Socket activation: systemd holds the gateway's socket and starts
+	// the appliance on the first connection.
+	c.must(t, "systemctl", "stop", "bab.service")
+	c.must(t, "systemctl", "start", "bab.socket")
+	status := c.must(t, "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /MA/GOV/X/y HTTP/1.0\r\n\r\n' >&3 && head -n 1 <&3`)
+	if !strings.HasPrefix(status, "HTTP/1.") {
+		t.Errorf("the gateway through bab.socket answered %q, want an HTTP status line\n%s", status, c.journal("bab.service"))
+	}
+	if p := c.show(t, "bab.service"); p["ActiveState"] != "active" {
+		t.Errorf("bab.service is %s after a connection to bab.socket\n%s", p["ActiveState"], c.journal("bab.service"))
+	}
+	awaitAppliance(t, c, oldVersion)
+
+	// The upgrade restarts both daemons with the new binaries.
+	before := map[string]string{"bab.service": c.show(t, "bab.service")["MainPID"], "bab-exchange.service": c.show(t, "bab-exchange.service")["MainPID"]}
+	c.must(t, "dpkg", "-i", "/root/"+filepath.Base(newDebs["bab-exchange"]), "/root/"+filepath.Base(newDebs["bab"]))
+	for u, pid := range before {
+		p := c.show(t, u)
+		if p["ActiveState"] != "active" || p["MainPID"] == pid || p["MainPID"] == "0" {
+			t.Errorf("after the upgrade %s is %s with pid %s (was %s): want restarted\n%s", u, p["ActiveState"], p["MainPID"], pid, c.journal(u))
+		}
+	}
+	awaitAppliance(t, c, newVersion)
+	for u := range before {
+		if p := c.show(t, u); p["NRestarts"] != "0" || p["WatchdogUSec"] != "30s" {
+			t.Errorf("%s: %s restarts by systemd (want 0), watchdog %s (want 30s)\n%s", u, p["NRestarts"], p["WatchdogUSec"], c.journal(u))
+		}
+	}
+
+	c.must(t, "dpkg", "-r", "bab", "bab-exchange")
+	for _, u := range []string{"bab.service", "bab.socket", "bab-exchange.service"} {
+		if st := c.show(t, u)["ActiveState"]; st != "inactive" {
+			t.Errorf("%s is %s after removing the package, want stopped", u, st)
+		}
+	}
+}
+
+// start enables and starts a unit. For Type=notify, systemctl returns once
+// the daemon said READY=1, or fails.
+func start(t *testing.T, c *container, unit string) {
+	t.Helper()
+	if out, err := c.run("systemctl", "enable", "--now", unit); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, c.journal(unit))
+	}
+	if p := c.show(t, unit); p["ActiveState"] != "active" || p["SubState"] != "running" {
+		t.Fatalf("%s is %s/%s\n%s", unit, p["ActiveState"], p["SubState"], c.journal(unit))
+	}
+}
+
+// awaitAppliance waits until the exchange lists office1 connected and
+// running version.
+func awaitAppliance(t *testing.T, c *container, version string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, err := c.run("bab-exchange", "fleet", "ls", "-o", "json")
+		last = out
+		if err != nil {
+			continue
+		}
+		var fleet []exchange.ApplianceView
+		if json.Unmarshal([]byte(out), &fleet) != nil {
+			continue
+		}
+		for _, a := range fleet {
+			if strings.HasSuffix(a.ID, ":office1") && a.Connected && strings.Contains(a.Software, version) {
+				return
+			}
+		}
+	}
+	t.Fatalf("the exchange does not list office1 connected with %s after 30s:\n%s\n%s", version, last, c.journal("bab.service"))
+}
