@@ -9,12 +9,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/babgate/bab/appliance/config"
 )
 
 // client prints the gateway.clients lines for a local system: a fresh
 // token and its hash, or the hash of the system's client certificate. The
 // config file then holds only hashes.
 func client(args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintln(stdout, clientUsage)
+			return nil
+		}
+	}
+	if len(args) >= 2 && !config.ValidClientName(args[1]) {
+		return fmt.Errorf("%q is not a client name: use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit, such as civil-registry\n%s", args[1], clientUsage)
+	}
 	if len(args) >= 2 && args[0] == "token" {
 		var raw [32]byte
 		_, _ = rand.Read(raw[:])
@@ -38,5 +49,7 @@ func client(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Add to gateway.clients in bab.yaml:\n    - name: %s\n      cert_sha256: %x\n", args[1], sha256.Sum256(der))
 		return nil
 	}
-	return errors.New("usage: bab client token NAME | bab client cert NAME CERT.pem")
+	return errors.New(clientUsage)
 }
+
+const clientUsage = "usage: bab client token NAME | bab client cert NAME CERT.pem"

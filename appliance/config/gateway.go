@@ -68,8 +68,13 @@ func (c *converter) positive(path []any, d yamlconf.Duration) time.Duration {
 	return time.Duration(d)
 }
 
-// clientName is the form of a client's name: what traces show.
-var clientName = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
+// clientName is the form of a client's name: what traces show. It starts
+// with a letter or digit, so that it is never taken for a command-line flag.
+var clientName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ValidClientName reports whether name can name a local system in
+// gateway.clients.
+func ValidClientName(name string) bool { return clientName.MatchString(name) }
 
 // clients converts the allowed local systems. tls is the gateway's.
 func (c *converter) clients(list []clientV1, tls *ServerTLS) []Client {
@@ -83,7 +88,7 @@ func (c *converter) clients(list []clientV1, tls *ServerTLS) []Client {
 		case f.Name == "":
 			c.p.Add(at("gateway", "clients", i), "name is missing (a short name for the system, shown in traces)")
 		case !clientName.MatchString(f.Name):
-			c.p.Add(at("gateway", "clients", i, "name"), "%q is not a valid client name: use 1 to 63 lowercase letters, digits and hyphens", f.Name)
+			c.p.Add(at("gateway", "clients", i, "name"), "%q is not a valid client name: use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit", f.Name)
 		default:
 			if j, dup := names[f.Name]; dup {
 				c.p.Add(at("gateway", "clients", i, "name"), "client name %q is used twice (also gateway.clients[%d])", f.Name, j)
