@@ -86,6 +86,7 @@ func TestServicesUnderSystemd(t *testing.T) {
 		t.Errorf("bab.service is %s after a connection to bab.socket\n%s", p["ActiveState"], c.journal("bab.service"))
 	}
 	awaitAppliance(t, c, oldVersion)
+	checkJournalAndStatus(t, c)
 
 	// The upgrade restarts both daemons with the new binaries.
 	before := map[string]string{"bab.service": c.show(t, "bab.service")["MainPID"], "bab-exchange.service": c.show(t, "bab-exchange.service")["MainPID"]}
@@ -145,4 +146,45 @@ func awaitAppliance(t *testing.T, c *container, version string) {
 		}
 	}
 	t.Fatalf("the exchange does not list office1 connected with %s after 30s:\n%s\n%s", version, last, c.journal("bab.service"))
+}
+
+// checkJournalAndStatus: under systemd the appliance logs to the journal
+// with its attributes as fields (the tokenless request above was refused
+// and logged with its outcome and request id), and its status line says
+// what it is doing.
+func checkJournalAndStatus(t *testing.T, c *container) {
+	t.Helper()
+	var entry map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, err := c.run("journalctl", "--no-pager", "-o", "json", "-u", "bab.service", "OUTCOME=unauthenticated")
+		if err != nil {
+			continue
+		}
+		if line, _, _ := strings.Cut(strings.TrimSpace(out), "\n"); line != "" && json.Unmarshal([]byte(line), &entry) == nil {
+			break
+		}
+	}
+	if entry == nil {
+		t.Fatalf("no journal entry with OUTCOME=unauthenticated for the tokenless request:\n%s", c.journal("bab.service"))
+	}
+	for k, want := range map[string]string{"SYSLOG_IDENTIFIER": "bab", "SUBSYS": "gateway", "MESSAGE": "request refused", "HOP": "consumer", "PRIORITY": "6"} {
+		if entry[k] != want {
+			t.Errorf("journal field %s = %v, want %q (entry %v)", k, entry[k], want, entry)
+		}
+	}
+	if id, _ := entry["REQUEST_ID"].(string); len(id) < 8 {
+		t.Errorf("journal entry without a request id: %v", entry)
+	}
+	if _, ok := entry["DURATION"]; !ok {
+		t.Errorf("journal entry without a duration: %v", entry)
+	}
+	var text string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if text = c.show(t, "bab.service")["StatusText"]; strings.Contains(text, "1 of 1 tunnels up") {
+			break
+		}
+	}
+	if !strings.Contains(text, "1 of 1 tunnels up") || !strings.Contains(text, "gateway on 127.0.0.1:8080") {
+		t.Errorf("status line %q, want the tunnel up and the gateway's address", text)
+	}
 }
