@@ -16,6 +16,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/wire"
+	"github.com/babgate/bab/internal/udpsink"
 )
 
 func TestSkew(t *testing.T) {
@@ -157,19 +158,11 @@ func TestProbeOutcomes(t *testing.T) {
 // TestProbeNoAnswer: a UDP port where something swallows every packet, as
 // a firewall that drops them does. The probe gives up within its timeout.
 func TestProbeNoAnswer(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := udpsink.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			if _, _, err := pc.ReadFrom(buf); err != nil {
-				return
-			}
-		}
-	}()
 	ca := newPKI(t, "exchange CA")
 	timeout := 2 * time.Second
 	start := time.Now()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/internal/udpsink"
 )
 
 // only returns the findings with verdict v.
@@ -120,19 +121,11 @@ func TestCheckDNS(t *testing.T) {
 // refused by ICMP instead). Within the probe's timeout, doctor says which
 // rule to ask the network team for.
 func TestCheckUDPNoAnswer(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := udpsink.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			if _, _, err := pc.ReadFrom(buf); err != nil {
-				return
-			}
-		}
-	}()
 	addr := pc.LocalAddr().String()
 	_, port, _ := net.SplitHostPort(addr)
 	start := time.Now()
