@@ -15,8 +15,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/babgate/bab/wire"
 	"github.com/babgate/bab/internal/udpsink"
+	"github.com/babgate/bab/wire"
 )
 
 func TestSkew(t *testing.T) {
