@@ -179,7 +179,7 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 			fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", timeout), 0)
 		case r.Context().Err() != nil:
 			rec.Done(metrics.Canceled, time.Since(start))
-			log.Info("caller went away", "duration", time.Since(start))
+			log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(start))
 		default:
 			code, hop, detail := brokenStream(err)
 			fail(code, hop, detail, 0)
@@ -223,13 +223,13 @@ func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
 		// as incomplete rather than as a shorter success.
 		code, _, _ := brokenStream(rerr)
 		rec.Done(string(code), time.Since(start))
-		log.Warn("answer cut off", "bytes", n, "reset", wire.CodeName(wire.ResetCode(rerr)), "duration", time.Since(start))
+		log.Warn("answer cut off", "outcome", code, "bytes", n, "reset", wire.CodeName(wire.ResetCode(rerr)), "duration", time.Since(start))
 		wire.Abort(s, wire.ResetCode(rerr))
 		panic(http.ErrAbortHandler)
 	case werr != nil:
 		wire.Abort(s, wire.CodeCanceled)
 		rec.Done(metrics.Canceled, time.Since(start))
-		log.Info("caller went away during the answer", "bytes", n)
+		log.Info("caller went away during the answer", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(start))
 		return
 	}
 	s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream

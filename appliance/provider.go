@@ -32,7 +32,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled)
 		rec.Done(string(code), time.Since(start))
-		log.Info("request refused", "outcome", code, "detail", detail)
+		log.Info("request refused", "outcome", code, "detail", detail, "duration", time.Since(start))
 	}
 	svc, err := ident.ParseService(head.Service)
 	if err != nil {
@@ -115,7 +115,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		case rctx.Err() != nil:
 			wire.Abort(s, wire.CodeCanceled)
 			rec.Done(metrics.Canceled, time.Since(start))
-			log.Info("caller went away before the backend answered")
+			log.Info("caller went away before the backend answered", "outcome", metrics.Canceled, "duration", time.Since(start))
 		default:
 			refuse(problem.BackendUnreachable, fmt.Sprintf("The backend of %s failed: %v.", svc, err))
 		}
@@ -140,7 +140,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		cancel()
 		wire.Abort(s, wire.ResetCode(werr))
 		rec.Done(metrics.Canceled, time.Since(start))
-		log.Info("answer abandoned by the caller", "bytes", n)
+		log.Info("answer abandoned by the caller", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(start))
 	case rerr != nil:
 		code := wire.CodeBackend
 		if errors.Is(rctx.Err(), context.DeadlineExceeded) {
@@ -152,7 +152,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 			outcome = problem.Timeout
 		}
 		rec.Done(string(outcome), time.Since(start))
-		log.Warn("backend failed during the answer", "bytes", n, "err", rerr)
+		log.Warn("backend failed during the answer", "outcome", outcome, "bytes", n, "err", rerr, "duration", time.Since(start))
 	default:
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
