@@ -66,6 +66,11 @@ What the appliances and the exchange say:
   %s status --config %s
   %s fleet ls --config %s
   %s trace --config %s
+  %s doctor --config %s
+
+Monitoring (Prometheus metrics, readiness):
+  curl -s %s/metrics | grep '^bab_'
+  curl -s %s/readyz
 
 Logs are in %s. Press Ctrl-C to stop.
 `,
@@ -76,6 +81,8 @@ Logs are in %s. Press Ctrl-C to stop.
 		filepath.Join(l.Bin, "bab"), l.Consumer.Config,
 		filepath.Join(l.Bin, "bab-exchange"), l.Exchange.Config,
 		filepath.Join(l.Bin, "bab-exchange"), l.Exchange.Config,
+		filepath.Join(l.Bin, "bab"), l.Consumer.Config,
+		l.Consumer.AdminURL, l.Exchange.AdminURL,
 		dir)
 	<-ctx.Done()
 	fmt.Println("\nStopping the lab…")
