@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
@@ -38,19 +37,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ready := func() {
-		if err := sd.Ready(a.Summary()); err != nil {
-			log.Warn("could not tell the service manager the appliance is ready", "err", err)
-		}
-		wg.Go(func() { sd.Supervise(ctx, log, a.Summary, a.Alive) })
-	}
-	err = a.Run(ctx, ready)
-	sd.Stopping("stopped")
-	return err
+	return sd.Run(ctx, log, a, a.Run)
 }
 
 // activatedListeners takes the sockets the service manager passed

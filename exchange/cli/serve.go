@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"io"
-	"sync"
 
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/exchange/config"
@@ -32,19 +31,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	x.OnReady(func() {
-		if err := sd.Ready(x.Summary()); err != nil {
-			log.Warn("could not tell the service manager the exchange is ready", "err", err)
-		}
-		wg.Go(func() { sd.Supervise(ctx, log, x.Summary, x.Alive) })
+	return sd.Run(ctx, log, x, func(ctx context.Context, ready func()) error {
+		x.OnReady(ready)
+		return x.Run(ctx)
 	})
-	err = x.Run(ctx)
-	sd.Stopping("stopped")
-	return err
 }
 
 func versionString() string { return exchange.Version }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/activation"
@@ -47,6 +48,33 @@ func oneLine(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Daemon is what the service manager needs of a daemon: a one-line status
+// and a liveness check (see Supervise).
+type Daemon interface {
+	Summary() string
+	Alive(context.Context) error
+}
+
+// Run runs a daemon under the service manager: run starts it and calls
+// ready once it serves; ready sends READY=1 with the daemon's status and
+// starts Supervise. When run returns, Run sends STOPPING=1 and waits for
+// the supervision to end.
+func Run(ctx context.Context, log *slog.Logger, d Daemon, run func(ctx context.Context, ready func()) error) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := func() {
+		if err := Ready(d.Summary()); err != nil {
+			log.Warn("could not tell the service manager the daemon is ready", "err", err)
+		}
+		wg.Go(func() { Supervise(ctx, log, d.Summary, d.Alive) })
+	}
+	err := run(ctx, ready)
+	Stopping("stopped")
+	return err
 }
 
 // statusEvery is how often Supervise asks for the status line.

@@ -172,3 +172,34 @@ func TestListenerByName(t *testing.T) {
 		t.Errorf("two sockets under one name: %v", err)
 	}
 }
+
+type fakeDaemon struct{}
+
+func (fakeDaemon) Summary() string             { return "policy v1; 1 of 1 tunnels up" }
+func (fakeDaemon) Alive(context.Context) error { return nil }
+
+// TestRun: READY=1 with the daemon's status when it says it serves, then
+// STOPPING=1 once it returns, and run's error is Run's.
+func TestRun(t *testing.T) {
+	ch := notifySocket(t)
+	want := errors.New("listener closed")
+	err := Run(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), fakeDaemon{}, func(ctx context.Context, ready func()) error {
+		ready()
+		if m := next(t, ch, time.Second); m != "READY=1\nSTATUS=policy v1; 1 of 1 tunnels up" {
+			t.Errorf("after ready: %q", m)
+		}
+		return want
+	})
+	if err != want {
+		t.Errorf("Run returned %v, want run's error", err)
+	}
+	for {
+		m := next(t, ch, time.Second)
+		if strings.HasPrefix(m, "STOPPING=1") {
+			break
+		}
+		if !strings.HasPrefix(m, "STATUS=") {
+			t.Fatalf("unexpected notification %q", m)
+		}
+	}
+}
