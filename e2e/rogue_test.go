@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +21,7 @@ import (
 	"github.com/babgate/bab/exchange/ca"
 	xstore "github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
@@ -226,9 +231,26 @@ func (s *rogueSession) readControl(br *bufio.Reader) {
 // push sends a bundle and returns the appliance's acknowledgement.
 func (s *rogueSession) push(t *testing.T, signed []byte) wire.PolicyAck {
 	t.Helper()
-	if err := wire.WriteJSON(s.ctrl, wire.FramePolicy, wire.Policy{Bundle: signed}); err != nil {
+	frame, err := wire.PolicyFrame(signed)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := wire.WriteFrame(s.ctrl, wire.FramePolicy, frame); err != nil {
+		t.Fatal(err)
+	}
+	return s.ack(t)
+}
+
+func (s *rogueSession) pushDelta(t *testing.T, delta []byte) wire.PolicyAck {
+	t.Helper()
+	if err := wire.WriteFrame(s.ctrl, wire.FramePolicyDelta, delta); err != nil {
+		t.Fatal(err)
+	}
+	return s.ack(t)
+}
+
+func (s *rogueSession) ack(t *testing.T) wire.PolicyAck {
+	t.Helper()
 	select {
 	case a := <-s.acks:
 		return a
@@ -306,10 +328,14 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 			Signatures json.RawMessage `json:"signatures"`
 		}
 		_ = json.Unmarshal(sign(10, time.Hour), &sp)
-		var b map[string]any
-		_ = json.Unmarshal(sp.Payload, &b)
-		b["rules"].([]any)[0].(map[string]any)["methods"] = []string{"*"} // widen access
-		sp.Payload, _ = json.Marshal(b)
+		// Widen access, keeping the length so that the payload still
+		// parses: only the signature can tell.
+		methods := `["GET","POST"]`
+		wider := `["*"` + strings.Repeat(" ", len(methods)-len(`["*"]`)) + `]`
+		if !bytes.Contains(sp.Payload, []byte(methods)) {
+			t.Fatal("the lab's rules changed; tamper with something else")
+		}
+		sp.Payload = bytes.Replace(sp.Payload, []byte(methods), []byte(wider), 1)
 		out, _ := json.Marshal(sp)
 		return out
 	}
@@ -348,5 +374,96 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 	// A good newer bundle is still accepted from there.
 	if ack := s.push(t, sign(v+1, time.Hour)); ack.Error != "" || ack.Applied != v+1 {
 		t.Fatalf("good bundle: %+v", ack)
+	}
+}
+
+// A bundle pushed as a delta is held to the same checks as a whole one:
+// the appliance rebuilds the payload from the bundle in force and verifies
+// the ops signatures over all of it. A delta told against another bundle
+// gets a request for the whole bundle, and nothing changes.
+func TestAppliancesCheckPolicyDeltas(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	ctx := context.Background()
+	v, err := l.Push(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	rogue := startRogue(t, l)
+	s := rogue.accept(t, lab.CommuneHQ.String())
+	trust := policy.Trust{Keys: []ed25519.PublicKey{l.OpsKey.Public().(ed25519.PublicKey)}}
+	verified := func(version uint64, edit func(*policy.Bundle), prev *policy.Policy) *policy.Policy {
+		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		if edit != nil {
+			edit(b)
+		}
+		sp, err := policy.Sign(b, l.OpsKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := sp.VerifyOver(trust, time.Now(), prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	delta := func(base, next *policy.Policy) []byte {
+		d, err := policy.NewDelta(base, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := d.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+
+	// The appliance holds base, pushed whole.
+	base := verified(v+1, nil, nil)
+	raw, err := base.Signed().MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack := s.push(t, raw); ack.Error != "" || ack.Applied != v+1 {
+		t.Fatalf("base bundle in the binary form: %+v", ack)
+	}
+	other := verified(v+1, func(b *policy.Bundle) { b.Members[0].Name = "Another name" }, nil)
+	older := verified(v, nil, nil)
+	next := verified(v+2, func(b *policy.Bundle) { b.Rules[0].Methods = []string{"GET"} }, base)
+	good := delta(base, next)
+	forged := bytes.Replace(good, fmt.Appendf(nil, `"version":%d`, v+2), fmt.Appendf(nil, `"version":%d`, v+3), 1)
+	if bytes.Equal(forged, good) {
+		t.Fatal("the delta does not carry the new version")
+	}
+	cases := []struct {
+		name   string
+		delta  []byte
+		resend bool
+		reason string
+	}{
+		{"against another bundle of the same version", delta(other, next), true, "delta"},
+		{"against an older bundle", delta(older, next), true, "delta"},
+		{"version forged", forged, false, "signature"},
+		{"garbage", []byte("not a delta"), false, "malformed"},
+	}
+	for _, c := range cases {
+		ack := s.pushDelta(t, c.delta)
+		if ack.Error == "" || ack.Resend != c.resend || ack.Applied != v+1 || !contains(ack.Error, c.reason) {
+			t.Fatalf("%s: ack %+v, want a refusal mentioning %q (resend %v) with v%d still applied", c.name, ack, c.reason, c.resend, v+1)
+		}
+	}
+	if ack := s.pushDelta(t, good); ack.Error != "" || ack.Applied != v+2 {
+		t.Fatalf("good delta: %+v", ack)
+	}
+	st, err := l.Consumer.Status()
+	if err != nil || st.Policy.Version != v+2 {
+		t.Fatalf("status after the delta: %+v %v", st.Policy, err)
+	}
+	// The same delta again is not newer: refused, v+2 stays.
+	if ack := s.pushDelta(t, good); ack.Applied != v+2 || ack.Error == "" {
+		t.Fatalf("the same delta again: %+v", ack)
 	}
 }

@@ -140,6 +140,7 @@ func (x *Exchange) AdminHandler() http.Handler {
 			return
 		}
 		var res *PushResult
+		whole := r.URL.Query().Get("whole") == "true"
 		if st := r.URL.Query().Get("stage"); st != "" {
 			stage, serr := ParseStage(st)
 			if serr != nil {
@@ -147,6 +148,8 @@ func (x *Exchange) AdminHandler() http.Handler {
 				return
 			}
 			res, err = x.Stage(body, stage)
+		} else if whole {
+			res, err = x.PushWhole(body)
 		} else {
 			res, err = x.Push(body)
 		}

@@ -145,20 +145,20 @@ func (x *Exchange) loadPolicy() error {
 	if err != nil {
 		return err
 	}
-	b, err := s.Verify(verifiedBy, time.Now())
+	p, err := s.VerifyOver(verifiedBy, time.Now(), nil)
 	if errors.Is(err, policy.ErrExpired) {
 		x.log.Warn("the current policy has expired; requests are refused until ops push a new one", "version", version)
-		b, err = s.Verify(verifiedBy, time.Time{})
+		p, err = s.VerifyOver(verifiedBy, time.Time{}, nil)
 	}
 	if err != nil {
 		x.log.Error("the stored policy does not verify with the ops keys that accepted it; waiting for a new push", "version", version, "err", err)
 		return nil
 	}
-	if x.trust, err = policy.TrustFromRecord(tr.Next, b.After(verifiedBy)); err != nil {
+	if x.trust, err = policy.TrustFromRecord(tr.Next, p.After(verifiedBy)); err != nil {
 		return err
 	}
 	x.bundleTrust = verifiedBy
-	x.policy.Store(policy.Compile(b))
+	x.policy.Store(p)
 	x.signed.Store(&signed)
 	return x.loadStaged()
 }
@@ -175,15 +175,13 @@ func (x *Exchange) loadStaged() error {
 		return fmt.Errorf("exchange: stored rollout: %w", err)
 	}
 	s, err := policy.ParseSigned(r.Signed)
-	var b *policy.Bundle
 	if err == nil {
-		b, err = s.Verify(x.trust, time.Time{})
+		r.policy, err = s.VerifyOver(x.trust, time.Time{}, nil)
 	}
 	if err != nil {
 		x.log.Error("dropping a staged rollout that no longer verifies", "err", err)
 		return x.store.SetStaged(nil)
 	}
-	r.policy = policy.Compile(b)
 	x.staged.Store(&r)
 	return nil
 }

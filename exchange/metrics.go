@@ -19,6 +19,7 @@ type exchangeMetrics struct {
 	requests *metrics.Requests
 
 	pushesSent, pushesFailed         prometheus.Counter
+	deltasSent, deltasResent         prometheus.Counter
 	acksApplied, acksRefused         prometheus.Counter
 	attestationsOK, attestationsQuar prometheus.Counter
 	enrollments                      *prometheus.CounterVec
@@ -38,6 +39,10 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		Name: "bab_exchange_policy_pushes_total",
 		Help: `Policy bundles sent to an appliance's tunnel, by result ("sent" or "failed").`,
 	}, []string{"result"})
+	deltas := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bab_exchange_policy_deltas_total",
+		Help: `Pushes sent as a delta against the appliance's bundle ("sent"), and deltas an appliance could not use, answered with the whole bundle ("resent").`,
+	}, []string{"result"})
 	acks := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bab_exchange_policy_acks_total",
 		Help: `Answers of appliances to pushed bundles, by result ("applied" or "refused").`,
@@ -55,6 +60,8 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		requests:         metrics.NewRequests(total, duration),
 		pushesSent:       pushes.WithLabelValues("sent"),
 		pushesFailed:     pushes.WithLabelValues("failed"),
+		deltasSent:       deltas.WithLabelValues("sent"),
+		deltasResent:     deltas.WithLabelValues("resent"),
 		acksApplied:      acks.WithLabelValues("applied"),
 		acksRefused:      acks.WithLabelValues("refused"),
 		attestationsOK:   attestations.WithLabelValues("ok"),
@@ -62,7 +69,7 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		enrollments:      enrollments,
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0
-	m.reg.MustRegister(total, duration, pushes, acks, attestations, enrollments, fleetCollector{x},
+	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, fleetCollector{x},
 		metrics.BuildInfo("bab_exchange_build_info", "Always 1; the version label is the running bab-exchange's.", Version))
 	return m
 }

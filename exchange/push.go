@@ -17,60 +17,71 @@ type PushResult struct {
 }
 
 // Push verifies a signed bundle with the ops keys, makes it current and
-// sends it to every connected appliance at once. Appliances that are
+// sends it to every connected appliance at once, as a delta against the
+// bundle the appliance holds when it can take one. Appliances that are
 // offline get it when they reconnect.
-func (x *Exchange) Push(signed []byte) (*PushResult, error) { return x.push(signed, false) }
+func (x *Exchange) Push(signed []byte) (*PushResult, error) { return x.push(signed, false, false) }
+
+// PushWhole is Push that sends every appliance the whole bundle, never a
+// delta: for when ops suspect deltas, and to measure what they save.
+func (x *Exchange) PushWhole(signed []byte) (*PushResult, error) { return x.push(signed, false, true) }
 
 // verifyPush checks a bundle offered for publication: signed by the ops
 // trust in force and newer than the current bundle (how it stands to a
 // staged one is push's and Stage's business). The caller holds pushMu.
-func (x *Exchange) verifyPush(signed []byte) (*policy.Bundle, error) {
+func (x *Exchange) verifyPush(signed []byte) (*policy.Policy, error) {
 	s, err := policy.ParseSigned(signed)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.Verify(x.trust, time.Now())
+	cur := x.policy.Load()
+	p, err := s.VerifyOver(x.trust, time.Now(), cur)
 	if err != nil {
 		return nil, err
 	}
-	if cur := x.policy.Load(); cur != nil {
-		if err := policy.CheckNewer(cur.Version(), b); err != nil {
+	if cur != nil {
+		if err := policy.CheckNewer(cur.Version(), p.Version()); err != nil {
 			return nil, err
 		}
 	}
-	return b, nil
+	return p, nil
 }
 
 // push publishes to the whole fleet. During a staged rollout only the
-// rollout's own promote and abort may (endRollout).
-func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
+// rollout's own promote and abort may (endRollout). whole sends no deltas.
+func (x *Exchange) push(signed []byte, endRollout, whole bool) (*PushResult, error) {
 	x.pushMu.Lock()
 	defer x.pushMu.Unlock()
 	r := x.staged.Load()
 	if r != nil && !endRollout {
 		return nil, ErrRolloutRunning
 	}
-	b, err := x.verifyPush(signed)
+	p, err := x.verifyPush(signed)
 	if err != nil {
 		return nil, err
 	}
-	if r != nil && b.Version < r.policy.Version() {
-		return nil, fmt.Errorf("%w: v%d is below the staged v%d; a rollback is the old content signed as a version above it", policy.ErrNotNewer, b.Version, r.policy.Version())
+	if r != nil && p.Version() < r.policy.Version() {
+		return nil, fmt.Errorf("%w: v%d is below the staged v%d; a rollback is the old content signed as a version above it", policy.ErrNotNewer, p.Version(), r.policy.Version())
 	}
-	// The frame is encoded once for the whole fleet, before anything
-	// changes: encoding it per session (the bundle is re-validated as JSON
-	// each time) cost the exchange more CPU than sending it, at a thousand
-	// appliances.
-	frame, err := wire.PolicyFrame(signed)
+	// The frames are encoded once for the whole fleet, before anything
+	// changes: appliances hold the current bundle or the staged one.
+	bases := []*policy.Policy{x.policy.Load()}
+	if r != nil {
+		bases = append(bases, r.policy)
+	}
+	if whole {
+		bases = nil
+	}
+	out, err := newFanout(p, bases...)
 	if err != nil {
 		return nil, err
 	}
-	next := b.After(x.trust)
-	if err := x.store.SetPolicy(signed, b.Version, store.PolicyTrust{VerifiedBy: policy.TrustRecord(x.trust), Next: policy.TrustRecord(next)}); err != nil {
+	next := p.After(x.trust)
+	if err := x.store.SetPolicy(signed, p.Version(), store.PolicyTrust{VerifiedBy: policy.TrustRecord(x.trust), Next: policy.TrustRecord(next)}); err != nil {
 		return nil, err
 	}
-	if _, rotated := b.Next(); rotated {
-		x.log.Info("ops keys rotated: bundles after this one must be signed by the announced keys", "version", b.Version, "keys", len(next.Keys), "threshold", next.Threshold)
+	if p.Rotates() {
+		x.log.Info("ops keys rotated: bundles after this one must be signed by the announced keys", "version", p.Version(), "keys", len(next.Keys), "threshold", next.Threshold)
 	}
 	x.bundleTrust, x.trust = x.trust, next
 	if r != nil {
@@ -78,23 +89,88 @@ func (x *Exchange) push(signed []byte, endRollout bool) (*PushResult, error) {
 			x.log.Error("clearing the staged rollout", "err", err)
 		}
 		x.staged.Store(nil)
-		x.log.Info("staged rollout ended", "staged", r.policy.Version(), "now", b.Version)
+		x.log.Info("staged rollout ended", "staged", r.policy.Version(), "now", p.Version())
 	}
-	compiled := policy.Compile(b)
-	old := x.policy.Swap(compiled)
+	old := x.policy.Swap(p)
 	x.signed.Store(&signed)
-	if old == nil || old.AttestInterval() != compiled.AttestInterval() {
+	if old == nil || old.AttestInterval() != p.AttestInterval() {
 		x.kickAttestation() // the loops wait on the old interval
 	}
 	n := 0
 	for _, ss := range x.allSessions() {
-		if ss.applied.Load() < b.Version {
+		if ss.applied.Load() < p.Version() {
 			n++
-			go x.sendPolicy(ss, frame)
+			go x.send(ss, out)
 		}
 	}
-	x.log.Info("policy pushed", "version", b.Version, "expires", b.Expires, "pushed_to", n)
-	return &PushResult{Version: b.Version, Expires: b.Expires, PushedTo: n}, nil
+	x.log.Info("policy pushed", "version", p.Version(), "expires", p.Expires(), "pushed_to", n, "deltas", len(out.deltas) > 0)
+	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n}, nil
+}
+
+// fanout is a bundle encoded for sending: whole, and as a delta against
+// each bundle that connected appliances may hold.
+type fanout struct {
+	whole  []byte            // a policy frame's payload
+	deltas map[uint64][]byte // base version → a policy-delta frame's payload
+}
+
+// newFanout encodes next whole and as deltas against bases (nil entries
+// are skipped). Encoding per session instead cost the exchange more CPU
+// than sending, at a thousand appliances.
+func newFanout(next *policy.Policy, bases ...*policy.Policy) (*fanout, error) {
+	raw, err := next.Signed().MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	f := &fanout{deltas: map[uint64][]byte{}}
+	if f.whole, err = wire.PolicyFrame(raw); err != nil {
+		return nil, err
+	}
+	for _, base := range bases {
+		if base == nil || base.Signed() == nil || base.Version() >= next.Version() {
+			continue
+		}
+		d, err := policy.NewDelta(base, next)
+		if err != nil {
+			return nil, err
+		}
+		if f.deltas[base.Version()], err = d.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// send writes f to one session: a delta if the appliance takes them and
+// holds one of the bases, the whole bundle otherwise.
+func (x *Exchange) send(s *session, f *fanout) {
+	if d, ok := f.deltas[s.applied.Load()]; ok && s.hello.PolicyDeltas {
+		if x.sendPolicy(s, wire.FramePolicyDelta, d) {
+			x.metrics.deltasSent.Inc()
+		}
+		return
+	}
+	x.sendPolicy(s, wire.FramePolicy, f.whole)
+}
+
+// resend sends a session the whole bundle it should hold, after it could
+// not use a delta: the staged bundle if it is in the stage, the current
+// one otherwise.
+func (x *Exchange) resend(s *session) {
+	p := x.policy.Load()
+	if r := x.staged.Load(); r != nil && r.Stage.includes(s.id) {
+		p = r.policy
+	}
+	if p == nil || s.applied.Load() >= p.Version() {
+		return
+	}
+	f, err := newFanout(p)
+	if err != nil {
+		s.log.Error("encoding a policy frame", "err", err)
+		return
+	}
+	x.metrics.deltasResent.Inc()
+	x.send(s, f)
 }
 
 // PolicyAcks is how far a policy version has reached the connected fleet.
@@ -156,26 +232,29 @@ func (x *Exchange) catchUp(s *session, reg *store.Appliance, current []byte, ver
 }
 
 // sendPolicy writes an encoded policy frame on one session's control
-// stream, as session.send would; only that session's lock is held.
-func (x *Exchange) sendPolicy(s *session, frame []byte) {
+// stream, as session.send would; only that session's lock is held. It
+// reports whether the frame was written.
+func (x *Exchange) sendPolicy(s *session, ft wire.FrameType, frame []byte) bool {
 	s.ctrlMu.Lock()
 	defer s.ctrlMu.Unlock()
 	_ = s.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := wire.WriteFrame(s.ctrl, wire.FramePolicy, frame); err != nil {
+	if err := wire.WriteFrame(s.ctrl, ft, frame); err != nil {
 		x.metrics.pushesFailed.Inc()
 		s.log.Warn("policy push failed; the appliance gets it on reconnect", "err", err)
-		return
+		return false
 	}
 	x.metrics.pushesSent.Inc()
+	return true
 }
 
+// pushTo sends one session a signed bundle whole.
 func (x *Exchange) pushTo(s *session, signed []byte) {
 	frame, err := wire.PolicyFrame(signed)
 	if err != nil {
 		s.log.Error("encoding a policy frame", "err", err)
 		return
 	}
-	x.sendPolicy(s, frame)
+	x.sendPolicy(s, wire.FramePolicy, frame)
 }
 
 // PolicyStatus is the exchange's view of policy for ops.

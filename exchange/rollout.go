@@ -102,14 +102,18 @@ func (x *Exchange) Stage(signed []byte, stage Stage) (*PushResult, error) {
 	if x.staged.Load() != nil {
 		return nil, ErrRolloutRunning
 	}
-	b, err := x.verifyPush(signed)
+	p, err := x.verifyPush(signed)
 	if err != nil {
 		return nil, err
 	}
-	if b.NextTrust != nil {
+	if p.Rotates() {
 		return nil, errors.New("a bundle that rotates the ops keys goes to the whole fleet: push it without --stage")
 	}
-	r := &rollout{Signed: signed, Stage: stage, Started: time.Now().UTC(), policy: policy.Compile(b)}
+	out, err := newFanout(p, x.policy.Load())
+	if err != nil {
+		return nil, err
+	}
+	r := &rollout{Signed: signed, Stage: stage, Started: time.Now().UTC(), policy: p}
 	raw, _ := json.Marshal(r)
 	if err := x.store.SetStaged(raw); err != nil {
 		return nil, err
@@ -117,13 +121,13 @@ func (x *Exchange) Stage(signed []byte, stage Stage) (*PushResult, error) {
 	x.staged.Store(r)
 	n := 0
 	for _, s := range x.allSessions() {
-		if stage.includes(s.id) && s.applied.Load() < b.Version {
+		if stage.includes(s.id) && s.applied.Load() < p.Version() {
 			n++
-			go x.pushTo(s, signed)
+			go x.send(s, out)
 		}
 	}
-	x.log.Info("policy staged", "version", b.Version, "stage", stage.String(), "pushed_to", n)
-	return &PushResult{Version: b.Version, Expires: b.Expires, PushedTo: n}, nil
+	x.log.Info("policy staged", "version", p.Version(), "stage", stage.String(), "pushed_to", n)
+	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n}, nil
 }
 
 // RolloutStatus is what ops watch during a rollout.
@@ -169,7 +173,7 @@ func (x *Exchange) Promote() (*PushResult, error) {
 	if r == nil {
 		return nil, ErrNoRollout
 	}
-	return x.push(r.Signed, true)
+	return x.push(r.Signed, true, false)
 }
 
 // Abort ends a rollout with a new bundle for everyone, usually the old
@@ -186,5 +190,5 @@ func (x *Exchange) Abort(signed []byte) (*PushResult, error) {
 			}
 		}
 	}
-	return x.push(signed, true)
+	return x.push(signed, true, false)
 }

@@ -173,6 +173,11 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certifica
 				return err
 			}
 			s.applied.Store(a.Applied)
+			if a.Resend {
+				s.log.Info("appliance holds another bundle than the delta's base; sending the whole bundle", "applied", a.Applied)
+				go x.resend(s)
+				continue
+			}
 			if a.Error != "" {
 				x.metrics.acksRefused.Inc()
 				msg := a.Error

@@ -26,7 +26,7 @@ func (p *Policy) Allow(consumer ident.Member, svc ident.Service, method, path st
 // whose purpose fits wins. Like Allow it does not allocate unless it
 // refuses.
 func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, purpose string) (rule int, limits []Limit, err error) {
-	if _, ok := p.services[svc]; !ok {
+	if _, ok := p.index.services[svc]; !ok {
 		return -1, nil, fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
 	}
 	if reason := pathDefect(path); reason != "" {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -13,11 +14,14 @@ import (
 // change policy, compile a new one and swap the pointer.
 type Policy struct {
 	bundle     *Bundle
-	services   map[ident.Service]struct{}
-	appliances map[ident.Appliance]struct{}
+	index      index // services and appliances answer HasService and HasAppliance
 	grants     map[grantKey][]grant
 	routes     map[ident.Service][]ident.Appliance
 	servicesOf map[ident.Appliance][]ident.Service
+	// signed and payload are set when the policy came from
+	// [Signed.VerifyOver]: the next bundle is told against them.
+	signed  *Signed
+	payload payload
 }
 
 type grantKey struct {
@@ -41,24 +45,49 @@ type grant struct {
 // changes to b do not affect the Policy. A nil b gives a Policy that allows
 // nothing.
 func Compile(b *Bundle) *Policy {
-	p := &Policy{bundle: b.clone()}
-	if p.bundle == nil {
-		return p
+	b = b.clone()
+	if b == nil {
+		return &Policy{}
 	}
-	// Sized up front: a fleet's bundle lists thousands of appliances, and
-	// growing the maps step by step was most of the cost of compiling.
-	p.services = make(map[ident.Service]struct{}, len(b.Services))
-	p.appliances = make(map[ident.Appliance]struct{}, len(b.Appliances))
-	p.grants = make(map[grantKey][]grant, len(b.Rules))
-	p.routes = make(map[ident.Service][]ident.Appliance, len(b.Routes))
-	p.servicesOf = make(map[ident.Appliance][]ident.Service, len(b.Routes))
-	for _, s := range p.bundle.Services {
-		p.services[s.ID] = struct{}{}
+	idx := index{
+		appliances: indexOf(len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID }),
+		services:   indexOf(len(b.Services), func(i int) ident.Service { return b.Services[i].ID }),
 	}
-	for _, a := range p.bundle.Appliances {
-		p.appliances[a.ID] = struct{}{}
+	return compile(b, idx, nil, 0)
+}
+
+// indexOf indexes n identifiers; the first of duplicates wins.
+func indexOf[K comparable](n int, id func(int) K) map[K]int {
+	m := make(map[K]int, n)
+	for i := range n {
+		if _, dup := m[id(i)]; !dup {
+			m[id(i)] = i
+		}
 	}
-	for i, r := range p.bundle.Rules {
+	return m
+}
+
+// compile builds a Policy over b and its index, which it takes over. The
+// grants and routes of sections in same (unchanged from prev's) are
+// prev's: compiled maps are never modified, so they can be shared.
+func compile(b *Bundle, idx index, prev *Policy, same sectionSet) *Policy {
+	p := &Policy{bundle: b, index: idx}
+	if prev != nil && same.has(secRules) {
+		p.grants = prev.grants
+	} else {
+		p.grants = compileGrants(b.Rules)
+	}
+	if prev != nil && same.has(secRoutes) {
+		p.routes, p.servicesOf = prev.routes, prev.servicesOf
+	} else {
+		p.routes, p.servicesOf = compileRoutes(b.Routes)
+	}
+	return p
+}
+
+func compileGrants(rules []Rule) map[grantKey][]grant {
+	grants := make(map[grantKey][]grant, len(rules))
+	for i, r := range rules {
 		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
 		for _, prefix := range r.PathPrefixes {
 			if pathDefect(prefix) == "" {
@@ -66,18 +95,56 @@ func Compile(b *Bundle) *Policy {
 			}
 		}
 		k := grantKey{r.Consumer, r.Service}
-		p.grants[k] = append(p.grants[k], g)
+		grants[k] = append(grants[k], g)
 	}
-	for _, r := range p.bundle.Routes {
-		if _, dup := p.routes[r.Service]; dup {
+	return grants
+}
+
+func compileRoutes(list []Route) (routes map[ident.Service][]ident.Appliance, servicesOf map[ident.Appliance][]ident.Service) {
+	routes = make(map[ident.Service][]ident.Appliance, len(list))
+	servicesOf = make(map[ident.Appliance][]ident.Service, len(list))
+	for _, r := range list {
+		if _, dup := routes[r.Service]; dup {
 			continue // Validate forbids it; the first route wins
 		}
-		p.routes[r.Service] = r.Appliances
+		routes[r.Service] = r.Appliances
 		for _, a := range r.Appliances {
-			p.servicesOf[a] = append(p.servicesOf[a], r.Service)
+			servicesOf[a] = append(servicesOf[a], r.Service)
 		}
 	}
-	return p
+	return routes, servicesOf
+}
+
+// Signed returns the signed bundle p was verified from, or nil if p was
+// compiled from a Bundle. It must not be modified.
+func (p *Policy) Signed() *Signed { return p.signed }
+
+// SamePayload reports whether s carries the very bundle p was verified
+// from (whoever signed it): a bundle delivered again needs no work.
+func (p *Policy) SamePayload(s *Signed) bool {
+	return p != nil && p.signed != nil && s != nil && bytes.Equal(p.signed.Payload, s.Payload)
+}
+
+// After is the trust in force once p is: the one its bundle announces,
+// or cur that verified it.
+func (p *Policy) After(cur Trust) Trust {
+	if p.bundle == nil {
+		return cur
+	}
+	return p.bundle.After(cur)
+}
+
+// Rotates reports whether p's bundle announces new ops keys.
+func (p *Policy) Rotates() bool { return p.bundle != nil && p.bundle.NextTrust != nil }
+
+// RouteTable returns every route: service to the appliances serving it,
+// in the bundle's order. The map and slices are the caller's.
+func (p *Policy) RouteTable() map[ident.Service][]ident.Appliance {
+	out := make(map[ident.Service][]ident.Appliance, len(p.routes))
+	for svc, apps := range p.routes {
+		out[svc] = slices.Clone(apps)
+	}
+	return out
 }
 
 // Bundle returns a copy of the bundle p was compiled from (nil if none).
@@ -136,13 +203,13 @@ func (p *Policy) Routes(svc ident.Service) []ident.Appliance {
 
 // HasService reports whether svc is listed in the bundle.
 func (p *Policy) HasService(svc ident.Service) bool {
-	_, ok := p.services[svc]
+	_, ok := p.index.services[svc]
 	return ok
 }
 
 // HasAppliance reports whether a is listed in the bundle, i.e. may connect.
 func (p *Policy) HasAppliance(a ident.Appliance) bool {
-	_, ok := p.appliances[a]
+	_, ok := p.index.appliances[a]
 	return ok
 }
 

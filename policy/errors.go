@@ -97,3 +97,7 @@ const (
 	MinAttestInterval = 10
 	MaxAttestInterval = 24 * 60 * 60
 )
+
+// ErrDeltaBase means a policy delta is told against another bundle than the
+// one the appliance holds: the sender should send the whole bundle.
+var ErrDeltaBase = errors.New("policy delta base is not the bundle in force")

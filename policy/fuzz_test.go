@@ -20,6 +20,9 @@ func FuzzParseSigned(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	if bin, err := s.MarshalBinary(); err == nil {
+		f.Add(bin)
+	}
 	f.Add([]byte(`{"payload":"e30=","signatures":[{"key_id":"x","sig":""}]}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`null`))

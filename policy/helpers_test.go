@@ -64,3 +64,16 @@ func newKey(t testing.TB, seed byte) (ed25519.PublicKey, ed25519.PrivateKey) {
 	priv := ed25519.NewKeyFromSeed(s)
 	return priv.Public().(ed25519.PublicKey), priv
 }
+
+// rawPayload builds a signed payload from section texts, head first; the
+// sections not given are "null".
+func rawPayload(sections ...string) []byte {
+	var p payload
+	for i := range p {
+		p[i] = []byte("null")
+	}
+	for i, s := range sections {
+		p[i] = []byte(s)
+	}
+	return p.join()
+}

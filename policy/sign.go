@@ -14,7 +14,7 @@ import (
 // signingDomain is prepended to the payload before signing so that a policy
 // signature can never be replayed as a signature over anything else made
 // with the same key, nor the other way round.
-const signingDomain = "bab-policy-v1\x00"
+const signingDomain = "bab-policy-v2\x00"
 
 // MaxSignedSize caps what ParseSigned accepts, so that a hostile or broken
 // peer cannot make an appliance buffer and decode without bound.
@@ -22,7 +22,7 @@ const MaxSignedSize = 16 << 20
 
 // Signed is a bundle with its signatures, as distributed to appliances.
 type Signed struct {
-	Payload    []byte      `json:"payload"` // the JSON-encoded Bundle, exactly as signed
+	Payload    []byte      `json:"payload"` // the Bundle in sections (payload.go), exactly as signed
 	Signatures []Signature `json:"signatures"`
 }
 
@@ -48,7 +48,7 @@ func Sign(b *Bundle, keys ...ed25519.PrivateKey) (*Signed, error) {
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	payload, err := json.Marshal(b)
+	payload, err := encodePayload(b)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
@@ -111,30 +111,33 @@ func (s *Signed) Marshal() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// ParseSigned decodes the form Marshal writes. It is strict (unknown fields,
-// trailing data, missing or misshapen signatures are errors matching
-// [ErrMalformed]) but does not look inside the payload: that is left to
-// [Signed.Verify], after the signatures vouch for it.
+// ParseSigned decodes either form of a signed bundle: the JSON that
+// [Signed.Marshal] writes (ops' files) or the binary that
+// [Signed.MarshalBinary] writes (the wire and the appliances' store). It is
+// strict (unknown fields, trailing data, missing or misshapen signatures
+// are errors matching [ErrMalformed]) but does not look inside the
+// payload: that is left to [Signed.Verify], after the signatures vouch for
+// it.
 func ParseSigned(data []byte) (*Signed, error) {
 	if len(data) > MaxSignedSize {
 		return nil, fmt.Errorf("parse signed policy: %w: %d bytes, the limit is %d", ErrMalformed, len(data), MaxSignedSize)
 	}
-	var s Signed
-	if err := decodeStrict(data, &s); err != nil {
-		return nil, fmt.Errorf("parse signed policy: %w", err)
-	}
-	if len(s.Payload) == 0 {
-		return nil, fmt.Errorf("parse signed policy: %w: no payload", ErrMalformed)
-	}
-	if len(s.Signatures) == 0 {
-		return nil, fmt.Errorf("parse signed policy: %w: no signatures", ErrMalformed)
-	}
-	for i, sig := range s.Signatures {
-		if sig.KeyID == "" || len(sig.Sig) != ed25519.SignatureSize {
-			return nil, fmt.Errorf("parse signed policy: %w: signatures[%d] needs a key_id and a %d-byte sig", ErrMalformed, i, ed25519.SignatureSize)
+	var s *Signed
+	if bytes.HasPrefix(data, []byte(signedMagic)) {
+		var err error
+		if s, err = parseSignedBinary(data); err != nil {
+			return nil, fmt.Errorf("parse signed policy: %w", err)
+		}
+	} else {
+		s = &Signed{}
+		if err := decodeStrict(data, s); err != nil {
+			return nil, fmt.Errorf("parse signed policy: %w", err)
 		}
 	}
-	return &s, nil
+	if err := s.checkShape(); err != nil {
+		return nil, fmt.Errorf("parse signed policy: %w", err)
+	}
+	return s, nil
 }
 
 // decodeStrict decodes exactly one JSON value with no unknown fields; any
@@ -149,14 +152,6 @@ func decodeStrict(data []byte, v any) error {
 		return fmt.Errorf("%w: data after the JSON value", ErrMalformed)
 	}
 	return nil
-}
-
-func decodeBundle(payload []byte) (*Bundle, error) {
-	var b Bundle
-	if err := decodeStrict(payload, &b); err != nil {
-		return nil, fmt.Errorf("decode bundle: %w", err)
-	}
-	return &b, nil
 }
 
 // Bundle decodes the payload without checking any signature: for showing

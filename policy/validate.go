@@ -20,8 +20,29 @@ import (
 // at most one route per service, and at least one listed appliance, each
 // belonging to the service's provider.
 func (b *Bundle) Validate() error {
+	_, err := b.validate(nil, 0)
+	return err
+}
+
+// index is a bundle's identifiers, each with its position in its list.
+// A compiled policy keeps it, and shares it with the next one when those
+// lists did not change (maps are never modified once built).
+type index struct {
+	members    map[ident.Member]int
+	appliances map[ident.Appliance]int
+	services   map[ident.Service]int
+}
+
+// validate is Validate for a bundle decoded over a previous one: the
+// checks that read only sections in same (bytes unchanged from the bundle
+// that prev indexes, which passed every check) are skipped, and prev's
+// indexes of those sections are reused. It returns b's index.
+func (b *Bundle) validate(prev *index, same sectionSet) (index, error) {
 	if b == nil {
-		return &ValidationError{Msg: "no bundle"}
+		return index{}, &ValidationError{Msg: "no bundle"}
+	}
+	if prev == nil {
+		same = 0
 	}
 	v := &validator{}
 	if b.Version < 1 {
@@ -39,41 +60,70 @@ func (b *Bundle) Validate() error {
 	if !b.Expires.After(b.Issued) {
 		v.add("expires", "%s is not after issued %s", b.Expires.Format(time.RFC3339), b.Issued.Format(time.RFC3339))
 	}
-	members := unique(v, "member", len(b.Members), func(i int) ident.Member { return b.Members[i].ID }, nil)
-	appliances := unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID },
-		func(f func() string, a ident.Appliance) {
-			if _, ok := members[a.Member]; !ok {
+	var reuse index
+	if same.has(secMembers) {
+		reuse.members = prev.members
+	}
+	if same.has(secAppliances) {
+		reuse.appliances = prev.appliances
+	}
+	if same.has(secServices) {
+		reuse.services = prev.services
+	}
+	var idx index
+	idx.members = unique(v, "member", len(b.Members), func(i int) ident.Member { return b.Members[i].ID }, nil, reuse.members)
+	// An appliance or service belongs to a listed member: checked again
+	// when either list changed.
+	var applianceOK func(func() string, ident.Appliance)
+	var serviceOK func(func() string, ident.Service)
+	if !same.has(secAppliances, secMembers) {
+		applianceOK = func(f func() string, a ident.Appliance) {
+			if _, ok := idx.members[a.Member]; !ok {
 				v.add(f(), "the appliance's member %s is not listed in members", a.Member)
 			}
-		})
-	services := unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID },
-		func(f func() string, s ident.Service) {
-			if _, ok := members[s.Member]; !ok {
+		}
+	}
+	if !same.has(secServices, secMembers) {
+		serviceOK = func(f func() string, s ident.Service) {
+			if _, ok := idx.members[s.Member]; !ok {
 				v.add(f(), "the service's provider %s is not listed in members", s.Member)
 			}
-		})
-	for i, r := range b.Rules {
-		v.rule(i, r, members, services)
-	}
-	for i, r := range b.ConsoleRoles {
-		f := fmt.Sprintf("console_roles[%d]", i)
-		if !validPurpose(r.Role) {
-			v.add(f+".role", "%q: a role is 1 to 63 characters of a-z, 0-9 and -, such as clerk", r.Role)
-		}
-		if v.id(f+".member", r.Member) {
-			listed(v, f+".member", members, r.Member, "member %s is not listed in members")
-		}
-		for j, s := range r.Services {
-			if v.id(fmt.Sprintf("%s.services[%d]", f, j), s) {
-				listed(v, fmt.Sprintf("%s.services[%d]", f, j), services, s, "service %s is not listed in services")
-			}
 		}
 	}
-	routed := make(map[ident.Service]int, len(b.Routes))
-	for i, r := range b.Routes {
-		v.route(i, r, services, appliances, routed)
+	idx.appliances = unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID }, applianceOK, reuse.appliances)
+	idx.services = unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID }, serviceOK, reuse.services)
+	if !same.has(secRules, secMembers, secServices) {
+		for i, r := range b.Rules {
+			v.rule(i, r, idx.members, idx.services)
+		}
 	}
-	return errors.Join(v.errs...)
+	if !same.has(secConsoleRoles, secMembers, secServices) {
+		for i, r := range b.ConsoleRoles {
+			v.consoleRole(i, r, idx.members, idx.services)
+		}
+	}
+	if !same.has(secRoutes, secServices, secAppliances) {
+		routed := make(map[ident.Service]int, len(b.Routes))
+		for i, r := range b.Routes {
+			v.route(i, r, idx.services, idx.appliances, routed)
+		}
+	}
+	return idx, errors.Join(v.errs...)
+}
+
+func (v *validator) consoleRole(i int, r ConsoleRole, members map[ident.Member]int, services map[ident.Service]int) {
+	f := fmt.Sprintf("console_roles[%d]", i)
+	if !validPurpose(r.Role) {
+		v.add(f+".role", "%q: a role is 1 to 63 characters of a-z, 0-9 and -, such as clerk", r.Role)
+	}
+	if v.id(f+".member", r.Member) {
+		listed(v, f+".member", members, r.Member, "member %s is not listed in members")
+	}
+	for j, s := range r.Services {
+		if v.id(fmt.Sprintf("%s.services[%d]", f, j), s) {
+			listed(v, fmt.Sprintf("%s.services[%d]", f, j), services, s, "service %s is not listed in services")
+		}
+	}
 }
 
 func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services map[ident.Service]int) {
@@ -194,13 +244,22 @@ func validPurpose(s string) bool {
 // each valid and listed once. It indexes them by identifier, and calls
 // then, if given, for each one that is new. Field names are formatted only
 // for a finding: a fleet's bundle lists thousands of identifiers and every
-// appliance validates each push.
+// appliance validates each push. Given reuse, the index of the same list
+// that already passed these checks, it only calls then and returns reuse.
 func unique[K interface {
 	comparable
 	fmt.Stringer
 	IsZero() bool
 	Check() error
-}](v *validator, what string, n int, id func(int) K, then func(field func() string, k K)) map[K]int {
+}](v *validator, what string, n int, id func(int) K, then func(field func() string, k K), reuse map[K]int) map[K]int {
+	if reuse != nil {
+		if then != nil {
+			for i := range n {
+				then(func() string { return fmt.Sprintf("%ss[%d].id", what, i) }, id(i))
+			}
+		}
+		return reuse
+	}
 	seen := make(map[K]int, n)
 	for i := range n {
 		k := id(i)

@@ -27,6 +27,39 @@ type Trust struct {
 //
 // Whether the bundle is newer than the one in use is for [CheckNewer].
 func (s *Signed) Verify(t Trust, now time.Time) (*Bundle, error) {
+	v, err := s.verify(t, now, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v.bundle, nil
+}
+
+// VerifyOver is [Signed.Verify] followed by [Compile], for an appliance
+// or exchange that holds prev (nil if none), a policy VerifyOver returned
+// before. The sections of the payload whose bytes are prev's are neither
+// decoded, checked nor compiled again; prev's results are shared. The
+// verdict is the one Verify would give: prev passed the same checks on
+// the same bytes. The policy returned carries s, for [NewDelta] and
+// [Policy.Patch].
+func (s *Signed) VerifyOver(t Trust, now time.Time, prev *Policy) (*Policy, error) {
+	v, err := s.verify(t, now, prev)
+	if err != nil {
+		return nil, err
+	}
+	p := compile(v.bundle, v.index, prev, v.same)
+	p.signed, p.payload = s, v.payload
+	return p, nil
+}
+
+// verified is what verify found out on the way.
+type verified struct {
+	bundle  *Bundle
+	payload payload
+	same    sectionSet
+	index   index
+}
+
+func (s *Signed) verify(t Trust, now time.Time, prev *Policy) (*verified, error) {
 	trusted := make(map[string]ed25519.PublicKey, len(t.Keys))
 	for i, k := range t.Keys {
 		if len(k) != ed25519.PublicKeySize {
@@ -57,28 +90,34 @@ func (s *Signed) Verify(t Trust, now time.Time) (*Bundle, error) {
 		return nil, fmt.Errorf("verify policy: %w: %d distinct trusted signatures, %d required", ErrThreshold, len(valid), threshold)
 	}
 
-	b, err := decodeBundle(s.Payload)
-	if err != nil {
+	v := &verified{}
+	var err error
+	if v.payload, err = splitPayload(s.Payload); err != nil {
+		return nil, fmt.Errorf("verify policy: decode bundle: %w", err)
+	}
+	if v.bundle, v.same, err = v.payload.decode(prev); err != nil {
 		return nil, fmt.Errorf("verify policy: %w", err)
 	}
-	if err := b.Validate(); err != nil {
-		return nil, fmt.Errorf("verify policy v%d: %w", b.Version, err)
+	var reuse *index
+	if prev != nil {
+		reuse = &prev.index
 	}
-	if !now.Before(b.Expires) {
-		return nil, fmt.Errorf("verify policy: %w: bundle v%d expired at %s", ErrExpired, b.Version, b.Expires.UTC().Format(time.RFC3339))
+	if v.index, err = v.bundle.validate(reuse, v.same); err != nil {
+		return nil, fmt.Errorf("verify policy v%d: %w", v.bundle.Version, err)
 	}
-	return b, nil
+	if !now.Before(v.bundle.Expires) {
+		return nil, fmt.Errorf("verify policy: %w: bundle v%d expired at %s", ErrExpired, v.bundle.Version, v.bundle.Expires.UTC().Format(time.RFC3339))
+	}
+	return v, nil
 }
 
-// CheckNewer returns nil if b may replace the bundle of version applied, and
-// an error matching [ErrNotNewer] otherwise: an appliance never goes back to
-// an older bundle, which could be replayed to restore revoked access.
-func CheckNewer(applied uint64, b *Bundle) error {
-	if b == nil {
-		return fmt.Errorf("%w: no bundle", ErrNotNewer)
-	}
-	if b.Version <= applied {
-		return fmt.Errorf("%w: bundle v%d is not newer than the applied v%d", ErrNotNewer, b.Version, applied)
+// CheckNewer returns nil if a bundle of version offered may replace the one
+// of version applied, and an error matching [ErrNotNewer] otherwise: an
+// appliance never goes back to an older bundle, which could be replayed to
+// restore revoked access.
+func CheckNewer(applied, offered uint64) error {
+	if offered <= applied {
+		return fmt.Errorf("%w: bundle v%d is not newer than the applied v%d", ErrNotNewer, offered, applied)
 	}
 	return nil
 }

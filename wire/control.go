@@ -19,6 +19,9 @@ type Hello struct {
 	Appliance     string `json:"appliance"`
 	Software      string `json:"software"`
 	PolicyVersion uint64 `json:"policy_version"`
+	// PolicyDeltas says the appliance takes policy-delta frames; an
+	// exchange sends an older appliance only whole bundles.
+	PolicyDeltas bool `json:"policy_deltas,omitempty"`
 }
 
 // Welcome answers Hello with the exchange's view of the session.
@@ -35,12 +38,13 @@ type Welcome struct {
 // its attestation are left alone. It has no fields yet.
 type Probe struct{}
 
-// Policy carries a signed bundle exactly as ops signed it, or, when that
-// is much smaller, the same bytes DEFLATE-compressed: a bundle listing a
+// Policy carries a whole signed bundle, in its JSON or binary form, or,
+// when that is much smaller, the same bytes DEFLATE-compressed: a bundle listing a
 // thousand appliances repeats their identifiers, and pushing it to all of
 // them is the exchange's largest cost.
 type Policy struct {
-	Bundle  json.RawMessage `json:"bundle,omitempty"`
+	Bundle  json.RawMessage `json:"bundle,omitempty"` // the JSON form, as ops sign it
+	Raw     []byte          `json:"raw,omitempty"`    // the binary form (policy.Signed.MarshalBinary)
 	Deflate []byte          `json:"deflate,omitempty"`
 }
 
@@ -49,6 +53,9 @@ type PolicyAck struct {
 	Version uint64 `json:"version"` // the version the push carried (0 if unreadable)
 	Applied uint64 `json:"applied"` // the version the appliance enforces now
 	Error   string `json:"error,omitempty"`
+	// Resend asks for the whole bundle: a delta was told against another
+	// bundle than the one the appliance holds.
+	Resend bool `json:"resend,omitempty"`
 }
 
 // Ping and Pong are the control stream heartbeat.

@@ -26,6 +26,7 @@ const (
 	FrameQuote        FrameType = 0x0a // appliance → exchange: the quote
 	FrameAttested     FrameType = 0x0b // exchange → appliance: the verdict (quarantined or not)
 	FrameProbe        FrameType = 0x0c // appliance → exchange, instead of hello: a welcome without a session (bab doctor)
+	FramePolicyDelta  FrameType = 0x0d // exchange → appliance: a signed bundle as a delta (policy.Delta, binary)
 	FrameRequestHead  FrameType = 0x10
 	FrameResponseHead FrameType = 0x11
 	FrameError        FrameType = 0x12 // a typed error instead of a response head
@@ -61,6 +62,8 @@ func (t FrameType) String() string {
 		return "attested"
 	case FrameProbe:
 		return "probe"
+	case FramePolicyDelta:
+		return "policy-delta"
 	case FrameRequestHead:
 		return "request-head"
 	case FrameResponseHead:

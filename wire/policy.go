@@ -12,8 +12,8 @@ import (
 // compressed frame cannot expand into more than a plain one could carry.
 const maxBundle = 16 << 20
 
-// PolicyFrame encodes the payload of a policy frame for signed, compressed
-// when that saves at least half.
+// PolicyFrame encodes the payload of a policy frame for signed (in either
+// of its forms, JSON or binary), compressed when that saves at least half.
 func PolicyFrame(signed []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := flate.NewWriter(&buf, flate.DefaultCompression)
@@ -24,9 +24,14 @@ func PolicyFrame(signed []byte) ([]byte, error) {
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	p := Policy{Bundle: json.RawMessage(signed)}
-	if buf.Len() < len(signed)/2 {
-		p = Policy{Deflate: buf.Bytes()}
+	var p Policy
+	switch {
+	case buf.Len() < len(signed)/2:
+		p.Deflate = buf.Bytes()
+	case len(signed) > 0 && signed[0] == '{':
+		p.Bundle = json.RawMessage(signed)
+	default:
+		p.Raw = signed
 	}
 	return json.Marshal(p)
 }
@@ -34,6 +39,9 @@ func PolicyFrame(signed []byte) ([]byte, error) {
 // Signed returns the signed bundle the frame carries.
 func (p *Policy) Signed() ([]byte, error) {
 	if len(p.Deflate) == 0 {
+		if len(p.Raw) > 0 {
+			return p.Raw, nil
+		}
 		return p.Bundle, nil
 	}
 	out, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(p.Deflate)), maxBundle+1))

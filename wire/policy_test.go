@@ -16,7 +16,8 @@ func TestPolicyFrame(t *testing.T) {
 	// travels compressed; a small one as it is. Both come back byte-exact.
 	big := []byte(`{"payload":"` + strings.Repeat("TUEvTVVOL1NJTTA6c2ltLTAwMDAx", 2000) + `","signatures":[]}`)
 	small := []byte(`{"payload":"eyJ2IjoxfQ==","signatures":[]}`)
-	for _, signed := range [][]byte{big, small} {
+	binary := []byte("\x00bab-signed/1\n\x03abc\x00") // the binary form: not JSON
+	for _, signed := range [][]byte{big, small, binary} {
 		frame, err := wire.PolicyFrame(signed)
 		if err != nil {
 			t.Fatal(err)

@@ -27,6 +27,9 @@ type Handler interface {
 	Hello() wire.Hello
 	// Policy applies a pushed bundle and says what came of it.
 	Policy(signed []byte) wire.PolicyAck
+	// PolicyDelta applies a bundle pushed as a delta (a policy-delta
+	// frame's payload) against the bundle in force.
+	PolicyDelta(delta []byte) wire.PolicyAck
 	// Request serves one request stream opened by the exchange; r reads the
 	// stream after its head. It must end the stream (close or cancel).
 	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead)
@@ -261,6 +264,11 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 				return err
 			}
 			ack := t.cfg.Handler.Policy(signed)
+			if err := t.writeControl(wire.FramePolicyAck, ack); err != nil {
+				return fmt.Errorf("send policy ack: %w", err)
+			}
+		case wire.FramePolicyDelta:
+			ack := t.cfg.Handler.PolicyDelta(payload)
 			if err := t.writeControl(wire.FramePolicyAck, ack); err != nil {
 				return fmt.Errorf("send policy ack: %w", err)
 			}

@@ -200,8 +200,12 @@ func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("policy push")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
 	stage := fs.String("stage", "", "push to a stage first: member:MEMBER, appliance:APPLIANCE or percent:N; then policy rollout promote|abort")
+	whole := fs.Bool("whole", false, "send every appliance the whole bundle rather than a delta against the bundle it holds")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *whole && *stage != "" {
+		return errors.New("policy push: --whole and --stage do not go together: a staged bundle goes to few appliances anyway")
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: bab-exchange policy push BUNDLE")
@@ -218,6 +222,9 @@ func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 	path := "/v1/policy"
 	if *stage != "" {
 		path += "?stage=" + url.QueryEscape(*stage)
+	}
+	if *whole {
+		path += "?whole=true"
 	}
 	if err := c.do(ctx, "POST", path, raw, &res); err != nil {
 		return err

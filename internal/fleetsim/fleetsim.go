@@ -8,6 +8,7 @@ package fleetsim
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,6 +27,7 @@ import (
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/lab"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/wire"
 )
 
 const (
@@ -46,9 +48,9 @@ type Fleet struct {
 	others int
 	logs   *Counter
 
-	mu      sync.Mutex
-	version uint64 // the last version this fleet pushed
-	size    int    // its signed size in bytes
+	mu    sync.Mutex
+	last  *policy.Policy // the last bundle this fleet pushed
+	sizes Sizes
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -188,22 +190,32 @@ log:
 // listing every appliance of the fleet, pushes it through the exchange's
 // admin socket and returns the time from the push until the exchange
 // counts every connected appliance (the fleet and the lab's own) as having
-// applied it. It then checks each simulated appliance's own status.
+// applied it. It then checks each simulated appliance's own status. The
+// exchange sends appliances a delta against the bundle they hold, or, if
+// whole is set, the whole bundle.
 //
 // Versions are taken from the exchange, not from the lab's counter: once a
 // fleet has pushed, the lab's Push would offer a version that is not newer.
-func (f *Fleet) PushAndWait(ctx context.Context) (time.Duration, error) {
+func (f *Fleet) PushAndWait(ctx context.Context, whole bool) (time.Duration, error) {
 	var cur exchange.PolicyStatus
 	if err := f.lab.Exchange.Call("GET", "/v1/policy", nil, &cur); err != nil {
 		return 0, fmt.Errorf("fleetsim: %w", err)
 	}
 	v := cur.Version + 1
-	raw, err := f.Signed(v)
+	signed, err := policy.Sign(Bundle(v, time.Now().UTC(), f.ids), f.lab.OpsKey)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("fleetsim: %w", err)
+	}
+	raw, err := signed.Marshal()
+	if err != nil {
+		return 0, fmt.Errorf("fleetsim: %w", err)
+	}
+	path := "/v1/policy"
+	if whole {
+		path += "?whole=true"
 	}
 	start := time.Now()
-	if err := f.lab.Exchange.Call("POST", "/v1/policy", raw, nil); err != nil {
+	if err := f.lab.Exchange.Call("POST", path, raw, nil); err != nil {
 		return 0, fmt.Errorf("fleetsim: push v%d: %w", v, err)
 	}
 	want := f.others + len(f.apps)
@@ -217,33 +229,57 @@ func (f *Fleet) PushAndWait(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return took, fmt.Errorf("fleetsim: v%d acknowledged by %d of %d (%d connected): %w", v, last.Acked, want, last.Connected, err)
 	}
-	f.mu.Lock()
-	f.version, f.size = v, len(raw)
-	f.mu.Unlock()
 	for i, st := range f.Statuses() {
 		if st.Policy.Version < v {
 			return took, fmt.Errorf("fleetsim: the exchange counted v%d as applied, but %s enforces v%d", v, f.ids[i], st.Policy.Version)
 		}
 	}
-	return took, nil
+	return took, f.measure(signed)
 }
 
-// Signed returns the fleet's bundle at version v, signed with the lab's
-// ops key and encoded as pushed.
-func (f *Fleet) Signed(v uint64) ([]byte, error) {
-	s, err := policy.Sign(Bundle(v, time.Now().UTC(), f.ids), f.lab.OpsKey)
+// measure records what the exchange sent for signed, computed as it does:
+// the whole bundle's frame, and the delta against the previous push.
+func (f *Fleet) measure(signed *policy.Signed) error {
+	p, err := signed.VerifyOver(policy.Trust{Keys: []ed25519.PublicKey{f.lab.OpsKey.Public().(ed25519.PublicKey)}}, time.Now(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("fleetsim: %w", err)
+		return fmt.Errorf("fleetsim: %w", err)
 	}
-	return s.Marshal()
-}
-
-// Size is the length in bytes of the last bundle PushAndWait pushed, as
-// signed and sent to every appliance.
-func (f *Fleet) Size() int {
+	bin, err := signed.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	frame, err := wire.PolicyFrame(bin)
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.size
+	f.sizes.Whole = len(frame)
+	if f.last != nil {
+		d, err := policy.NewDelta(f.last, p)
+		if err != nil {
+			return err
+		}
+		raw, err := d.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		f.sizes.Delta = len(raw)
+	}
+	f.last = p
+	return nil
+}
+
+// Sizes is what one push of the fleet's bundle weighs on the wire, per
+// appliance: the whole bundle's frame payload (compressed) and a delta
+// against the previous version.
+type Sizes struct{ Whole, Delta int }
+
+// Sizes returns the sizes of the last bundle PushAndWait pushed.
+func (f *Fleet) Sizes() Sizes {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sizes
 }
 
 // Len is the number of simulated appliances.

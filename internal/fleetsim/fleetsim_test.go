@@ -11,8 +11,9 @@ import (
 )
 
 // TestFleetAcknowledgesPushes runs 50 real appliances against a lab's
-// exchange: two pushes in a row each reach all of them within 5 s, and
-// every appliance then enforces the second version.
+// exchange: three pushes in a row (as deltas, whole, as deltas) each reach
+// all of them within 5 s, and every appliance then enforces the last
+// version.
 func TestFleetAcknowledgesPushes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lab and 50 appliances")
@@ -37,10 +38,20 @@ func TestFleetAcknowledgesPushes(t *testing.T) {
 	}
 	defer f.Close()
 
+	// deltas is how many pushes the exchange sent as deltas so far.
+	deltas := func() int {
+		fam, err := lab.Scrape(ctx, l.Exchange.AdminURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := fam.Value("bab_exchange_policy_deltas_total", "result", "sent")
+		return int(v)
+	}
 	var last uint64
-	for push := 1; push <= 2; push++ {
+	for push, whole := range []bool{false, true, false} {
+		before := deltas()
 		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
-		took, err := f.PushAndWait(pctx)
+		took, err := f.PushAndWait(pctx, whole)
 		pcancel()
 		if err != nil {
 			t.Fatalf("push %d: %v", push, err)
@@ -51,7 +62,27 @@ func TestFleetAcknowledgesPushes(t *testing.T) {
 			t.Fatalf("push %d: version %d is not above the previous %d", push, v, last)
 		}
 		last = v
-		t.Logf("push %d: v%d acknowledged by %d appliances in %s (%d bytes)", push, v, n, took, f.Size())
+		t.Logf("push %d (whole %v): v%d acknowledged by %d appliances in %s (%+v bytes)", push, whole, v, n, took, f.Sizes())
+		// Every connected appliance holds the previous bundle, so each
+		// gets a delta, unless the push asked for whole bundles. The
+		// count is taken just after the write, so it may trail the ack.
+		want := 0
+		if !whole {
+			want = n + f.others
+		}
+		got := before
+		for range 50 {
+			if got = deltas(); got-before == want {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got-before != want {
+			t.Errorf("push %d (whole %v): %d deltas sent, want %d", push, whole, got-before, want)
+		}
+	}
+	if sz := f.Sizes(); sz.Delta == 0 || sz.Delta >= sz.Whole {
+		t.Errorf("sizes %+v: the delta should weigh less than the whole bundle", sz)
 	}
 	sts := f.Statuses()
 	if len(sts) != n {

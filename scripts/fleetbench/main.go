@@ -5,20 +5,21 @@
 // other and times each push until the exchange counts every connected
 // appliance as having applied it. Run it from the source tree:
 //
-//	go run ./scripts/fleetbench [-n 100,1000] [-pushes 20] [-cpuprofile-dir DIR]
+//	go run ./scripts/fleetbench [-n 100,1000] [-pushes 20] [-state-dir DIR] [-cpuprofile-dir DIR]
 //
-// It prints, per N, p50/p99/max propagation by nearest rank, the
-// exchange's RSS with the N tunnels open and per tunnel, this process's RSS
-// per simulated appliance, and the size of the pushed bundle beside what a
-// one-appliance delta would weigh. The exchange restarts before each N so
-// that each size starts from the same baseline. A fleet of 10,000 is tried
-// only when -n names it.
+// Pushes alternate between the two forms the exchange can send: deltas
+// against the bundle each appliance holds (what a push does) and the whole
+// bundle (policy push --whole). It prints, per N and form, p50/p99/max
+// propagation by nearest rank, the bytes sent to each appliance and the
+// CPU per push of the exchange and of the appliances; then the exchange's
+// RSS with the N tunnels open and per tunnel, and this process's RSS per
+// simulated appliance. The exchange restarts before each N so that each
+// size starts from the same baseline. A fleet of 10,000 is tried only when
+// -n names it.
 package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,7 +38,6 @@ import (
 	xconfig "github.com/babgate/bab/exchange/config"
 	"github.com/babgate/bab/internal/fleetsim"
 	"github.com/babgate/bab/internal/lab"
-	"github.com/babgate/bab/policy"
 )
 
 const (
@@ -51,12 +51,20 @@ type options struct {
 	sizes      []int
 	pushes     int
 	profileDir string
+	stateDir   string
 }
+
+// memoryDir is where the simulated appliances keep their state files by
+// default: memory-backed, so that bbolt's writes and syncs stay real but
+// cheap. A thousand appliances syncing one shared disk would measure that
+// disk's journal, not Bab; each real appliance has a disk of its own.
+const memoryDir = "/dev/shm"
 
 func main() {
 	var o options
 	sizes := flag.String("n", "100,1000", "fleet sizes, comma-separated (10000 is tried only when named here)")
-	flag.IntVar(&o.pushes, "pushes", 20, "timed pushes per fleet size")
+	flag.IntVar(&o.pushes, "pushes", 20, "timed pushes per form and fleet size")
+	flag.StringVar(&o.stateDir, "state-dir", "", "where the simulated appliances keep their state files (default: under "+memoryDir+" when it exists); name a directory on disk to include the disk's syncs")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' (the exchange's covers the last fleet size) and this process's during the timed pushes of the last size (fleetbench.prof)")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -82,15 +90,24 @@ func main() {
 
 func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "fleetbench: "+format+"\n", a...) }
 
+// form is how a push reaches the appliances: deltas (what Push does) or
+// the whole bundle (PushWhole).
+type form struct {
+	name  string
+	whole bool
+}
+
+var forms = []form{{"delta", false}, {"whole", true}}
+
 // result is one fleet size's figures.
 type result struct {
 	n                      int
 	enroll                 time.Duration // enrollment and connection of the whole fleet
-	times                  []time.Duration
-	xBefore, xIdle, xAfter int64         // exchange RSS before the fleet, with it before any push, and after the pushes
-	selfBefore, selfWith   int64         // this process's RSS
-	bundle, delta          int           // bytes
-	xCPU, selfCPU          time.Duration // CPU used during the timed pushes by the exchange and by this process
+	times                  map[string][]time.Duration
+	xBefore, xIdle, xAfter int64 // exchange RSS before the fleet, with it before any push, and after the pushes
+	selfBefore, selfWith   int64 // this process's RSS
+	sizes                  fleetsim.Sizes
+	xCPU, selfCPU          map[string]time.Duration // CPU per push by the exchange and by this process
 	warnings, errors       int
 	lastError              string
 	warned                 map[string]int
@@ -102,6 +119,17 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if o.stateDir == "" {
+		if fi, err := os.Stat(memoryDir); err == nil && fi.IsDir() {
+			o.stateDir = memoryDir
+		}
+	}
+	states, err := os.MkdirTemp(o.stateDir, "bab-fleetbench-states-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(states)
+	progress("the simulated appliances' state files are under %s", states)
 	if o.profileDir != "" {
 		if o.profileDir, err = filepath.Abs(o.profileDir); err != nil {
 			return err
@@ -131,7 +159,7 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 		}
-		r, err := measure(ctx, l, n, o.pushes, filepath.Join(tmp, fmt.Sprintf("fleet-%d", n)), o.profileDir)
+		r, err := measure(ctx, l, n, o.pushes, filepath.Join(states, fmt.Sprintf("fleet-%d", n)), o.profileDir)
 		if err != nil {
 			return fmt.Errorf("with %d appliances: %w", n, err)
 		}
@@ -164,7 +192,7 @@ func measure(ctx context.Context, l *lab.Lab, n, pushes int, dir, profileDir str
 	if r.xIdle, err = l.Exchange.RSS(); err != nil {
 		return r, err
 	}
-	if _, err := f.PushAndWait(ctx); err != nil {
+	if _, err := f.PushAndWait(ctx, false); err != nil {
 		return r, err
 	}
 	if profileDir != "" {
@@ -174,31 +202,33 @@ func measure(ctx context.Context, l *lab.Lab, n, pushes int, dir, profileDir str
 		}
 		defer stop()
 	}
-	x0, err1 := l.Exchange.CPUTime()
-	s0, err2 := lab.SelfCPUTime()
-	for i := range pushes {
-		d, err := f.PushAndWait(ctx)
+	// The two forms alternate, so that both see the same machine: it is
+	// shared and its load drifts.
+	r.times, r.xCPU, r.selfCPU = map[string][]time.Duration{}, map[string]time.Duration{}, map[string]time.Duration{}
+	for i := range pushes * len(forms) {
+		fm := forms[i%len(forms)]
+		x0, err1 := l.Exchange.CPUTime()
+		s0, err2 := lab.SelfCPUTime()
+		d, err := f.PushAndWait(ctx, fm.whole)
 		if err != nil {
-			return r, fmt.Errorf("push %d: %w", i+1, err)
+			return r, fmt.Errorf("push %d (%s): %w", i+1, fm.name, err)
 		}
-		r.times = append(r.times, d)
+		x1, err3 := l.Exchange.CPUTime()
+		s1, err4 := lab.SelfCPUTime()
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return r, err
+		}
+		r.times[fm.name] = append(r.times[fm.name], d)
+		r.xCPU[fm.name] += (x1 - x0) / time.Duration(pushes)
+		r.selfCPU[fm.name] += (s1 - s0) / time.Duration(pushes)
 	}
-	x1, err3 := l.Exchange.CPUTime()
-	s1, err4 := lab.SelfCPUTime()
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return r, err
-	}
-	r.xCPU, r.selfCPU = (x1-x0)/time.Duration(pushes), (s1-s0)/time.Duration(pushes)
 	if r.xAfter, err = l.Exchange.RSS(); err != nil {
 		return r, err
 	}
 	if r.selfWith, err = lab.SelfRSS(); err != nil {
 		return r, err
 	}
-	r.bundle = f.Size()
-	if r.delta, err = deltaSize(l.OpsKey, n); err != nil {
-		return r, err
-	}
+	r.sizes = f.Sizes()
 	r.warnings, r.errors, r.lastError = f.Logs().Counts()
 	r.warned = f.Logs().Warned()
 	return r, nil
@@ -229,50 +259,42 @@ func restartExchange(ctx context.Context, l *lab.Lab) error {
 	return errors.New("the lab's appliances did not reconnect to the restarted exchange")
 }
 
-// deltaSize is what a delta adding one appliance to an N-appliance fleet
-// would weigh, signed in the same envelope as a full bundle. It is only
-// measured; Bab sends full bundles.
-func deltaSize(key ed25519.PrivateKey, n int) (int, error) {
-	now := time.Now().UTC()
-	id := fleetsim.IDs(n + 1)[n]
-	payload, err := json.Marshal(map[string]any{
-		"base_version": uint64(1_000_000), "version": uint64(1_000_001), "issued": now, "expires": now.Add(30 * 24 * time.Hour),
-		"add": map[string]any{"appliances": []policy.Appliance{{ID: id}}},
-	})
-	if err != nil {
-		return 0, err
-	}
-	s := policy.Signed{Payload: payload, Signatures: []policy.Signature{{
-		KeyID: policy.KeyID(key.Public().(ed25519.PublicKey)), Sig: ed25519.Sign(key, payload),
-	}}}
-	raw, err := s.Marshal()
-	return len(raw), err
-}
-
 func report(results []result, pushes int) {
-	fmt.Printf("Policy propagation: push → every connected appliance acknowledged, %d timed pushes per N (nearest rank)\n\n", pushes)
-	fmt.Println("| N | p50 | p99 | max | exchange RSS before | exchange RSS, N tunnels idle | per tunnel idle | exchange RSS after pushes | per tunnel after pushes | bench RSS per appliance | bundle | bytes per push (N × bundle) | delta (+1 appliance) | 1,000 in < 1 s p99 |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("Policy propagation: push → every connected appliance acknowledged; %d timed pushes per form and N, the forms alternating (nearest rank)\n\n", pushes)
+	fmt.Println("| N | form | p50 | p99 | max | bytes to each appliance | bytes per push (N ×) | exchange CPU per push | appliances' CPU per push (per appliance) | 1,000 in < 1 s p99 |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
-		s := slices.Clone(r.times)
-		slices.Sort(s)
-		met := ""
-		if r.n == 1000 {
-			met = "no"
-			if rank(s, 0.99) < time.Second {
-				met = "yes"
+		for _, fm := range forms {
+			s := slices.Clone(r.times[fm.name])
+			slices.Sort(s)
+			size := r.sizes.Delta
+			if fm.whole {
+				size = r.sizes.Whole
 			}
+			met := ""
+			if r.n == 1000 {
+				met = "no"
+				if rank(s, 0.99) < time.Second {
+					met = "yes"
+				}
+			}
+			self := r.selfCPU[fm.name]
+			fmt.Printf("| %d | %s | %s | %s | %s | %d B | %.2f MB | %s | %s (%.2f ms) | %s |\n",
+				r.n, fm.name, ms(rank(s, 0.50)), ms(rank(s, 0.99)), ms(s[len(s)-1]), size, float64(size)*float64(r.n)/mb,
+				ms(r.xCPU[fm.name]), ms(self), float64(self)/float64(time.Millisecond)/float64(r.n), met)
 		}
-		fmt.Printf("| %d | %s | %s | %s | %.1f MB | %.1f MB | %.1f kB | %.1f MB | %.1f kB | %.1f kB | %d B | %.1f MB | %d B | %s |\n",
-			r.n, ms(rank(s, 0.50)), ms(rank(s, 0.99)), ms(s[len(s)-1]),
-			float64(r.xBefore)/mb, float64(r.xIdle)/mb, float64(r.xIdle-r.xBefore)/float64(r.n)/1e3,
+	}
+	fmt.Println()
+	fmt.Println("| N | exchange RSS before | exchange RSS, N tunnels idle | per tunnel idle | exchange RSS after pushes | per tunnel after pushes | bench RSS per appliance |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range results {
+		fmt.Printf("| %d | %.1f MB | %.1f MB | %.1f kB | %.1f MB | %.1f kB | %.1f kB |\n",
+			r.n, float64(r.xBefore)/mb, float64(r.xIdle)/mb, float64(r.xIdle-r.xBefore)/float64(r.n)/1e3,
 			float64(r.xAfter)/mb, float64(r.xAfter-r.xBefore)/float64(r.n)/1e3,
-			float64(r.selfWith-r.selfBefore)/float64(r.n)/1e3, r.bundle, float64(r.bundle)*float64(r.n)/mb, r.delta, met)
+			float64(r.selfWith-r.selfBefore)/float64(r.n)/1e3)
 	}
 	fmt.Println()
 	for _, r := range results {
-		fmt.Printf("N=%d: CPU per push: exchange %s, this process (the N appliances) %s (%.2f ms per appliance)\n",
-			r.n, ms(r.xCPU), ms(r.selfCPU), float64(r.selfCPU)/float64(time.Millisecond)/float64(r.n))
 		fmt.Printf("N=%d: fleet enrolled and connected in %s; appliances logged %d warnings, %d errors", r.n, r.enroll.Round(time.Millisecond), r.warnings, r.errors)
 		if r.lastError != "" {
 			fmt.Printf(" (last: %s)", r.lastError)
