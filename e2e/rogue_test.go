@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,17 @@ func TestDenyAtExchange(t *testing.T) {
 // rogueExchange impersonates the exchange with its real CA (as an attacker
 // who took the exchange would), to see what the appliances still refuse.
 type rogueExchange struct {
-	ln *quic.Listener
+	ln  *quic.Listener
+	tr  *quic.Transport
+	udp *net.UDPConn
+}
+
+// stop closes the rogue's connections and frees its address at once, for
+// the real exchange to take it back.
+func (r *rogueExchange) stop() {
+	r.ln.Close()
+	r.tr.Close()
+	r.udp.Close()
 }
 
 func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
@@ -162,12 +173,23 @@ func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 	}
 	tc := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf, certDER}, PrivateKey: key}},
 		NextProtos: []string{wire.ALPNTunnel}, ClientAuth: tls.RequireAnyClientCert}
-	ln, err := quic.ListenAddr(l.Exchange.Addr, tc, tunnel.DefaultQUICConfig())
+	addr, err := net.ResolveUDPAddr("udp", l.Exchange.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	return &rogueExchange{ln: ln}
+	udp, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &quic.Transport{Conn: udp}
+	ln, err := tr.Listen(tc, tunnel.DefaultQUICConfig())
+	if err != nil {
+		udp.Close()
+		t.Fatal(err)
+	}
+	r := &rogueExchange{ln: ln, tr: tr, udp: udp}
+	t.Cleanup(r.stop)
+	return r
 }
 
 // rogueSession is an appliance's tunnel to the rogue exchange.
@@ -465,5 +487,82 @@ func TestAppliancesCheckPolicyDeltas(t *testing.T) {
 	// The same delta again is not newer: refused, v+2 stays.
 	if ack := s.pushDelta(t, good); ack.Applied != v+2 || ack.Error == "" {
 		t.Fatalf("the same delta again: %+v", ack)
+	}
+}
+
+// When an appliance holds another bundle than the exchange thinks (here,
+// one of the same version from a rogue exchange), the exchange's delta
+// does not fit: the appliance asks for the whole bundle, the exchange
+// sends it at once, and the appliance applies it.
+func TestExchangeResendsWholeBundle(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	ctx := context.Background()
+	v, err := l.Push(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(version uint64, edit func(*policy.Bundle)) []byte {
+		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		if edit != nil {
+			edit(b)
+		}
+		raw, err := policySign(b, l.OpsKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	rogue := startRogue(t, l)
+	s := rogue.accept(t, lab.CommuneHQ.String())
+	if ack := s.push(t, sign(v+1, func(b *policy.Bundle) { b.Members[0].Name = "Another name" })); ack.Error != "" {
+		t.Fatalf("the rogue's v%d: %+v", v+1, ack)
+	}
+	rogue.stop()
+	if err := l.StartExchange(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Exchange.Call("POST", "/v1/policy", sign(v+1, nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var a struct{ Connected int }
+		if err := l.Exchange.Call("GET", "/v1/policy/acks", nil, &a); err == nil && a.Connected == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the appliances did not reconnect to the exchange")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The exchange counts v+1 for both, but the consumer holds the rogue's.
+	deltas := func(result string) float64 {
+		fam, err := lab.Scrape(ctx, l.Exchange.AdminURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := fam.Value("bab_exchange_policy_deltas_total", "result", result)
+		return n
+	}
+	sentBefore := deltas("sent")
+	if err := l.Exchange.Call("POST", "/v1/policy", sign(v+2, nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v+2); err != nil {
+		t.Fatal(err)
+	}
+	// The counters move just after each write, so they may trail the acks.
+	var sent, resent float64
+	for range 100 {
+		if sent, resent = deltas("sent")-sentBefore, deltas("resent"); sent == 2 && resent == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sent != 2 || resent != 1 {
+		t.Errorf("for v%d the exchange sent %v deltas (want 2, one per appliance) and resent %v whole bundles (want 1)", v+2, sent, resent)
 	}
 }
