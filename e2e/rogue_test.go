@@ -322,16 +322,23 @@ func TestDenyAtProvider(t *testing.T) {
 	}
 }
 
-func TestAppliancesRejectBadPolicy(t *testing.T) {
+// labAfterPush starts a lab and pushes one more policy version, which it
+// returns once both appliances apply it.
+func labAfterPush(t *testing.T) (*lab.Lab, uint64) {
+	t.Helper()
 	l := newLab(t, lab.Options{})
-	ctx := context.Background()
-	v, err := l.Push(ctx, nil) // v2 is applied everywhere
+	v, err := l.Push(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.AwaitPolicy(ctx, v); err != nil {
+	if err := l.AwaitPolicy(context.Background(), v); err != nil {
 		t.Fatal(err)
 	}
+	return l, v
+}
+
+func TestAppliancesRejectBadPolicy(t *testing.T) {
+	l, v := labAfterPush(t) // v2 is applied everywhere
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.CommuneHQ.String())
 
@@ -404,15 +411,7 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 // the ops signatures over all of it. A delta told against another bundle
 // gets a request for the whole bundle, and nothing changes.
 func TestAppliancesCheckPolicyDeltas(t *testing.T) {
-	l := newLab(t, lab.Options{})
-	ctx := context.Background()
-	v, err := l.Push(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.AwaitPolicy(ctx, v); err != nil {
-		t.Fatal(err)
-	}
+	l, v := labAfterPush(t)
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.CommuneHQ.String())
 	trust := policy.Trust{Keys: []ed25519.PublicKey{l.OpsKey.Public().(ed25519.PublicKey)}}
@@ -495,15 +494,8 @@ func TestAppliancesCheckPolicyDeltas(t *testing.T) {
 // does not fit: the appliance asks for the whole bundle, the exchange
 // sends it at once, and the appliance applies it.
 func TestExchangeResendsWholeBundle(t *testing.T) {
-	l := newLab(t, lab.Options{})
+	l, v := labAfterPush(t)
 	ctx := context.Background()
-	v, err := l.Push(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.AwaitPolicy(ctx, v); err != nil {
-		t.Fatal(err)
-	}
 	sign := func(version uint64, edit func(*policy.Bundle)) []byte {
 		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		if edit != nil {
