@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,8 +10,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/ident"
@@ -33,208 +35,296 @@ func newRequestID() string {
 }
 
 func (a *Appliance) serveGateway(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	id := newRequestID()
-	log := &reqLog{log: a.log, subsys: "gateway", id: id}
-	rec := a.metrics.out.For(ident.Service{}) // until the service is known to the policy
-	fail := func(code problem.Code, hop, detail string, retry time.Duration) {
-		p := problem.New(code, detail)
-		p.Hop, p.RequestID = hop, id
-		problem.Write(w, p, retry)
-		rec.Done(string(code), time.Since(start))
-		log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(start))
+	c := a.newGatewayCall(w, r)
+	if out := c.admit(); out != nil {
+		c.relay(out)
 	}
+}
 
+// gatewayCall is one request at the gateway, from arrival to outcome.
+type gatewayCall struct {
+	a     *Appliance
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+	id    string
+	log   *reqLog
+	rec   *metrics.ServiceRequests
+}
+
+func (a *Appliance) newGatewayCall(w http.ResponseWriter, r *http.Request) *gatewayCall {
+	id := newRequestID()
+	return &gatewayCall{a: a, w: w, r: r, start: time.Now(), id: id,
+		log: &reqLog{log: a.log, subsys: "gateway", id: id},
+		rec: a.metrics.out.For(ident.Service{}), // until the service is known to the policy
+	}
+}
+
+// fail answers with a typed problem and records the outcome: the one way
+// the gateway refuses.
+func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Duration) {
+	p := problem.New(code, detail)
+	p.Hop, p.RequestID = hop, c.id
+	problem.Write(c.w, p, retry)
+	c.rec.Done(string(code), time.Since(c.start))
+	c.log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(c.start))
+}
+
+// outbound is an admitted request, ready to leave the office.
+type outbound struct {
+	head    wire.RequestHead
+	raw     []byte // head, encoded
+	timeout time.Duration
+	limit   int64 // the body limit, 0 for none
+}
+
+// admit authenticates the local system and checks the signed policy
+// before anything leaves the office. It answers and returns nil when the
+// request may not go.
+func (c *gatewayCall) admit() *outbound {
+	a, r := c.a, c.r
 	system := a.clients.identify(r)
 	if system == "" {
-		fail(problem.Unauthenticated, "consumer", "No valid token or client certificate was presented.", 0)
-		return
+		c.fail(problem.Unauthenticated, "consumer", "No valid token or client certificate was presented.", 0)
+		return nil
 	}
-	log.with("consumer", system)
+	c.log.with("consumer", system)
 	if reason := a.quarantine.Load(); reason != nil {
-		fail(problem.ApplianceQuarantined, "consumer", "The exchange has this appliance in quarantine: "+*reason+".", 0)
-		return
+		c.fail(problem.ApplianceQuarantined, "consumer", "The exchange has this appliance in quarantine: "+*reason+".", 0)
+		return nil
 	}
 	svc, rest, err := ident.SplitServicePath(r.URL.Path)
+	if err == nil {
+		rest, err = policy.CleanPath(rest)
+	}
 	if err != nil {
-		fail(problem.BadRequest, "consumer", err.Error(), 0)
-		return
+		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
+		return nil
 	}
-	if rest, err = policy.CleanPath(rest); err != nil {
-		fail(problem.BadRequest, "consumer", err.Error(), 0)
-		return
-	}
-	log.with("service", svc)
-	p := a.policy.Load()
-	if p == nil {
-		fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
-		return
-	}
-	if p.HasService(svc) {
-		rec = a.metrics.out.For(svc)
-	}
-	expired, refuse := p.Expired(time.Now())
-	if refuse {
-		fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
-		return
-	}
-	if expired {
-		// Degraded but serving, as the policy chose: say so on every answer.
-		w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
-	}
+	c.log.with("service", svc)
 	purpose := r.Header.Get("Bab-Purpose")
-	rule, limits, err := p.Grant(a.id.Member, svc, r.Method, rest, purpose)
-	if err != nil {
-		if errors.Is(err, policy.ErrUnknownService) {
-			fail(problem.UnknownService, "consumer", err.Error(), 0)
-		} else {
-			fail(problem.NotAllowed, "consumer", err.Error(), 0)
-		}
-		return
-	}
-	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
-		fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
-		return
+	if !c.authorise(svc, rest, purpose) {
+		return nil
 	}
 	max := a.cfg.Gateway.MaxBodyBytes
 	if max > 0 && r.ContentLength > max {
-		fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body is %d bytes; this gateway accepts at most %d.", r.ContentLength, max), 0)
-		return
+		c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body is %d bytes; this gateway accepts at most %d.", r.ContentLength, max), 0)
+		return nil
 	}
 	timeout, err := a.timeout(r)
 	if err != nil {
-		fail(problem.BadRequest, "consumer", err.Error(), 0)
-		return
+		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
+	out := &outbound{timeout: timeout, limit: max, head: wire.RequestHead{ID: c.id, Service: svc.String(), Method: r.Method,
+		Path: rest, Query: r.URL.RawQuery, Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength,
+		ConsumerSystem: system, Purpose: purpose}}
+	if r.Body == nil || r.Body == http.NoBody {
+		out.head.ContentLength = 0
+	}
+	// Encoded here, as the exchange will pass it on, so that a head the
+	// wire cannot carry is refused before a stream is opened.
+	out.head.ConsumerAppliance = a.id.String()
+	if out.raw, err = out.head.MarshalBinary(); err != nil {
+		if errors.Is(err, wire.ErrHeadTooLarge) {
+			c.fail(problem.HeadersTooLarge, "consumer", err.Error(), 0)
+		} else {
+			c.fail(problem.BadRequest, "consumer", "The request head could not be encoded: "+err.Error(), 0)
+		}
+		return nil
+	}
+	return out
+}
 
-	s, err := a.openStream(ctx)
+// authorise checks the policy in force: may this office call svc at rest,
+// for purpose, within its rate limits?
+func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) bool {
+	a := c.a
+	p := a.policy.Load()
+	if p == nil {
+		c.fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
+		return false
+	}
+	if p.HasService(svc) {
+		c.rec = a.metrics.out.For(svc)
+	}
+	expired, refuse := p.Expired(time.Now())
+	if refuse {
+		c.fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
+		return false
+	}
+	if expired {
+		// Degraded but serving, as the policy chose: say so on every answer.
+		c.w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
+	}
+	rule, limits, err := p.Grant(a.id.Member, svc, c.r.Method, rest, purpose)
+	if err != nil {
+		code := problem.NotAllowed
+		if errors.Is(err, policy.ErrUnknownService) {
+			code = problem.UnknownService
+		}
+		c.fail(code, "consumer", err.Error(), 0)
+		return false
+	}
+	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
+		c.fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
+		return false
+	}
+	return true
+}
+
+// relay sends the request through the tunnel and streams the answer back.
+// Every goroutine it starts has ended when it returns.
+func (c *gatewayCall) relay(out *outbound) {
+	ctx, cancel := context.WithTimeout(c.r.Context(), out.timeout)
+	defer cancel()
+	s, err := c.a.openStream(ctx)
 	if err != nil {
 		if errors.Is(err, tunnel.ErrNotConnected) {
-			fail(problem.ExchangeUnreachable, "consumer", "No tunnel to the exchange is up at the moment.", 5*time.Second)
+			c.fail(problem.ExchangeUnreachable, "consumer", "No tunnel to the exchange is up at the moment.", 5*time.Second)
 		} else {
-			fail(problem.Timeout, "consumer", "Opening a stream to the exchange did not complete in time.", 0)
+			c.fail(problem.Timeout, "consumer", "Opening a stream to the exchange did not complete in time.", 0)
 		}
 		return
 	}
-	head := wire.RequestHead{ID: id, Service: svc.String(), Method: r.Method, Path: rest, Query: r.URL.RawQuery,
-		Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}
-	if r.Body == nil || r.Body == http.NoBody {
-		head.ContentLength = 0
-	}
-	hb, err := head.MarshalBinary()
-	if err == nil {
-		err = wire.WriteFrame(s, wire.FrameRequestHead, hb)
-	}
-	if err != nil {
+	if err := wire.WriteFrame(s, wire.FrameRequestHead, out.raw); err != nil {
 		wire.Abort(s, wire.CodeInternal)
-		fail(problem.BadRequest, "consumer", "The request head could not be sent: "+err.Error(), 0)
+		code, hop, detail := brokenStream(err)
+		c.fail(code, hop, detail, 0)
 		return
 	}
-
 	// The deadline or the caller leaving ends the stream on every hop.
-	var why atomic.Int32 // a problem code index set by whoever aborts first
-	stop := context.AfterFunc(ctx, func() {
-		code := wire.CodeCanceled
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			code = wire.CodeTimeout
-		}
-		wire.Abort(s, code)
-	})
+	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
 	defer stop()
-
-	// Upload the body while the answer is awaited: the provider may answer
-	// before it has read everything.
-	go func() {
-		if head.ContentLength == 0 {
-			_ = s.Close()
-			return
-		}
-		body := io.Reader(r.Body)
-		if max > 0 {
-			body = &limitReader{r: r.Body, left: max}
-		}
-		_, rerr, werr := wire.Copy(s, body)
-		switch {
-		case errors.Is(rerr, errBodyTooLarge):
-			why.Store(1)
-			wire.Abort(s, wire.CodeBodyTooLarge)
-		case rerr != nil:
-			s.CancelWrite(wire.CodeCanceled)
-		case werr != nil:
-			// The stream was reset; the reader below reports why.
-		default:
-			_ = s.Close()
-		}
-	}()
+	up := startUpload(c.w, c.r, s, out.head.ContentLength, out.limit)
+	defer up.stop()
 
 	rr := wire.NewReader(s)
+	rh := c.awaitAnswer(ctx, s, rr, up, out)
+	if rh == nil {
+		return
+	}
+	c.streamAnswer(s, rr, rh, stop, up)
+}
+
+// ctxCode is the stream error code for a request context that ended.
+func ctxCode(ctx context.Context) quic.StreamErrorCode {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return wire.CodeTimeout
+	}
+	return wire.CodeCanceled
+}
+
+// awaitAnswer reads the provider's response head, or answers with the
+// problem that came instead and returns nil.
+func (c *gatewayCall) awaitAnswer(ctx context.Context, s *quicStream, rr *bufio.Reader, up *upload, out *outbound) *wire.ResponseHead {
 	ft, payload, err := wire.ReadFrame(rr, wire.MaxHead)
 	if err != nil {
 		switch {
-		case why.Load() == 1:
-			fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body exceeded the gateway limit of %d bytes.", max), 0)
+		case up.tooLarge():
+			c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body exceeded the gateway limit of %d bytes.", out.limit), 0)
 		case errors.Is(ctx.Err(), context.DeadlineExceeded) || wire.ResetCode(err) == wire.CodeTimeout:
-			fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", timeout), 0)
-		case r.Context().Err() != nil:
-			rec.Done(metrics.Canceled, time.Since(start))
-			log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(start))
+			c.fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", out.timeout), 0)
+		case c.r.Context().Err() != nil:
+			c.rec.Done(metrics.Canceled, time.Since(c.start))
+			c.log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(c.start))
+		case up.readErr() != nil:
+			c.fail(problem.BadRequest, "consumer", "The request body could not be read: "+up.readErr().Error(), 0)
 		default:
 			code, hop, detail := brokenStream(err)
-			fail(code, hop, detail, 0)
+			c.fail(code, hop, detail, 0)
 		}
-		return
+		return nil
 	}
 	switch ft {
 	case wire.FrameError:
 		we, err := wire.DecodeError(payload)
 		if err != nil {
-			fail(problem.Internal, "exchange", err.Error(), 0)
-			return
+			c.fail(problem.Internal, "exchange", err.Error(), 0)
+			return nil
 		}
-		fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
-		return
+		c.fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
+		return nil
 	case wire.FrameResponseHead:
 	default:
 		wire.Abort(s, wire.CodeProtocol)
-		fail(problem.Internal, "exchange", fmt.Sprintf("unexpected %s frame", ft), 0)
-		return
+		c.fail(problem.Internal, "exchange", fmt.Sprintf("unexpected %s frame", ft), 0)
+		return nil
 	}
 	var rh wire.ResponseHead
 	if err := rh.UnmarshalBinary(payload); err != nil {
 		wire.Abort(s, wire.CodeProtocol)
-		fail(problem.Internal, "exchange", err.Error(), 0)
-		return
+		c.fail(problem.Internal, "exchange", err.Error(), 0)
+		return nil
 	}
-	h := w.Header()
+	return &rh
+}
+
+// streamAnswer passes the response on. Once the status is written the only
+// honest signal left for a failure is to cut the connection, so that the
+// caller sees an incomplete answer rather than a shorter success.
+func (c *gatewayCall) streamAnswer(s *quicStream, rr *bufio.Reader, rh *wire.ResponseHead, stop func() bool, up *upload) {
+	h := c.w.Header()
 	fromFields(h, rh.Header)
-	h.Set("Bab-Request-Id", id)
+	h.Set("Bab-Request-Id", c.id)
 	if rh.ContentLength >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
-	w.WriteHeader(rh.Status)
-	n, rerr, werr := wire.Copy(w, wire.BodyReader(rr, s))
+	c.w.WriteHeader(rh.Status)
+	n, rerr, werr := copyAnswer(c.w, wire.BodyReader(rr, s), rh.ContentLength)
 	stop()
 	switch {
 	case rerr != nil:
-		// The answer broke after it started: the only honest signal left
-		// to the caller is to cut the connection, so the response is seen
-		// as incomplete rather than as a shorter success.
-		code, _, _ := brokenStream(rerr)
-		rec.Done(string(code), time.Since(start))
-		log.Warn("answer cut off", "outcome", code, "bytes", n, "reset", wire.CodeName(wire.ResetCode(rerr)), "duration", time.Since(start))
-		wire.Abort(s, wire.ResetCode(rerr))
-		panic(http.ErrAbortHandler)
+		code := wire.ResetCode(rerr)
+		outcome, _, _ := brokenStream(rerr)
+		if errors.Is(rerr, wire.ErrMalformed) {
+			code, outcome = wire.CodeProtocol, problem.BadGateway
+		}
+		c.cut(s, code, string(outcome), "answer cut off", "bytes", n, "reset", wire.CodeName(code), "err", rerr)
 	case werr != nil:
 		wire.Abort(s, wire.CodeCanceled)
-		rec.Done(metrics.Canceled, time.Since(start))
-		log.Info("caller went away during the answer", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(start))
-		return
+		c.rec.Done(metrics.Canceled, time.Since(c.start))
+		c.log.Info("caller went away during the answer", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(c.start))
+	case up.failed():
+		// The provider answered, but the caller's body broke on the way:
+		// the answer is not to a request the caller sent whole.
+		c.cut(s, wire.CodeCanceled, string(problem.BadRequest), "request body broke while the answer streamed", "bytes", n, "err", up.readErr())
+	default:
+		s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
+		c.rec.Done(metrics.OK, time.Since(c.start))
+		c.log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(c.start))
 	}
-	s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
-	rec.Done(metrics.OK, time.Since(start))
-	log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(start))
+}
+
+// copyAnswer copies an answer body of length bytes (-1: unknown, to the
+// end of the stream). An answer whose announced bytes all arrived is
+// complete even if the stream then fails: a caller that has them all may
+// hang up at once, which cancels the request.
+func copyAnswer(w io.Writer, body io.Reader, length int64) (n int64, rerr, werr error) {
+	if length < 0 {
+		return wire.Copy(w, body)
+	}
+	n, rerr, werr = wire.Copy(w, io.LimitReader(body, length))
+	if rerr != nil || werr != nil {
+		return n, rerr, werr
+	}
+	if n < length {
+		return n, fmt.Errorf("%w: the answer ended after %d of the %d bytes it announced", wire.ErrMalformed, n, length), nil
+	}
+	var extra [1]byte
+	if k, _ := body.Read(extra[:]); k > 0 {
+		return n, fmt.Errorf("%w: the answer carried more than the %d bytes it announced", wire.ErrMalformed, length), nil
+	}
+	return n, nil, nil
+}
+
+// cut ends a request whose answer had already started: the stream is reset
+// and the caller's connection dropped.
+func (c *gatewayCall) cut(s *quicStream, code quic.StreamErrorCode, outcome, msg string, kv ...any) {
+	wire.Abort(s, code)
+	c.rec.Done(outcome, time.Since(c.start))
+	c.log.Warn(msg, append(kv, "outcome", outcome, "duration", time.Since(c.start))...)
+	panic(http.ErrAbortHandler)
 }
 
 // timeout is the request's deadline: Bab-Timeout (a Go duration such as
@@ -258,24 +348,6 @@ func (a *Appliance) timeout(r *http.Request) (time.Duration, error) {
 	return min(d, a.cfg.Gateway.MaxTimeout), nil
 }
 
-var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
-
-// limitReader fails once more than left bytes were read, so that a body
-// without Content-Length is refused when it grows too large.
-type limitReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	if l.left < 0 {
-		return n, errBodyTooLarge
-	}
-	return n, err
-}
-
 // brokenStream says what a request stream that failed before its answer
 // means for the caller.
 func brokenStream(err error) (problem.Code, string, string) {
@@ -287,6 +359,8 @@ func brokenStream(err error) (problem.Code, string, string) {
 		return problem.ProviderOffline, "exchange", "The provider's appliance disconnected during the request."
 	case wire.CodeBackend:
 		return problem.BackendUnreachable, "provider", "The provider's backend failed during the request."
+	case wire.CodeTimeout:
+		return problem.Timeout, "exchange", "The request's deadline passed on the way."
 	case wire.CodeBodyTooLarge:
 		return problem.BodyTooLarge, "exchange", "The body was refused as too large further along the path."
 	case wire.CodeProtocol, wire.CodeInternal:

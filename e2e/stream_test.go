@@ -11,8 +11,8 @@ import (
 	"github.com/babgate/bab/internal/lab"
 )
 
-// TestStream1GiBWithFlatMemory sends 1 GiB up through the whole path and
-// gets it echoed back at the same time, byte for byte, while the resident
+// TestStream1GiBWithFlatMemory sends 1 GiB up through the whole path,
+// chunked, and gets it echoed back at the same time, byte for byte, while the resident
 // memory of the two appliances and the exchange stays within 64 MB of
 // what they used idle: nothing buffers a body whole.
 func TestStream1GiBWithFlatMemory(t *testing.T) {
@@ -62,7 +62,10 @@ func TestStream1GiBWithFlatMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.ContentLength = size
+	// Chunked, as most callers that stream send it: a gateway that let
+	// net/http discard unread body once the answer started would lose
+	// 256 KiB from the middle here, and the pattern shows where.
+	req.ContentLength = -1
 	req.Header.Set("Bab-Timeout", "5m")
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)

@@ -217,7 +217,16 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 		stop()
 		_ = cs.Close()
 	}
-	<-up
+	// The answer is over: whatever the consumer has not uploaded yet is
+	// not wanted, and a consumer that stalls its body must not hold this
+	// goroutine and both streams past the request.
+	select {
+	case <-up:
+	default:
+		cs.CancelRead(wire.CodeCanceled)
+		ps.CancelWrite(wire.CodeCanceled)
+		<-up
+	}
 	if c, ok := reset.Load().(quic.StreamErrorCode); ok && tr.Outcome == "ok" {
 		tr.Outcome = "reset:" + wire.CodeName(c)
 	}

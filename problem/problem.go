@@ -33,6 +33,8 @@ const (
 	Internal             Code = "internal"
 	ApplianceQuarantined Code = "appliance_quarantined"
 	RateLimited          Code = "rate_limited"
+	BadGateway           Code = "bad_gateway"
+	HeadersTooLarge      Code = "headers_too_large"
 )
 
 // Info is what the catalog knows about a code.
@@ -55,6 +57,8 @@ var catalog = map[Code]Info{
 	NoPolicy:             {http.StatusServiceUnavailable, "This appliance has not received a policy yet", "Office IT: check that the appliance is enrolled and connected (bab status)."},
 	BackendUnreachable:   {http.StatusBadGateway, "The provider's system did not answer", "Try again later; the provider's IT should check the backend named in their bab.yaml."},
 	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
+	BadGateway:           {http.StatusBadGateway, "The provider's answer could not be carried back", "Try again; if it repeats, give the request id to office IT: the provider's answer broke Bab's rules (for example a body longer or shorter than it announced)."},
+	HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "The request has more or larger headers than Bab carries", "Send fewer or shorter headers: at most 200 header fields and 64 KiB for the request line and headers together."},
 	RateLimited:          {http.StatusTooManyRequests, "Your administration called this service more often than the policy allows", "Wait for the time in Retry-After and try again; if the limit is too low for your work, ask central ops to raise it."},
 	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
 	Internal:             {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},

@@ -9,6 +9,10 @@ var (
 	// ErrFrameTooLarge means a frame's declared length exceeds the limit for
 	// its place in the protocol.
 	ErrFrameTooLarge = errors.New("wire: frame too large")
+	// ErrHeadTooLarge means a request or response head has more header
+	// fields or more bytes than the wire carries (maxFields, MaxHead); the
+	// side that builds it refuses it before anything is sent.
+	ErrHeadTooLarge = errors.New("wire: head too large")
 	// ErrUnexpectedFrame means a frame arrived where the protocol expects
 	// another type.
 	ErrUnexpectedFrame = errors.New("wire: unexpected frame")

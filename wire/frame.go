@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"encoding"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -99,6 +100,16 @@ func WriteFrame(w io.Writer, t FrameType, payload []byte) error {
 	buf = append(buf, payload...)
 	_, err := w.Write(buf)
 	return err
+}
+
+// WriteBinary writes v's binary form (a request or response head) as one
+// frame of type t.
+func WriteBinary(w io.Writer, t FrameType, v encoding.BinaryMarshaler) error {
+	b, err := v.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return WriteFrame(w, t, b)
 }
 
 // ByteReader is what ReadFrame needs: a reader that can also hand out single

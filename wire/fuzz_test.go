@@ -82,7 +82,7 @@ func checkFixedPoint(t *testing.T, h, fresh head, n int) {
 	t.Helper()
 	b, err := h.MarshalBinary()
 	if err != nil {
-		if errors.Is(err, wire.ErrFrameTooLarge) && n > wire.MaxHead {
+		if errors.Is(err, wire.ErrHeadTooLarge) && n > wire.MaxHead {
 			return
 		}
 		t.Fatalf("MarshalBinary of a decoded head: %v", err)

@@ -68,10 +68,21 @@ func (h *RequestHead) MarshalBinary() ([]byte, error) {
 	b = appendString(b, h.ConsumerAppliance)
 	b = appendString(b, h.ConsumerSystem)
 	b = appendString(b, h.Purpose)
-	if len(b) > MaxHead {
-		return nil, fmt.Errorf("%w: request head of %d bytes exceeds %d", ErrFrameTooLarge, len(b), MaxHead)
+	if err := checkHead("request", b, len(h.Header)); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// checkHead refuses a head the other side would refuse to decode.
+func checkHead(kind string, b []byte, fields int) error {
+	if fields > maxFields {
+		return fmt.Errorf("%w: %s head with %d header fields; at most %d are carried", ErrHeadTooLarge, kind, fields, maxFields)
+	}
+	if len(b) > MaxHead {
+		return fmt.Errorf("%w: %s head of %d bytes; at most %d are carried", ErrHeadTooLarge, kind, len(b), MaxHead)
+	}
+	return nil
 }
 
 // UnmarshalBinary decodes a head written by MarshalBinary.
@@ -101,8 +112,8 @@ func (h *ResponseHead) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(h.Status))
 	b = appendFields(b, h.Header)
 	b = binary.AppendVarint(b, h.ContentLength)
-	if len(b) > MaxHead {
-		return nil, fmt.Errorf("%w: response head of %d bytes exceeds %d", ErrFrameTooLarge, len(b), MaxHead)
+	if err := checkHead("response", b, len(h.Header)); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

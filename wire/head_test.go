@@ -183,7 +183,9 @@ func TestHeadVersion(t *testing.T) {
 }
 
 // TestHeadFieldLimit checks the bound on header fields, which keeps a
-// peer from making the decoder allocate a large slice from a small head.
+// peer from making the decoder allocate a large slice from a small head:
+// the encoder refuses to build such a head, and the decoder refuses one
+// that a peer built anyway.
 func TestHeadFieldLimit(t *testing.T) {
 	tests := []struct {
 		n      int
@@ -191,23 +193,39 @@ func TestHeadFieldLimit(t *testing.T) {
 	}{{199, true}, {200, true}, {201, false}, {1000, false}}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
-			rq := wire.RequestHead{Header: manyFields(tc.n)}
-			rs := wire.ResponseHead{Status: 200, Header: manyFields(tc.n)}
 			for _, c := range []struct {
-				m interface{ MarshalBinary() ([]byte, error) }
-				u unmarshaler
-			}{{&rq, new(wire.RequestHead)}, {&rs, new(wire.ResponseHead)}} {
-				b, err := c.m.MarshalBinary()
-				if err != nil {
-					t.Fatal(err)
-				}
+				m   func(n int) interface{ MarshalBinary() ([]byte, error) }
+				u   unmarshaler
+				off int // where the field count starts in an otherwise empty head
+			}{
+				{func(n int) interface{ MarshalBinary() ([]byte, error) } {
+					return &wire.RequestHead{Header: manyFields(n)}
+				}, new(wire.RequestHead), 6},
+				{func(n int) interface{ MarshalBinary() ([]byte, error) } {
+					return &wire.ResponseHead{Status: 200, Header: manyFields(n)}
+				}, new(wire.ResponseHead), 3},
+			} {
+				b, err := c.m(tc.n).MarshalBinary()
 				if tc.wantOK {
+					if err != nil {
+						t.Fatal(err)
+					}
 					if err := c.u.UnmarshalBinary(b); err != nil {
 						t.Errorf("%T with %d fields: %v", c.u, tc.n, err)
 					}
 					continue
 				}
-				mustMalformed(t, c.u, b, fmt.Sprintf("%T with %d fields", c.u, tc.n))
+				if !errors.Is(err, wire.ErrHeadTooLarge) {
+					t.Errorf("%T with %d fields: MarshalBinary = %v, want ErrHeadTooLarge", c.u, tc.n, err)
+				}
+				// A peer's head claiming n fields: 200 fields, then the
+				// count (two bytes either way) patched to n.
+				raw, err := c.m(200).MarshalBinary()
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw = append(appendUvarint(raw[:c.off:c.off], uint64(tc.n)), raw[c.off+2:]...)
+				mustMalformed(t, c.u, raw, fmt.Sprintf("%T with %d fields", c.u, tc.n))
 			}
 		})
 	}
@@ -297,7 +315,8 @@ func appendUvarint(b []byte, v uint64) []byte {
 }
 
 // TestHeadTooLarge checks MaxHead exactly at the boundary: the largest
-// head is accepted, one byte more is ErrFrameTooLarge.
+// head is accepted, one byte more is ErrHeadTooLarge; and so is one header
+// field more than the decoder takes, on either kind of head.
 func TestHeadTooLarge(t *testing.T) {
 	withValue := func(n int) []wire.Field { return []wire.Field{{"X-Big", strings.Repeat("a", n)}} }
 	base, err := (&wire.RequestHead{Header: withValue(0)}).MarshalBinary()
@@ -315,6 +334,8 @@ func TestHeadTooLarge(t *testing.T) {
 		{"request one byte over", &wire.RequestHead{Header: withValue(fit + 1)}, false},
 		{"request far over", &wire.RequestHead{Path: strings.Repeat("/", 1<<20)}, false},
 		{"response over", &wire.ResponseHead{Status: 200, Header: withValue(wire.MaxHead)}, false},
+		{"request with 201 fields", &wire.RequestHead{Header: manyFields(201)}, false},
+		{"response with 201 fields", &wire.ResponseHead{Status: 200, Header: manyFields(201)}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,10 +346,16 @@ func TestHeadTooLarge(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, wire.ErrFrameTooLarge) || b != nil {
-				t.Fatalf("MarshalBinary = %d bytes, %v; want ErrFrameTooLarge", len(b), err)
+			if !errors.Is(err, wire.ErrHeadTooLarge) || b != nil {
+				t.Fatalf("MarshalBinary = %d bytes, %v; want ErrHeadTooLarge", len(b), err)
 			}
 		})
+	}
+	// 200 fields are carried, and decode again.
+	b, err := (&wire.ResponseHead{Status: 200, Header: manyFields(200)}).MarshalBinary()
+	var h wire.ResponseHead
+	if err != nil || h.UnmarshalBinary(b) != nil || len(h.Header) != 200 {
+		t.Fatalf("200 fields: %v", err)
 	}
 }
 

@@ -89,6 +89,12 @@ func (b *Backend) handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		// headers=N adds N filler headers, for tests of heads too large to carry.
+		if k, err := strconv.Atoi(r.URL.Query().Get("headers")); err == nil {
+			for i := range min(k, 10_000) {
+				w.Header().Set("X-Filler-"+strconv.Itoa(i), "x")
+			}
+		}
 		_, _ = io.Copy(w, io.LimitReader(Pattern(), n))
 	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {

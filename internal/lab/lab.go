@@ -35,6 +35,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// MaxBodyBytes is the consumer gateway's body limit (default 0: none).
 	MaxBodyBytes int64
+	// BackendURL is the provider's backend for the civil-status service
+	// (default: the lab's sample backend), so that tests can put backends
+	// that are not ours behind Bab.
+	BackendURL string
 	// ProfileDir, if set, makes every process write a CPU profile there
 	// (exchange.prof, hq.prof, dc1.prof) until it stops.
 	ProfileDir string
@@ -138,7 +142,11 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes, l.sims[CommuneHQ.Name]); err != nil {
 		return nil, err
 	}
-	if l.Provider, err = l.addAppliance(ctx, RegistryDC, l.Backend.URL, 0, l.sims[RegistryDC.Name]); err != nil {
+	backend := l.Backend.URL
+	if o.BackendURL != "" {
+		backend = o.BackendURL
+	}
+	if l.Provider, err = l.addAppliance(ctx, RegistryDC, backend, 0, l.sims[RegistryDC.Name]); err != nil {
 		return nil, err
 	}
 	if _, err := l.Push(ctx, nil); err != nil {
