@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -93,17 +94,14 @@ func (c *gatewayCall) admit() *outbound {
 		c.fail(problem.ApplianceQuarantined, "consumer", "The exchange has this appliance in quarantine: "+*reason+".", 0)
 		return nil
 	}
-	svc, rest, err := ident.SplitServicePath(r.URL.Path)
-	if err == nil {
-		rest, err = policy.CleanPath(rest)
-	}
+	svc, rest, err := servicePath(r.URL)
 	if err != nil {
 		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return nil
 	}
 	c.log.with("service", svc)
-	purpose := r.Header.Get("Bab-Purpose")
-	if !c.authorise(svc, rest, purpose) {
+	purpose, ok := c.authorise(svc, rest, r.Header.Get("Bab-Purpose"))
+	if !ok {
 		return nil
 	}
 	max := a.cfg.Gateway.MaxBodyBytes
@@ -136,14 +134,39 @@ func (c *gatewayCall) admit() *outbound {
 	return out
 }
 
-// authorise checks the policy in force: may this office call svc at rest,
-// for purpose, within its rate limits?
-func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) bool {
+// servicePath splits a request's path, as the caller sent it, into the
+// service and the path inside it, and checks both: the service part must
+// be a plain identifier (an encoded '/' cannot smuggle path into it), and
+// the path inside must be clean before and after decoding, so that no
+// spelling of a dot-segment or a matrix parameter (";", "%3B") reaches a
+// backend that would resolve it past the policy's prefixes.
+func servicePath(u *url.URL) (ident.Service, string, error) {
+	svc, raw, err := ident.SplitServicePath(u.EscapedPath())
+	if err != nil {
+		return svc, "", err
+	}
+	if _, err := policy.CleanPath(raw); err != nil {
+		return svc, "", err
+	}
+	rest, err := url.PathUnescape(raw)
+	if err != nil {
+		return svc, "", fmt.Errorf("%w: %v", policy.ErrBadPath, err)
+	}
+	if _, err := policy.CleanPath(rest); err != nil {
+		return svc, "", err
+	}
+	return svc, rest, nil
+}
+
+// authorise checks the policy in force: may this office call svc at rest
+// with this query, for purpose, within its rate limits? It returns the
+// purpose to pass on: the caller's, if the granting rule asks for one.
+func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string, bool) {
 	a := c.a
 	p := a.policy.Load()
 	if p == nil {
 		c.fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
-		return false
+		return "", false
 	}
 	if p.HasService(svc) {
 		c.rec = a.metrics.out.For(svc)
@@ -151,26 +174,26 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) bool {
 	expired, refuse := p.Expired(time.Now())
 	if refuse {
 		c.fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
-		return false
+		return "", false
 	}
 	if expired {
 		// Degraded but serving, as the policy chose: say so on every answer.
 		c.w.Header().Set("Bab-Policy-Expired", p.Expires().UTC().Format(time.RFC3339))
 	}
-	rule, limits, err := p.Grant(a.id.Member, svc, c.r.Method, rest, purpose)
+	rule, limits, err := p.Grant(a.id.Member, svc, c.r.Method, rest, c.r.URL.RawQuery, purpose)
 	if err != nil {
 		code := problem.NotAllowed
 		if errors.Is(err, policy.ErrUnknownService) {
 			code = problem.UnknownService
 		}
 		c.fail(code, "consumer", err.Error(), 0)
-		return false
+		return "", false
 	}
 	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
 		c.fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
-		return false
+		return "", false
 	}
-	return true
+	return p.RulePurpose(rule), true
 }
 
 // relay sends the request through the tunnel and streams the answer back.

@@ -58,6 +58,7 @@ type inbound struct {
 	consumer ident.Appliance
 	be       *backend
 	timeout  time.Duration
+	purpose  string // declared by the caller for a rule that asks for one
 }
 
 // refuse answers with a typed problem that the caller's administration
@@ -97,7 +98,8 @@ func (c *providerCall) admit() *inbound {
 		c.refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
 		return nil
 	}
-	if _, _, err = p.Grant(consumer.Member, svc, head.Method, head.Path, head.Purpose); err != nil {
+	rule, _, err := p.Grant(consumer.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
+	if err != nil {
 		code := problem.NotAllowed
 		if errors.Is(err, policy.ErrUnknownService) {
 			code = problem.UnknownService
@@ -118,7 +120,7 @@ func (c *providerCall) admit() *inbound {
 	if head.Timeout > 0 && head.Timeout < timeout {
 		timeout = head.Timeout
 	}
-	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout}
+	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout, purpose: p.RulePurpose(rule)}
 }
 
 // callBackend forwards the request to the backend. The context ends when
@@ -169,8 +171,8 @@ func setBabHeaders(h http.Header, head *wire.RequestHead, in *inbound) {
 	if head.ConsumerSystem != "" {
 		h.Set("Bab-Consumer-System", head.ConsumerSystem)
 	}
-	if head.Purpose != "" {
-		h.Set("Bab-Purpose", head.Purpose)
+	if in.purpose != "" {
+		h.Set("Bab-Purpose", in.purpose)
 	}
 	h.Set("Bab-Deadline", time.Now().Add(in.timeout).UTC().Format(time.RFC3339Nano))
 }

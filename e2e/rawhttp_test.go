@@ -14,6 +14,7 @@ import (
 // send them: a body with Content-Length or chunked (chunks of uneven sizes,
 // some with extensions), with or without Expect: 100-continue.
 type rawCall struct {
+	Method     string // POST if empty
 	Addr, Path string
 	Header     map[string]string
 	Body       []byte
@@ -87,7 +88,11 @@ func (r *rawResult) finish(resp *http.Response) error {
 
 func (c rawCall) head() string {
 	var h strings.Builder
-	fmt.Fprintf(&h, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\n", c.Path, c.Addr)
+	method := c.Method
+	if method == "" {
+		method = "POST"
+	}
+	fmt.Fprintf(&h, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\n", method, c.Path, c.Addr)
 	for k, v := range c.Header {
 		fmt.Fprintf(&h, "%s: %s\r\n", k, v)
 	}

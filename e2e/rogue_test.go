@@ -304,6 +304,8 @@ func TestDenyAtProvider(t *testing.T) {
 		{"consumer not named", func(h *wire.RequestHead) { h.ConsumerAppliance = "" }, "bad_request"},
 		{"unknown service", func(h *wire.RequestHead) { h.Service = "MA/GOV/ETATCIVIL/marriages" }, "unknown_service"},
 		{"climbing path", func(h *wire.RequestHead) { h.Path = "/citizens/../admin" }, "not_allowed"},
+		{"matrix parameter", func(h *wire.RequestHead) { h.Path = "/citizens/..;/admin" }, "not_allowed"},
+		{"query parameter the rule does not list", func(h *wire.RequestHead) { h.Query = "cin=1&admin=true" }, "not_allowed"},
 	}
 	for _, c := range cases {
 		h := ok

@@ -75,7 +75,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	if p.HasService(svc) {
 		rec = x.metrics.requests.For(svc)
 	}
-	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Purpose)
+	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
 	if err != nil {
 		if errors.Is(err, policy.ErrUnknownService) {
 			refuse(problem.UnknownService, err.Error())

@@ -2,6 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/babgate/bab/ident"
 )
@@ -15,26 +18,33 @@ import (
 //
 // It runs on every request, so it does not allocate unless it refuses.
 func (p *Policy) Allow(consumer ident.Member, svc ident.Service, method, path string) error {
-	_, _, err := p.Grant(consumer, svc, method, path, "")
+	_, _, err := p.Grant(consumer, svc, method, path, "", "")
 	return err
 }
 
-// Grant is Allow for a call declared for purpose (empty: none declared):
-// it says which rule granted it (its index in the bundle's rules) and that
-// rule's limits, for rate limiting. A rule with a purpose grants only calls
-// declared for it; among the rules that fit method and path, the first
-// whose purpose fits wins. Like Allow it does not allocate unless it
-// refuses.
-func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, purpose string) (rule int, limits []Limit, err error) {
+// Grant is Allow for a call with a raw query string, declared for purpose
+// (empty: none declared): it says which rule granted it (its index in the
+// bundle's rules) and that rule's limits, for rate limiting. A rule with a
+// purpose grants only calls declared for it; a rule that lists query
+// parameters grants only calls whose query names no others. Among the
+// rules that fit, the first wins. Like Allow it does not allocate unless
+// it refuses.
+func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, query, purpose string) (rule int, limits []Limit, err error) {
 	if _, ok := p.index.services[svc]; !ok {
 		return -1, nil, fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
 	}
 	if reason := pathDefect(path); reason != "" {
 		return -1, nil, p.deny(consumer, svc, method, path, "the path "+reason)
 	}
-	wrongPurpose := -1
+	wrongPurpose, wrongQuery := -1, -1
 	for _, g := range p.grants[grantKey{consumer, svc}] {
 		if !g.allows(method, path) {
+			continue
+		}
+		if !g.allowsQuery(query) {
+			if wrongQuery < 0 {
+				wrongQuery = g.rule
+			}
 			continue
 		}
 		if g.purpose == "" || g.purpose == purpose {
@@ -46,6 +56,9 @@ func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, p
 	}
 	if wrongPurpose >= 0 {
 		return -1, nil, p.purposeError(wrongPurpose, purpose)
+	}
+	if wrongQuery >= 0 {
+		return -1, nil, p.deny(consumer, svc, method, path, fmt.Sprintf("rule %d allows only the query parameters %s", wrongQuery+1, strings.Join(p.bundle.Rules[wrongQuery].Query, ", ")))
 	}
 	return -1, nil, p.deny(consumer, svc, method, path, "no rule grants it")
 }
@@ -64,6 +77,46 @@ func (g *grant) allows(method, path string) bool {
 		}
 	}
 	return false
+}
+
+// allowsQuery reports whether a raw query names only parameters the rule
+// lists (any query, if it lists none). A ';' is refused outright where the
+// rule restricts the query: some backends split parameters on it.
+func (g *grant) allowsQuery(raw string) bool {
+	if g.query == nil || raw == "" {
+		return true
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			return false
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(key, "%+") {
+			k, err := url.QueryUnescape(key)
+			if err != nil {
+				return false
+			}
+			key = k
+		}
+		if !slices.Contains(g.query, key) {
+			return false
+		}
+	}
+	return true
+}
+
+// RulePurpose is the purpose rule grants access for ("" for none): a
+// purpose the caller declared is passed on only when its rule asks for one.
+func (p *Policy) RulePurpose(rule int) string {
+	if p == nil || p.bundle == nil || rule < 0 || rule >= len(p.bundle.Rules) {
+		return ""
+	}
+	return p.bundle.Rules[rule].Purpose
 }
 
 func (p *Policy) deny(consumer ident.Member, svc ident.Service, method, path, why string) error {

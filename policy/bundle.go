@@ -68,6 +68,9 @@ type Rule struct {
 	Service      ident.Service `json:"service"`
 	Methods      []string      `json:"methods"`       // upper-case HTTP method tokens, or "*" for any
 	PathPrefixes []string      `json:"path_prefixes"` // each starts with "/"; matched segment by segment
+	// Query, when present (even empty), lists the only query parameters a
+	// call may name; absent, any query is allowed. Both appliances check it.
+	Query []string `json:"query,omitzero"`
 	// Limits cap how often the consumer may call under this rule: a rate
 	// (100 a minute) and/or a quota (10,000 a day). Each is enforced at
 	// the consumer's appliance and, across all its appliances, at the
@@ -105,6 +108,7 @@ func (b *Bundle) clone() *Bundle {
 	for i := range c.Rules {
 		c.Rules[i].Methods = slices.Clone(c.Rules[i].Methods)
 		c.Rules[i].PathPrefixes = slices.Clone(c.Rules[i].PathPrefixes)
+		c.Rules[i].Query = slices.Clone(c.Rules[i].Query)
 		c.Rules[i].Limits = slices.Clone(c.Rules[i].Limits)
 	}
 	if b.NextTrust != nil {

@@ -38,6 +38,7 @@ type grant struct {
 	anyMethod bool
 	methods   []string
 	prefixes  []string
+	query     []string // the parameter names allowed; nil for any query
 }
 
 // Compile compiles b, which should have passed [Bundle.Validate]: Compile
@@ -88,7 +89,7 @@ func compile(b *Bundle, idx index, prev *Policy, same sectionSet) *Policy {
 func compileGrants(rules []Rule) map[grantKey][]grant {
 	grants := make(map[grantKey][]grant, len(rules))
 	for i, r := range rules {
-		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*")}
+		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*"), query: r.Query}
 		for _, prefix := range r.PathPrefixes {
 			if pathDefect(prefix) == "" {
 				g.prefixes = append(g.prefixes, prefix)

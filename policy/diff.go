@@ -58,6 +58,9 @@ func Diff(old, new *Bundle) []string {
 		if !slices.Equal(a.PathPrefixes, b.PathPrefixes) {
 			parts = append(parts, fmt.Sprintf("paths %s → %s", strings.Join(a.PathPrefixes, " "), strings.Join(b.PathPrefixes, " ")))
 		}
+		if !slices.Equal(a.Query, b.Query) || (a.Query == nil) != (b.Query == nil) {
+			parts = append(parts, fmt.Sprintf("query %s → %s", queryText(a.Query), queryText(b.Query)))
+		}
 		if len(parts) == 0 {
 			return ""
 		}
@@ -165,4 +168,15 @@ func fmtSeconds(s int64) string {
 		return "(the exchange's)"
 	}
 	return (time.Duration(s) * time.Second).String()
+}
+
+// queryText shows a rule's query restriction: any, none, or the names.
+func queryText(q []string) string {
+	switch {
+	case q == nil:
+		return "any"
+	case len(q) == 0:
+		return "none"
+	}
+	return strings.Join(q, ",")
 }

@@ -10,10 +10,13 @@ import (
 // path that was checked must be the path that is forwarded.
 //
 // Refused, with an error matching [ErrBadPath]: a path not starting with
-// "/", containing a NUL byte or a backslash, or having a "." or ".."
-// segment. So that a provider that decodes the path once more cannot be
-// steered past a prefix either, percent-encoded forms of those ("%2e%2e",
-// "%2f", "%5c", "%00", in any case) are refused too.
+// "/", containing a NUL byte, a backslash or a ';', or having a "." or ".."
+// segment. A ';' starts a matrix parameter, which Java servers strip before
+// routing ("/citizens/..;/admin" is "/admin" to Tomcat and Spring). So that
+// a provider that decodes the path once more cannot be steered past a
+// prefix either, percent-encoded forms of those ("%2e%2e", "%2f", "%5c",
+// "%00", "%3b", in any case) are refused too, and so is an encoded '%'
+// ("%25"), which would hide any of them under one more decoding.
 func CleanPath(p string) (string, error) {
 	if reason := pathDefect(p); reason != "" {
 		return "", fmt.Errorf("%w: %s %s", ErrBadPath, quoteCut(p), reason)
@@ -35,8 +38,10 @@ func pathDefect(p string) string {
 				return "contains a NUL byte"
 			case c == '\\':
 				return "contains a backslash"
+			case c == ';':
+				return "contains ';' (matrix parameters are not carried)"
 			case c == '%' && i+2 < len(p) && encodedSpecial(p[i+1], p[i+2]):
-				return "contains an encoded '/', '\\' or NUL"
+				return "contains an encoded '/', '\\', ';', '%' or NUL"
 			}
 			if p[i] != '/' {
 				continue
@@ -50,12 +55,13 @@ func pathDefect(p string) string {
 	return ""
 }
 
-// encodedSpecial reports whether "%" hi lo encodes '/', a backslash or NUL.
+// encodedSpecial reports whether "%" hi lo encodes '/', a backslash, ';',
+// '%' or NUL.
 func encodedSpecial(hi, lo byte) bool {
 	if 'A' <= lo && lo <= 'Z' {
 		lo += 'a' - 'A'
 	}
-	return hi == '2' && lo == 'f' || hi == '5' && lo == 'c' || hi == '0' && lo == '0'
+	return hi == '2' && (lo == 'f' || lo == '5') || hi == '5' && lo == 'c' || hi == '0' && lo == '0' || hi == '3' && lo == 'b'
 }
 
 // isDotSegment reports whether seg is "." or "..", literally or with any of

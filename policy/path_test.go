@@ -35,6 +35,16 @@ func TestCleanPath(t *testing.T) {
 		{"/a%2Fb", false},
 		{"/a%5cb", false},
 		{"/a%00", false},
+		// Matrix parameters, which Java servers strip before routing.
+		{"/citizens/..;/admin", false},
+		{"/citizens;jsessionid=1/42", false},
+		{"/citizens/.;/42", false},
+		{"/citizens/..%3B/admin", false},
+		{"/citizens/..%3b/admin", false},
+		// An encoded '%' hides anything under one more decoding.
+		{"/citizens/%252e%252e/admin", false},
+		{"/citizens/%25", false},
+		{"/citizens/a%20b", true},
 	}
 	for _, tt := range tests {
 		got, err := CleanPath(tt.in)

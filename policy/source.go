@@ -68,6 +68,7 @@ type sourceRule struct {
 	Service  string   `yaml:"service"`
 	Methods  []string `yaml:"methods"`
 	Paths    []string `yaml:"paths"`
+	Query    []string `yaml:"query"` // absent: any query; [] none; else the parameter names allowed
 	Rate     string   `yaml:"rate"`  // e.g. 100/min
 	Quota    string   `yaml:"quota"` // e.g. 10000/d
 	Purpose  string   `yaml:"purpose"`
@@ -219,7 +220,7 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("rules[%d].service", i), "%v", err)
 		}
-		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths, Purpose: r.Purpose}
+		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths, Query: r.Query, Purpose: r.Purpose}
 		for _, l := range []struct{ key, text string }{{"rate", r.Rate}, {"quota", r.Quota}} {
 			if l.text == "" {
 				continue

@@ -160,3 +160,53 @@ func TestPackagedExample(t *testing.T) {
 		t.Fatalf("example parsed as %+v", b)
 	}
 }
+
+// In the source, a rule without "query" allows any query, "query: []" none,
+// and a list only those names; a name that cannot be compared is refused
+// with its line.
+func TestParseSourceQuery(t *testing.T) {
+	src := `version: 4
+valid_for: 30d
+members:
+  - id: MA/MUN/RABAT
+  - id: MA/GOV/ETATCIVIL
+appliances: [MA/GOV/ETATCIVIL:dc1]
+services:
+  - id: MA/GOV/ETATCIVIL/civil-status
+rules:
+  - consumer: MA/MUN/RABAT
+    service: MA/GOV/ETATCIVIL/civil-status
+    methods: [GET]
+    paths: [/citizens/]
+  - consumer: MA/MUN/RABAT
+    service: MA/GOV/ETATCIVIL/civil-status
+    methods: [POST]
+    paths: [/drafts/]
+    query: []
+  - consumer: MA/MUN/RABAT
+    service: MA/GOV/ETATCIVIL/civil-status
+    methods: [PUT]
+    paths: [/drafts/]
+    query: [cin, year]
+routes:
+  - service: MA/GOV/ETATCIVIL/civil-status
+    appliances: [MA/GOV/ETATCIVIL:dc1]
+`
+	b, err := ParseSource("q.yaml", []byte(src), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := b.Rules[0].Query; q != nil {
+		t.Errorf("no query key: %#v, want nil (any query)", q)
+	}
+	if q := b.Rules[1].Query; q == nil || len(q) != 0 {
+		t.Errorf("query: []: %#v, want empty (no query)", q)
+	}
+	if q := b.Rules[2].Query; len(q) != 2 || q[0] != "cin" {
+		t.Errorf("query: [cin, year]: %#v", q)
+	}
+	_, err = ParseSource("q.yaml", []byte(strings.Replace(src, "[cin, year]", "[cin, \"a=b\"]", 1)), testNow)
+	if err == nil || !strings.Contains(err.Error(), "q.yaml:23:") || !strings.Contains(err.Error(), "query") {
+		t.Errorf("a bad query name: %v, want an error at line 23", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/babgate/bab/ident"
@@ -153,6 +154,11 @@ func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services m
 			v.add(fmt.Sprintf("%s.limits[%d]", f, j), "%d requests per %d s: both must be at least 1", l.Requests, l.PerSeconds)
 		}
 	}
+	for j, q := range r.Query {
+		if !validQueryName(q) {
+			v.add(fmt.Sprintf("%s.query[%d]", f, j), "%q: a query parameter name is 1 to 64 characters, none of them & = ; # %% + or a space", q)
+		}
+	}
 	for j, p := range r.PathPrefixes {
 		if reason := pathDefect(p); reason != "" {
 			v.add(fmt.Sprintf("%s.path_prefixes[%d]", f, j), "%s %s", quoteCut(p), reason)
@@ -282,4 +288,11 @@ func unique[K interface {
 		}
 	}
 	return seen
+}
+
+// validQueryName reports whether q can be named in a rule's query list:
+// compared with the caller's parameter names as decoded, so it holds no
+// character that would be encoded or that splits a query.
+func validQueryName(q string) bool {
+	return q != "" && len(q) <= 64 && !strings.ContainsAny(q, "&=;#%+ \t\r\n")
 }

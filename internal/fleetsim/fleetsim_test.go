@@ -71,11 +71,10 @@ func TestFleetAcknowledgesPushes(t *testing.T) {
 			want = n + f.others
 		}
 		got := before
-		for range 50 {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if got = deltas(); got-before == want {
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 		if got-before != want {
 			t.Errorf("push %d (whole %v): %d deltas sent, want %d", push, whole, got-before, want)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -17,7 +18,8 @@ import (
 // body it received and, in headers, that body's length and SHA-256, so a
 // test can tell what reached the backend from what came back. POST /sink
 // refuses bodies over 1 MiB without reading them, as backends with a body
-// limit do.
+// limit do. Any other request is answered with what arrived: method,
+// request URI and headers.
 type PlainBackend struct {
 	URL string
 	srv *http.Server
@@ -59,9 +61,22 @@ func StartPlainBackend() (*PlainBackend, error) {
 		w.Header().Set(ReceivedLength, strconv.FormatInt(n, 10))
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Anything else: say what arrived, so tests can see what a backend
+		// behind Bab is given.
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(Received{Method: r.Method, URI: r.RequestURI, Header: r.Header})
+	})
 	b := &PlainBackend{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
 	go b.srv.Serve(ln)
 	return b, nil
+}
+
+// Received is what the plain backend answers to any other request.
+type Received struct {
+	Method string      `json:"method"`
+	URI    string      `json:"uri"`
+	Header http.Header `json:"header"`
 }
 
 // The headers in which a backend of the lab says what body it received.

@@ -18,6 +18,7 @@ var (
 	CivilStatus    = ident.MustService("MA/GOV/ETATCIVIL/civil-status")
 	CommuneSystem  = "complaint-desk" // the local system that calls through the commune's appliance
 	labPolicyLines = []string{"/citizens/", "/echo", "/sink", "/bytes", "/slow"}
+	labQueryNames  = []string{"cin", "d", "headers", "n"} // the only query parameters the commune may send
 )
 
 // DefaultPolicy is the lab's bundle content: the commune may GET and POST
@@ -36,6 +37,7 @@ func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 		Rules: []policy.Rule{{
 			Consumer: Commune, Service: CivilStatus,
 			Methods: []string{"GET", "POST"}, PathPrefixes: append([]string(nil), labPolicyLines...),
+			Query: append([]string(nil), labQueryNames...),
 		}},
 		Routes: []policy.Route{{Service: CivilStatus, Appliances: []ident.Appliance{RegistryDC}}},
 	}
@@ -59,6 +61,7 @@ rules:
     service: %s
     methods: [GET, POST]
     paths: [/citizens/, /echo, /sink, /bytes, /slow]
+    query: [cin, d, headers, n]
 routes:
   - service: %s
     appliances: [%s]
