@@ -40,6 +40,9 @@ type PolicyStatus struct {
 	// Note is the warning before expiry, or the state after it.
 	Note      string    `json:"note,omitempty"`
 	AppliedAt time.Time `json:"applied_at,omitzero"`
+	// Problem says why no policy is in force although one was cached: it
+	// did not verify. The exchange's next push repairs it.
+	Problem string `json:"problem,omitempty"`
 }
 
 // CertStatus describes the tunnel certificate.
@@ -59,6 +62,9 @@ func (a *Appliance) Status() Status {
 		if sp, err := a.store.Policy(); err == nil && sp != nil {
 			st.Policy.AppliedAt = sp.AppliedAt
 		}
+	}
+	if why := a.policyProblem.Load(); why != nil {
+		st.Policy.Problem = *why
 	}
 	for _, t := range a.tunnels {
 		st.Tunnels = append(st.Tunnels, t.State())

@@ -42,6 +42,9 @@ type Appliance struct {
 	recent     *recentLog             // the last warnings and errors, for status
 	limits     ratelimit.Limiter      // the policy's rate limits, for this appliance's calls
 	trust      policy.Trust
+	// policyProblem says why no policy is in force although one was
+	// cached (it did not verify); nil otherwise.
+	policyProblem atomic.Pointer[string]
 	roots      *x509.CertPool
 
 	cert    atomic.Pointer[tls.Certificate]
@@ -99,17 +102,10 @@ func (a *Appliance) init() error {
 	if err := a.setChain(id.Chain); err != nil {
 		return err
 	}
-	for _, k := range id.OpsKeys {
-		pk, err := policy.ParsePublicKey(k)
-		if err != nil {
-			return fmt.Errorf("stored ops key: %w", err)
-		}
-		a.trust.Keys = append(a.trust.Keys, pk)
-	}
-	a.trust.Threshold = id.PolicyThreshold
-	if err := a.loadPolicy(); err != nil {
+	if a.trust, err = PinnedTrust(id); err != nil {
 		return err
 	}
+	a.loadPolicy()
 	if a.backends, err = newBackends(a.cfg.Services); err != nil {
 		return err
 	}

@@ -165,7 +165,7 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string
 	a := c.a
 	p := a.policy.Load()
 	if p == nil {
-		c.fail(problem.NoPolicy, "consumer", "This appliance has not received a policy from the exchange yet.", 5*time.Second)
+		c.fail(problem.NoPolicy, "consumer", a.noPolicyDetail(), 5*time.Second)
 		return "", false
 	}
 	if p.HasService(svc) {

@@ -14,37 +14,87 @@ import (
 
 type quicStream = quic.Stream
 
-// loadPolicy restores the last good bundle from the store. Its signature is
-// checked again so that an edited state file cannot widen access; an
-// expired bundle is still loaded so that the gateway can say so.
-func (a *Appliance) loadPolicy() error {
+// loadPolicy restores the last good bundle from the store. A cached bundle
+// that does not verify (a damaged or edited state file) is not fatal: the
+// appliance starts without a policy, refuses requests with no_policy, says
+// why in its status, and the exchange's next push (it pushes to every
+// appliance that connects without the current policy) repairs it.
+func (a *Appliance) loadPolicy() {
 	sp, err := a.store.Policy()
-	if err != nil || sp == nil {
-		return err
+	if err == nil && sp == nil {
+		return
 	}
+	var p *policy.Policy
+	var next policy.Trust
+	if err == nil {
+		p, next, err = VerifyCached(sp, a.trust, time.Now())
+	}
+	if err != nil {
+		why := fmt.Sprintf("the cached policy was refused (%v); requests are refused until the exchange pushes a good one", err)
+		a.policyProblem.Store(&why)
+		a.log.Error("cached policy refused; starting without a policy until the exchange pushes one", "err", err)
+		if sp != nil {
+			// The keys it would have left in force, if that record is
+			// intact: a rotation since enrollment must not strand it.
+			if t, terr := policy.TrustFromRecord(sp.Trust.Next, a.trust); terr == nil {
+				a.trust = t
+			}
+		}
+		return
+	}
+	if time.Now().After(p.Expires()) {
+		a.log.Warn("the cached policy has expired", "version", p.Version())
+	}
+	a.trust = next
+	a.policy.Store(p)
+}
+
+// PinnedTrust is the ops trust pinned at enrollment.
+func PinnedTrust(id *store.Identity) (policy.Trust, error) {
+	t := policy.Trust{Threshold: id.PolicyThreshold}
+	for _, k := range id.OpsKeys {
+		pk, err := policy.ParsePublicKey(k)
+		if err != nil {
+			return t, fmt.Errorf("stored ops key: %w", err)
+		}
+		t.Keys = append(t.Keys, pk)
+	}
+	return t, nil
+}
+
+// VerifyCached checks a stored bundle again with the ops trust that
+// accepted it, as recorded beside it (the keys pinned at enrollment if the
+// record is empty), and returns it with the trust in force after it. An
+// expired bundle is returned too, so that the gateway can say so.
+//
+// What this catches is damage and careless edits of the state file: the
+// trust records live in the same file, so whoever can write the state
+// directory (root, or the service's user) can replace them as well. That
+// directory is the appliance's root of trust on the machine.
+func VerifyCached(sp *store.Policy, pinned policy.Trust, now time.Time) (*policy.Policy, policy.Trust, error) {
 	s, err := policy.ParseSigned(sp.Signed)
 	if err != nil {
-		return fmt.Errorf("cached policy: %w", err)
+		return nil, pinned, fmt.Errorf("cached policy: %w", err)
 	}
-	// The bundle is checked with the trust that verified it; after it, the
-	// trust it announced (if it rotated the ops keys) is in force.
-	verifiedBy, err := policy.TrustFromRecord(sp.Trust.VerifiedBy, a.trust)
+	verifiedBy, err := policy.TrustFromRecord(sp.Trust.VerifiedBy, pinned)
 	if err != nil {
-		return fmt.Errorf("cached policy v%d: %w", sp.Version, err)
+		return nil, pinned, fmt.Errorf("cached policy v%d: %w", sp.Version, err)
 	}
-	p, err := s.VerifyOver(verifiedBy, time.Now(), nil)
+	p, err := s.VerifyOver(verifiedBy, now, nil)
 	if errors.Is(err, policy.ErrExpired) {
-		a.log.Warn("the cached policy has expired", "version", sp.Version)
 		p, err = s.VerifyOver(verifiedBy, time.Time{}, nil)
 	}
 	if err != nil {
-		return fmt.Errorf("cached policy v%d does not verify with the ops keys that accepted it: %w", sp.Version, err)
+		return nil, pinned, fmt.Errorf("cached policy v%d does not verify with the ops keys that accepted it: %w", sp.Version, err)
 	}
-	if a.trust, err = policy.TrustFromRecord(sp.Trust.Next, p.After(verifiedBy)); err != nil {
-		return fmt.Errorf("cached policy v%d: %w", sp.Version, err)
+	if p.Version() != sp.Version {
+		return nil, pinned, fmt.Errorf("cached policy is v%d but is stored as v%d", p.Version(), sp.Version)
 	}
-	a.policy.Store(p)
-	return nil
+	next, err := policy.TrustFromRecord(sp.Trust.Next, p.After(verifiedBy))
+	if err != nil {
+		return nil, pinned, fmt.Errorf("cached policy v%d: %w", sp.Version, err)
+	}
+	return p, next, nil
 }
 
 // Policy applies a bundle pushed whole by the exchange.
@@ -127,17 +177,30 @@ func (a *Appliance) apply(s *policy.Signed) wire.PolicyAck {
 	trust := store.Trust{VerifiedBy: policy.TrustRecord(a.trust), Next: policy.TrustRecord(next)}
 	raw, err := s.MarshalBinary()
 	if err == nil {
-		err = a.store.ApplyPolicy(raw, p.Version(), routes, trust, time.Now())
+		put := a.store.ApplyPolicy
+		if a.policyProblem.Load() != nil {
+			put = a.store.RepairPolicy // the damaged bundle may be of this very version
+		}
+		err = put(raw, p.Version(), routes, trust, time.Now())
 	}
 	if err != nil {
 		a.log.Error("storing policy failed; the last good policy stays in force", "version", p.Version(), "err", err)
 		return wire.PolicyAck{Version: p.Version(), Applied: applied, Error: "store: " + err.Error()}
 	}
 	a.policy.Store(p)
+	a.policyProblem.Store(nil)
 	if p.Rotates() {
 		a.log.Info("ops keys rotated by the policy: later bundles must be signed by the announced keys", "version", p.Version(), "keys", len(next.Keys), "threshold", next.Threshold)
 	}
 	a.trust = next
 	a.log.Info("policy applied", "version", p.Version(), "previous", applied, "expires", p.Expires())
 	return wire.PolicyAck{Version: p.Version(), Applied: p.Version()}
+}
+
+// noPolicyDetail tells a local system why no policy is in force.
+func (a *Appliance) noPolicyDetail() string {
+	if a.policyProblem.Load() != nil {
+		return "This appliance's cached policy was refused as damaged; it waits for the exchange to push a good one."
+	}
+	return "This appliance has not received a policy from the exchange yet."
 }

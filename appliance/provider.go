@@ -88,7 +88,7 @@ func (c *providerCall) admit() *inbound {
 	}
 	p := a.policy.Load()
 	if p == nil {
-		c.refuse(problem.NoPolicy, "The provider's appliance has no policy yet.")
+		c.refuse(problem.NoPolicy, "The provider's appliance has no valid policy yet.")
 		return nil
 	}
 	if p.HasService(svc) {

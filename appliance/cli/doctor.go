@@ -51,6 +51,7 @@ func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	out = append(out, checkStateDir(cfg.StateDir, serviceUser)...)
 	sub := examine(ctx, cfg)
 	out = append(out, sub.findings()...)
+	out = append(out, sub.checkPolicy(cfg.StateDir))
 	out = append(out, checkTPM(cfg, sub.id)...)
 	addrs := sub.exchanges(cfg)
 	probes, why := sub.probe(ctx, cfg, addrs)

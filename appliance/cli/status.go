@@ -67,6 +67,8 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 		line("", "no tunnel is up: requests are refused; bab doctor checks the network to each exchange")
 	}
 	switch {
+	case st.Policy.Problem != "":
+		line("Policy", "NO VALID POLICY — %s; the exchange's next push repairs it", st.Policy.Problem)
 	case st.Policy.Version == 0:
 		line("Policy", "none yet — requests are refused until the exchange sends one")
 	case st.Policy.Expired:

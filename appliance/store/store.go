@@ -152,12 +152,24 @@ func (s *Store) Policy() (*Policy, error) {
 // transaction: after a crash the file holds either the old pair or the new
 // one, never a mix.
 func (s *Store) ApplyPolicy(signed []byte, version uint64, routes map[string][]string, trust Trust, now time.Time) error {
+	return s.putPolicy(signed, version, routes, trust, now, false)
+}
+
+// RepairPolicy is ApplyPolicy for an appliance that refused the stored
+// bundle as damaged: it may also replace a bundle of the same version (the
+// exchange pushes the version in force, which is likely the one that was
+// damaged), never an older one.
+func (s *Store) RepairPolicy(signed []byte, version uint64, routes map[string][]string, trust Trust, now time.Time) error {
+	return s.putPolicy(signed, version, routes, trust, now, true)
+}
+
+func (s *Store) putPolicy(signed []byte, version uint64, routes map[string][]string, trust Trust, now time.Time, same bool) error {
 	var vb [8]byte
 	binary.BigEndian.PutUint64(vb[:], version)
 	at, _ := now.UTC().MarshalText()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPolicy)
-		if old := b.Get(keyVersion); len(old) == 8 && binary.BigEndian.Uint64(old) >= version {
+		if old := b.Get(keyVersion); len(old) == 8 && (binary.BigEndian.Uint64(old) > version || binary.BigEndian.Uint64(old) == version && !same) {
 			return fmt.Errorf("%w: stored v%d, offered v%d", ErrStale, binary.BigEndian.Uint64(old), version)
 		}
 		if err := b.Put(keyBundle, signed); err != nil {

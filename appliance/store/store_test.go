@@ -226,3 +226,22 @@ func TestLocked(t *testing.T) {
 	}
 	openAt(t, dir)
 }
+
+// TestRepairPolicy: an appliance that refused its cached bundle may store
+// a good one of the same version, never an older one.
+func TestRepairPolicy(t *testing.T) {
+	s := openTest(t)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	if err := s.ApplyPolicy([]byte("damaged"), 5, nil, store.Trust{}, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RepairPolicy([]byte("older"), 4, nil, store.Trust{}, at); !errors.Is(err, store.ErrStale) {
+		t.Errorf("RepairPolicy(v4) over v5 = %v, want ErrStale", err)
+	}
+	if err := s.RepairPolicy([]byte("good"), 5, nil, store.Trust{}, at); err != nil {
+		t.Fatalf("RepairPolicy(v5) over v5: %v", err)
+	}
+	if got := readPolicy(t, s); string(got.signed) != "good" {
+		t.Errorf("stored %q after the repair, want the good bundle", got.signed)
+	}
+}
