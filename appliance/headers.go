@@ -19,25 +19,38 @@ var hopHeaders = map[string]bool{
 }
 
 // babHeader reports whether a header is set by Bab itself, which a caller
-// or backend may not forge.
-func babHeader(name string) bool { return strings.HasPrefix(name, "Bab-") }
+// or backend may not forge. Letter case is ignored: a name that does not
+// canonicalise (one with a space, say) keeps its case.
+func babHeader(name string) bool { return len(name) >= 4 && strings.EqualFold(name[:4], "Bab-") }
+
+// travels reports whether a header named name (canonical) crosses the
+// tunnel.
+func travels(name string) bool { return !hopHeaders[name] && !babHeader(name) }
 
 func toFields(h http.Header) []wire.Field {
-	// Headers named in Connection are hop-by-hop too.
+	// Headers named in Connection are hop-by-hop too. net/http
+	// canonicalises the names it parses, but a header built by hand need
+	// not be: "connection" is Connection all the same.
 	var extraHop map[string]bool
-	for _, v := range h["Connection"] {
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				if extraHop == nil {
-					extraHop = map[string]bool{}
+	for name, vs := range h {
+		if http.CanonicalHeaderKey(name) != "Connection" {
+			continue
+		}
+		for _, v := range vs {
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					if extraHop == nil {
+						extraHop = map[string]bool{}
+					}
+					extraHop[strings.ToLower(n)] = true
 				}
-				extraHop[http.CanonicalHeaderKey(n)] = true
 			}
 		}
 	}
 	fs := make([]wire.Field, 0, len(h))
 	for name, vs := range h {
-		if hopHeaders[name] || extraHop[name] || babHeader(name) {
+		name = http.CanonicalHeaderKey(name)
+		if !travels(name) || extraHop != nil && extraHop[strings.ToLower(name)] {
 			continue
 		}
 		for _, v := range vs {
@@ -50,7 +63,7 @@ func toFields(h http.Header) []wire.Field {
 func fromFields(h http.Header, fs []wire.Field) {
 	for _, f := range fs {
 		name := http.CanonicalHeaderKey(f.Name)
-		if hopHeaders[name] || babHeader(name) {
+		if !travels(name) {
 			continue
 		}
 		h.Add(name, f.Value)
