@@ -353,22 +353,7 @@ func (c *gatewayCall) cut(s *quicStream, code quic.StreamErrorCode, outcome, msg
 // timeout is the request's deadline: Bab-Timeout (a Go duration such as
 // "45s", or whole seconds) capped at the configured maximum, or the default.
 func (a *Appliance) timeout(r *http.Request) (time.Duration, error) {
-	v := r.Header.Get("Bab-Timeout")
-	if v == "" {
-		return a.cfg.Gateway.DefaultTimeout, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		secs, serr := strconv.Atoi(v)
-		if serr != nil {
-			return 0, fmt.Errorf("Bab-Timeout %q: give a duration such as 45s or whole seconds", v)
-		}
-		d = time.Duration(secs) * time.Second
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("Bab-Timeout %q must be positive", v)
-	}
-	return min(d, a.cfg.Gateway.MaxTimeout), nil
+	return parseTimeout(r.Header.Get("Bab-Timeout"), a.cfg.Gateway.DefaultTimeout, a.cfg.Gateway.MaxTimeout)
 }
 
 // brokenStream says what a request stream that failed before its answer

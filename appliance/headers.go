@@ -74,12 +74,19 @@ func foldEqual(name, target string) bool {
 }
 
 func toFields(h http.Header) []wire.Field {
-	// Headers named in Connection are hop-by-hop too.
+	// Headers named in Connection are hop-by-hop too. net/http
+	// canonicalises the names it parses, but a header built by hand need
+	// not be: "connection" is Connection all the same.
 	var extraHop []string
-	for _, v := range h["Connection"] {
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				extraHop = append(extraHop, n)
+	for name, vs := range h {
+		if !foldEqual(name, "connection") {
+			continue
+		}
+		for _, v := range vs {
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					extraHop = append(extraHop, n)
+				}
 			}
 		}
 	}
@@ -88,6 +95,7 @@ func toFields(h http.Header) []wire.Field {
 		if dropped(name) || namedIn(name, extraHop) {
 			continue
 		}
+		name = http.CanonicalHeaderKey(name) // as net/http would send it
 		for _, v := range vs {
 			fs = append(fs, wire.Field{Name: name, Value: v})
 		}

@@ -113,7 +113,13 @@ func Write(w http.ResponseWriter, p *Problem, retryAfter time.Duration) {
 		h.Set("Bab-Request-Id", p.RequestID)
 	}
 	if retryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
+		// Rounded up without adding first: retryAfter+time.Second-1
+		// overflows for the longest durations.
+		secs := retryAfter / time.Second
+		if retryAfter%time.Second != 0 {
+			secs++
+		}
+		h.Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	}
 	b, _ := json.Marshal(p) // a struct of strings and ints always encodes
 	w.WriteHeader(p.Status)

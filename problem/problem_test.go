@@ -106,6 +106,7 @@ func TestWrite(t *testing.T) {
 		{"rounded up", ExchangeUnreachable, 1500 * time.Millisecond, "2"},
 		{"a nanosecond is a second", ProviderOffline, time.Nanosecond, "1"},
 		{"just over", Timeout, 2*time.Second + time.Nanosecond, "3"},
+		{"the longest duration", RateLimited, 1<<63 - 1, "9223372037"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

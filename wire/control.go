@@ -27,7 +27,7 @@ type Hello struct {
 // Welcome answers Hello with the exchange's view of the session.
 type Welcome struct {
 	Exchange   string    `json:"exchange"`
-	Heartbeat  Millis    `json:"heartbeat_ms"`
+	Heartbeat  Millis    `json:"heartbeat_ms"` // 0 or within [MinHeartbeat, MaxHeartbeat]
 	ServerTime time.Time `json:"server_time"`
 }
 
@@ -150,18 +150,9 @@ type Enrolled struct {
 	Chain           [][]byte `json:"chain,omitempty"` // DER, leaf first
 	CA              []byte   `json:"ca,omitempty"`    // DER of the exchange CA
 	OpsKeys         [][]byte `json:"ops_keys,omitempty"`
-	PolicyThreshold int      `json:"policy_threshold,omitempty"`
+	PolicyThreshold int      `json:"policy_threshold,omitempty"` // never negative once decoded
 	Error           *Error   `json:"error,omitempty"`
 }
-
-// Millis is a duration carried as whole milliseconds in JSON.
-type Millis int64
-
-// Duration converts to time.Duration.
-func (m Millis) Duration() time.Duration { return time.Duration(m) * time.Millisecond }
-
-// ToMillis converts from time.Duration.
-func ToMillis(d time.Duration) Millis { return Millis(d / time.Millisecond) }
 
 // WriteJSON writes v as a frame of type t.
 func WriteJSON(w io.Writer, t FrameType, v any) error {
@@ -174,9 +165,11 @@ func WriteJSON(w io.Writer, t FrameType, v any) error {
 
 // DecodeJSON decodes a control payload into v. Unknown fields are ignored
 // so that a newer exchange can add fields without breaking older appliances.
+// Numbers out of their field's bounds (bounds.go) fail with ErrOutOfRange
+// as well as ErrMalformed.
 func DecodeJSON(t FrameType, payload []byte, v any) error {
 	if err := json.Unmarshal(payload, v); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrMalformed, t, err)
+		return fmt.Errorf("%w: %s: %w", ErrMalformed, t, err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -14,8 +13,8 @@ import (
 type Error struct {
 	Code       string `json:"code"`
 	Detail     string `json:"detail"`
-	Hop        string `json:"hop,omitempty"` // "exchange" or "provider": where it was decided
-	RetryAfter Millis `json:"retry_after_ms,omitempty"`
+	Hop        string `json:"hop,omitempty"`            // "exchange" or "provider": where it was decided
+	RetryAfter Millis `json:"retry_after_ms,omitempty"` // at most MaxRetryAfter once decoded
 }
 
 func (e *Error) Error() string {
@@ -31,8 +30,8 @@ func WriteError(w io.Writer, e *Error) error { return WriteJSON(w, FrameError, e
 // DecodeError decodes an error frame's payload.
 func DecodeError(payload []byte) (*Error, error) {
 	var e Error
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, fmt.Errorf("%w: error frame: %v", ErrMalformed, err)
+	if err := DecodeJSON(FrameError, payload, &e); err != nil {
+		return nil, err
 	}
 	if e.Code == "" {
 		return nil, fmt.Errorf("%w: error frame without code", ErrMalformed)

@@ -6,6 +6,12 @@ var (
 	// ErrMalformed means the peer sent bytes that are not a valid frame or
 	// head; the stream is reset because nothing after it can be trusted.
 	ErrMalformed = errors.New("wire: malformed frame")
+	// ErrOutOfRange means a number the peer sent (a duration, a length, a
+	// count, a status) is negative where it may not be, too large for its
+	// type, or outside what its field allows. The decoders return it
+	// together with ErrMalformed, so callers that reset the stream on
+	// ErrMalformed need not know it.
+	ErrOutOfRange = errors.New("number out of range")
 	// ErrFrameTooLarge means a frame's declared length exceeds the limit for
 	// its place in the protocol.
 	ErrFrameTooLarge = errors.New("wire: frame too large")

@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -131,7 +130,7 @@ func (h *ResponseHead) UnmarshalBinary(data []byte) error {
 		return err
 	}
 	if status < 100 || status > 999 {
-		return fmt.Errorf("%w: response status %d", ErrMalformed, status)
+		return fmt.Errorf("%w: %w: response status %d", ErrMalformed, ErrOutOfRange, status)
 	}
 	h.Status = int(status)
 	return nil
@@ -187,19 +186,16 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-// maxMillis is the largest millisecond count a time.Duration holds.
-const maxMillis = uint64(math.MaxInt64 / time.Millisecond)
-
 // millis reads a duration in whole milliseconds. Larger values than a
 // time.Duration holds are refused: multiplied out they would wrap round to
 // some other duration, possibly a short one.
 func (d *decoder) millis() time.Duration {
 	v := d.uvarint()
-	if v > maxMillis {
-		d.fail("timeout")
+	if v > uint64(maxMillis) && d.err == nil {
+		d.err = fmt.Errorf("%w: %w: timeout of %d ms is more than a duration holds", ErrMalformed, ErrOutOfRange, v)
 		return 0
 	}
-	return time.Duration(v) * time.Millisecond
+	return Millis(v).Duration()
 }
 
 func (d *decoder) varint() int64 {
@@ -219,7 +215,7 @@ func (d *decoder) varint() int64 {
 func (d *decoder) length() int64 {
 	v := d.varint()
 	if v < -1 && d.err == nil {
-		d.err = fmt.Errorf("%w: body length %d", ErrMalformed, v)
+		d.err = fmt.Errorf("%w: %w: body length %d", ErrMalformed, ErrOutOfRange, v)
 	}
 	return v
 }
@@ -244,7 +240,7 @@ func (d *decoder) fields() []Field {
 		return nil
 	}
 	if n > maxFields {
-		d.err = fmt.Errorf("%w: %d header fields exceed %d", ErrMalformed, n, maxFields)
+		d.err = fmt.Errorf("%w: %w: %d header fields exceed %d", ErrMalformed, ErrOutOfRange, n, maxFields)
 		return nil
 	}
 	if n == 0 {

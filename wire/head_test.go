@@ -260,8 +260,8 @@ func TestResponseStatusRange(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, wire.ErrMalformed) {
-				t.Errorf("UnmarshalBinary = %v, want ErrMalformed", err)
+			if !errors.Is(err, wire.ErrMalformed) || !errors.Is(err, wire.ErrOutOfRange) {
+				t.Errorf("UnmarshalBinary = %v, want ErrMalformed and ErrOutOfRange", err)
 			}
 		})
 	}
@@ -287,6 +287,9 @@ func TestTimeoutTooLarge(t *testing.T) {
 	b = appendUvarint(b, uint64(1<<63-1)/uint64(time.Millisecond)+1)
 	b = append(b, 0, 0, 0) // content length 0, two empty consumer strings
 	mustMalformed(t, new(wire.RequestHead), b, "timeout beyond time.Duration")
+	if err := new(wire.RequestHead).UnmarshalBinary(b); !errors.Is(err, wire.ErrOutOfRange) {
+		t.Errorf("timeout beyond time.Duration: err = %v, want ErrOutOfRange", err)
+	}
 }
 
 // TestNegativeTimeout checks that a deadline that passed while the head
@@ -366,8 +369,8 @@ func TestBodyLengthBelowUnknownRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		var h wire.ResponseHead
-		if err := h.UnmarshalBinary(b); !errors.Is(err, wire.ErrMalformed) {
-			t.Errorf("ContentLength %d: err = %v, want ErrMalformed", cl, err)
+		if err := h.UnmarshalBinary(b); !errors.Is(err, wire.ErrMalformed) || !errors.Is(err, wire.ErrOutOfRange) {
+			t.Errorf("ContentLength %d: err = %v, want ErrMalformed and ErrOutOfRange", cl, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/internal/yamlconf"
+	"github.com/babgate/bab/wire"
 )
 
 // config converts the whole file, starting from the defaults.
@@ -45,7 +46,7 @@ func (c *converter) config(f *fileV1) *Config {
 		c.p.Add(at("policy_threshold"), "is %d, but only %s listed in ops_keys; it must be between 1 and %d", cfg.PolicyThreshold, listed, n)
 	}
 	cfg.CertLifetime = c.positive("certificate_lifetime", f.CertificateLifetime, cfg.CertLifetime)
-	cfg.Heartbeat = c.positive("heartbeat", f.Heartbeat, cfg.Heartbeat)
+	cfg.Heartbeat = c.heartbeat(f.Heartbeat, cfg.Heartbeat)
 	cfg.RequestTimeoutMax = c.positive("request_timeout_max", f.RequestTimeoutMax, cfg.RequestTimeoutMax)
 	cfg.TraceRetention = c.positive("trace_retention", f.TraceRetention, cfg.TraceRetention)
 	if a := f.Attestation; a != nil {
@@ -112,6 +113,16 @@ func (c *converter) positive(key string, d *yamlconf.Duration, def time.Duration
 		c.p.Add(at(key), "must be more than 0")
 	}
 	return time.Duration(*d)
+}
+
+// heartbeat converts the optional heartbeat, which must lie where
+// appliances accept it: they refuse a welcome outside that range.
+func (c *converter) heartbeat(d *yamlconf.Duration, def time.Duration) time.Duration {
+	hb := c.positive("heartbeat", d, def)
+	if hb > 0 && (hb < wire.MinHeartbeat || hb > wire.MaxHeartbeat) {
+		c.p.Add(at("heartbeat"), "is %s, but appliances accept %s to %s", hb, wire.MinHeartbeat, wire.MaxHeartbeat)
+	}
+	return hb
 }
 
 // names checks the certificate names: at least one, each a DNS name or an

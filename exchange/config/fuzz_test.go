@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/babgate/bab/internal/yamlconf"
+	"github.com/babgate/bab/wire"
 )
 
 // FuzzParse checks that Parse never panics, that a failure matches
@@ -33,7 +34,7 @@ func FuzzParse(f *testing.F) {
 		if c.File != "bab-exchange.yaml" || c.StateDir == "" || c.Listen == "" || c.AdminSocket == "" ||
 			len(c.Names) == 0 || len(c.OpsKeyFiles) == 0 ||
 			c.PolicyThreshold < 1 || c.PolicyThreshold > len(c.OpsKeyFiles) ||
-			c.CertLifetime <= 0 || c.Heartbeat <= 0 || c.RequestTimeoutMax <= 0 {
+			c.CertLifetime <= 0 || c.Heartbeat < wire.MinHeartbeat || c.Heartbeat > wire.MaxHeartbeat || c.RequestTimeoutMax <= 0 {
 			t.Fatalf("Parse accepted an incomplete config: %+v", c)
 		}
 	})
