@@ -3,9 +3,7 @@ package exchange
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -107,6 +105,12 @@ func enrollFailure(err error) *wire.Enrolled {
 		return fail("token_used")
 	case errors.Is(err, ErrTokenExpired):
 		return fail("token_expired")
+	case errors.Is(err, store.ErrApplianceExists):
+		return fail("appliance_exists")
+	case errors.Is(err, store.ErrDenied):
+		return fail("key_revoked")
+	case errors.Is(err, ErrReplaceNeedsTPM):
+		return fail("attestation_required")
 	case errors.Is(err, ErrTokenName), errors.Is(err, ident.ErrInvalid):
 		return fail("bad_request")
 	}
@@ -137,6 +141,7 @@ func (x *Exchange) enrollToken(req *wire.Enroll, now time.Time) (wire.Token, *st
 // certify and, with a TPM, the TPM's identity and the boot state.
 type enrolledKey struct {
 	csr    *x509.CertificateRequest
+	hash   string // keyHash of the key
 	tpm    bool
 	ekHash string
 	akArea []byte
@@ -145,9 +150,9 @@ type enrolledKey struct {
 }
 
 // fill records the key in a registry entry; the boot state at enrollment
-// is the baseline.
+// is the baseline (see carryOver for a replacement).
 func (k *enrolledKey) fill(a *store.Appliance) {
-	a.KeyKind = "software"
+	a.KeyHash, a.KeyKind = k.hash, "software"
 	if k.tpm {
 		a.KeyKind, a.EKHash, a.AKArea, a.PCRs, a.Baseline = "tpm", k.ekHash, k.akArea, k.pcrSel, k.pcrs
 	}
@@ -194,25 +199,36 @@ func (x *Exchange) enrollKey(w io.Writer, br *bufio.Reader, req *wire.Enroll, st
 		}
 		k.tpm, k.akArea, k.pcrSel = true, req.TPM.AKArea, ch.PCRs
 	}
+	var err error
+	if k.hash, err = keyHash(k.csr.PublicKey); err != nil {
+		return nil, &enrollError{"bad_request", "The certificate request's key is unusable: " + err.Error()}
+	}
 	return k, nil
 }
 
 // register spends the token and records the appliance in one transaction,
-// issuing its first certificate.
+// issuing its first certificate. Over an enrolled name (a token made with
+// --replace), the replaced appliance's key and certificates go on the deny
+// list, what ops decided about the name carries over, and the replaced
+// appliance's tunnels are closed.
 func (x *Exchange) register(tok wire.Token, name string, key *enrolledKey, now time.Time) (*wire.Enrolled, error) {
 	var id ident.Appliance
 	var resp *wire.Enrolled
-	err := x.store.RedeemToken(tok.ID, now, func(st *store.Token) error {
+	var replaced bool
+	err := x.store.RedeemToken(tok.ID, now, func(st *store.Token) (string, error) {
 		if err := checkSecret(st, tok.Secret, name, now); err != nil {
-			return err
+			return "", err
 		}
 		m, err := ident.ParseMember(st.Member)
 		if err != nil {
-			return err
+			return "", err
 		}
 		id, err = ident.ParseAppliance(m.String() + ":" + name)
-		return err
-	}, func(*store.Token) (*store.Appliance, error) {
+		return id.String(), err
+	}, func(st *store.Token, old *store.Appliance) (*store.Appliance, error) {
+		if old != nil && old.KeyKind == "tpm" && !key.tpm {
+			return nil, ErrReplaceNeedsTPM
+		}
 		leaf, err := x.ca.IssueClient(key.csr.PublicKey, id.String(), now, x.cfg.CertLifetime)
 		if err != nil {
 			return nil, err
@@ -224,48 +240,18 @@ func (x *Exchange) register(tok wire.Token, name string, key *enrolledKey, now t
 		keys, threshold, trustVersion := x.enrollTrust()
 		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: keys, PolicyThreshold: threshold}
 		a := &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
-			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
+			CertSerial: certSerial(cert), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
 		key.fill(a)
+		if replaced = old != nil; replaced {
+			carryOver(a, old, st.Golden, key.pcrs, now)
+		}
 		return a, nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if replaced {
+		x.closeReplaced(id, key.hash)
+	}
 	return resp, nil
-}
-
-// renew issues a fresh certificate for the key the tunnel authenticated
-// with; the request must be for that same key.
-func (x *Exchange) renew(s *session, cur *x509.Certificate, csrDER []byte) wire.Renewed {
-	csr, err := x509.ParseCertificateRequest(csrDER)
-	if err == nil {
-		err = csr.CheckSignature()
-	}
-	if err != nil {
-		return wire.Renewed{Error: "invalid certificate request: " + err.Error()}
-	}
-	if !sameKey(csr.PublicKey, cur.PublicKey) {
-		return wire.Renewed{Error: "renewal must be for the key the tunnel uses"}
-	}
-	now := time.Now()
-	leaf, err := x.ca.IssueClient(csr.PublicKey, s.id.String(), now, x.cfg.CertLifetime)
-	if err != nil {
-		return wire.Renewed{Error: err.Error()}
-	}
-	cert, _ := x509.ParseCertificate(leaf)
-	if reg, err := x.store.Appliance(s.id.String()); err == nil {
-		reg.CertSerial = hex.EncodeToString(cert.SerialNumber.Bytes())
-		reg.CertExpiry = cert.NotAfter
-		if err := x.store.PutAppliance(reg); err != nil {
-			return wire.Renewed{Error: err.Error()}
-		}
-	}
-	s.log.Info("certificate renewed", "not_after", cert.NotAfter)
-	return wire.Renewed{Chain: [][]byte{leaf}}
-}
-
-func sameKey(a, b any) bool {
-	type eq interface{ Equal(x crypto.PublicKey) bool }
-	ak, ok := a.(eq)
-	return ok && ak.Equal(b)
 }

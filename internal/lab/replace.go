@@ -13,7 +13,7 @@ import (
 // appliance in place of the enrolled id, as ops do with
 // token create --replace NAME.
 func (l *Lab) CreateReplaceToken(id ident.Appliance) (string, error) {
-	body, _ := json.Marshal(map[string]any{"member": id.Member.String(), "name": id.Name, "replace": true, "ttl": "1h"})
+	body, _ := json.Marshal(exchange.TokenRequest{Member: id.Member.String(), Name: id.Name, Replace: true, TTL: "1h"})
 	var tr exchange.TokenResponse
 	if err := l.Exchange.Call("POST", "/v1/tokens", body, &tr); err != nil {
 		return "", err
