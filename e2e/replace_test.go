@@ -241,8 +241,8 @@ func TestRenewForUnregisteredKeyRefused(t *testing.T) {
 		t.Logf("renewal with the replaced key: %v %s", err, rn.Error)
 	}
 	after := attestation(t, l, old.ID.String())
-	if !after.CertExpiry.Equal(before.CertExpiry) {
-		t.Errorf("the registry's certificate changed from %s to %s", before.CertExpiry, after.CertExpiry)
+	if after.CertSerial != before.CertSerial || after.KeyHash != before.KeyHash {
+		t.Errorf("the registry's certificate changed from %s (key %s) to %s (key %s)", before.CertSerial, before.KeyHash, after.CertSerial, after.KeyHash)
 	}
 	if code := getVia(t, fresh, "/citizens/1"); code != http.StatusOK {
 		t.Errorf("the new appliance after the attempt: %d", code)
