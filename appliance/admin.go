@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -49,6 +50,9 @@ type PolicyStatus struct {
 type CertStatus struct {
 	NotAfter time.Time `json:"not_after"`
 	Key      string    `json:"key"`
+	// Serial is the certificate's serial in hexadecimal, as the exchange's
+	// fleet show lists it.
+	Serial string `json:"serial,omitempty"`
 }
 
 // Status returns the appliance's current state.
@@ -70,7 +74,7 @@ func (a *Appliance) Status() Status {
 		st.Tunnels = append(st.Tunnels, t.State())
 	}
 	if c := a.cert.Load(); c != nil && c.Leaf != nil {
-		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind)}
+		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind), Serial: hex.EncodeToString(c.Leaf.SerialNumber.Bytes())}
 	}
 	if r := a.quarantine.Load(); r != nil {
 		st.Quarantine = *r

@@ -132,8 +132,9 @@ func TestDoctor(t *testing.T) {
 	}
 	wantLines(t, "revoked", out,
 		"ok   service          running",
-		"FAIL UDP              "+xaddr+" answers, but the exchange refused this appliance")
-	if !strings.Contains(out, "fix: the exchange no longer accepts this appliance") {
+		"FAIL enrollment       enrolled as "+p.ID.String(),
+		"FAIL UDP              "+xaddr+" answers, but this appliance was revoked by the exchange")
+	if !strings.Contains(out, "fix: the exchange refuses this appliance's key for good") {
 		t.Errorf("revoked: no fix:\n%s", out)
 	}
 	t.Logf("bab doctor, appliance revoked:\n%s", out)
@@ -141,8 +142,8 @@ func TestDoctor(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bab status: exit %d\n%s", code, out)
 	}
-	wantLines(t, "status", out, "Appliance   "+p.ID.String()+" (member "+p.ID.Member.String()+")", "Tunnel      "+xaddr+" DOWN", "Last errors 20")
-	if !strings.Contains(out, "WARN tunnel down; reconnecting") {
+	wantLines(t, "status", out, "Appliance   "+p.ID.String()+" (member "+p.ID.Member.String()+")", "Tunnel      "+xaddr+" REVOKED", "Last errors 20")
+	if !strings.Contains(out, "ERROR the exchange revoked this appliance") {
 		t.Errorf("status does not show the tunnel's warnings:\n%s", out)
 	}
 	t.Logf("bab status, appliance revoked:\n%s", out)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/lab"
 )
 
@@ -61,8 +62,18 @@ func TestEnrollmentTokens(t *testing.T) {
 	if err == nil || !strings.Contains(out, "already enrolled as MA/MUN/RABAT:annex") || !strings.Contains(out, "--reenroll") {
 		t.Fatalf("enroll twice: %v\n%s", err, out)
 	}
-	// --reenroll with a fresh token replaces the identity.
+	// --reenroll with a token that does not say to replace the enrolled
+	// name is refused by the exchange, which says how; with a --replace
+	// token it replaces the identity.
 	out, err = enrollFresh(t, l, filepath.Join(dir, "a"), tok2, "annex", "--reenroll")
+	if err == nil || !strings.Contains(out, "appliance_exists") || !strings.Contains(out, "--replace NAME") {
+		t.Fatalf("reenroll without --replace: %v\n%s", err, out)
+	}
+	tok3, err := l.CreateReplaceToken(ident.MustAppliance("MA/MUN/RABAT:annex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = enrollFresh(t, l, filepath.Join(dir, "a"), tok3, "annex", "--reenroll")
 	if err != nil || !strings.Contains(out, "Enrolled as") {
 		t.Fatalf("reenroll: %v\n%s", err, out)
 	}

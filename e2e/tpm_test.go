@@ -100,7 +100,8 @@ func createToken(t *testing.T, l *lab.Lab, args ...string) string {
 
 // TestKeyBlobFromAnotherTPM: an appliance whose TPM no longer holds its key
 // (cleared, or the disk moved to another machine) says so plainly, and
-// re-enrolling with a fresh token recovers it without deleting anything.
+// re-enrolling with a token made to replace it recovers it without
+// deleting anything.
 func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	l := newLab(t, lab.Options{})
 	needTPMs(t, l)
@@ -135,7 +136,8 @@ func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	if err == nil || !regexp.MustCompile(`FAIL TPM .*no TPM found.*\n.*fix: enable the TPM in the firmware`).Match(out) {
 		t.Fatalf("bab doctor without a TPM: %v\n%s", err, out)
 	}
-	tok, _ := l.CreateToken(lab.Commune, "hq")
+	// The name is enrolled: ops say that the re-enrolled key takes its place.
+	tok := createToken(t, l, "--member", "MA/MUN/RABAT", "--replace", "hq")
 	cmd := exec.Command(filepath.Join(binDir, "bab"), "enroll", "--reenroll", "--config", l.Consumer.Config, "--exchange", l.Exchange.Addr, "--token", tok, "--name", "hq")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reenroll: %v\n%s", err, out)

@@ -67,6 +67,10 @@ type TokenRequest struct {
 	// Golden PCR values (hex SHA-256 by PCR index) the appliance's boot
 	// state must have at enrollment.
 	Golden map[int]string `json:"golden,omitempty"`
+	// Replace makes the token enroll a new appliance in place of the one
+	// enrolled as Name, which must exist; without it, a Name that is
+	// enrolled is refused.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // TokenResponse carries a new token.
@@ -93,46 +97,7 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("POST /v1/tokens", func(w http.ResponseWriter, r *http.Request) {
-		var req TokenRequest
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
-			adminErr(w, http.StatusBadRequest, "bad_request", "decode request: "+err.Error())
-			return
-		}
-		m, err := ident.ParseMember(req.Member)
-		if err != nil {
-			adminErr(w, http.StatusBadRequest, "bad_member", err.Error())
-			return
-		}
-		ttl := 24 * time.Hour
-		if req.TTL != "" {
-			if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
-				adminErr(w, http.StatusBadRequest, "bad_ttl", fmt.Sprintf("ttl %q: give a positive duration such as 24h", req.TTL))
-				return
-			}
-		}
-		if req.Name != "" {
-			if _, err := ident.ParseAppliance(m.String() + ":" + req.Name); err != nil {
-				adminErr(w, http.StatusBadRequest, "bad_name", err.Error())
-				return
-			}
-		}
-		if req.EKHash != "" && !validEKHash(req.EKHash) {
-			adminErr(w, http.StatusBadRequest, "bad_ek_hash", fmt.Sprintf("ek hash %q: expected sha256: and 64 hexadecimal digits, as bab enroll prints it", req.EKHash))
-			return
-		}
-		golden, err := parseGolden(req.Golden)
-		if err != nil {
-			adminErr(w, http.StatusBadRequest, "bad_golden", err.Error())
-			return
-		}
-		t, exp, err := x.CreateToken(m, req.Name, req.EKHash, golden, ttl)
-		if err != nil {
-			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, TokenResponse{Token: t.String(), Member: m.String(), Expires: exp})
-	})
+	mux.HandleFunc("POST /v1/tokens", x.serveTokenCreate)
 	mux.HandleFunc("POST /v1/policy", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20+1))
 		if err != nil {

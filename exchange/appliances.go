@@ -26,6 +26,11 @@ type ApplianceDetail struct {
 	QuarantinedAt time.Time      `json:"quarantined_at,omitzero"`
 	// AttestRTT is how long the last check took, challenge to verdict.
 	AttestRTT time.Duration `json:"attest_rtt_ns,omitempty"`
+	// KeyHash is the registered key, the only one accepted; Denied are the
+	// keys and certificates of this name that are refused for good.
+	KeyHash   string         `json:"key_hash,omitempty"`
+	RevokedAt time.Time      `json:"revoked_at,omitzero"`
+	Denied    []store.Denial `json:"denied,omitempty"`
 }
 
 // ErrNoQuote means a re-baseline was asked for an appliance that has not
@@ -49,8 +54,13 @@ func (x *Exchange) Appliance(id string) (*ApplianceDetail, error) {
 	if err != nil {
 		return nil, err
 	}
+	denied, err := x.store.Denials(id)
+	if err != nil {
+		return nil, err
+	}
 	d := &ApplianceDetail{ApplianceView: fleet[i], KeyKind: a.KeyKind, EnrolledAt: a.EnrolledAt, EKHash: a.EKHash,
-		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt, AttestRTT: a.LastAttestRTT}
+		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt, AttestRTT: a.LastAttestRTT,
+		KeyHash: a.KeyHash, RevokedAt: a.RevokedAt, Denied: denied}
 	if a.LastPCRs != nil {
 		d.Differ = attest.Baseline(a.Baseline).Diff(a.LastPCRs)
 	}
@@ -83,18 +93,22 @@ func (x *Exchange) Rebaseline(id string) (*ApplianceDetail, error) {
 	return x.Appliance(id)
 }
 
-// Revoke takes an appliance out: its certificate is no longer accepted and
-// its tunnels are closed now. Enrolling it again with a fresh token is the
-// way back.
+// Revoke takes an appliance out for good: its key and the certificates the
+// exchange accepted for it go on the deny list, which no enrollment clears,
+// and its tunnels are closed now with the revoked code, so that it can say
+// why. The name stays taken: a new appliance is enrolled under it only
+// with a token ops make with --replace, and the revoked key never comes
+// back.
 func (x *Exchange) Revoke(id string) (*ApplianceDetail, error) {
-	if _, err := x.store.UpdateAppliance(id, func(a *store.Appliance) error { a.Revoked = true; return nil }); err != nil {
+	a, err := x.store.Revoke(id, time.Now(), "revoked by ops")
+	if err != nil {
 		return nil, err
 	}
 	for _, s := range x.allSessions() {
 		if s.id.String() == id {
-			s.conn.CloseWithError(wire.CloseUnenrolled, "revoked by central ops")
+			s.conn.CloseWithError(wire.CloseRevoked, "revoked by the exchange: revoked by ops on "+a.RevokedAt.Format(time.DateOnly))
 		}
 	}
-	x.log.Warn("appliance revoked by ops", "appliance", id)
+	x.log.Warn("appliance revoked by ops", "appliance", id, "key", a.KeyHash, "serial", a.CertSerial)
 	return x.Appliance(id)
 }

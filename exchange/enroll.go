@@ -3,9 +3,7 @@ package exchange
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -72,35 +70,63 @@ func readJSON(br *bufio.Reader, want wire.FrameType, v any) error {
 	return wire.DecodeJSON(ft, payload, v)
 }
 
+// enroll runs one enrollment: the token, then the key (a software key's
+// request, or a TPM's proof and boot state), then the registration that
+// spends the token. Every refusal carries one of the documented codes.
 func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire.Enrolled {
-	fail := func(code, detail string) *wire.Enrolled {
-		return &wire.Enrolled{Error: &wire.Error{Code: code, Detail: detail, Hop: "exchange"}}
+	now := time.Now()
+	tok, st, err := x.enrollToken(req, now)
+	if err != nil {
+		return enrollFailure(err)
 	}
-	failErr := func(err error) *wire.Enrolled {
-		var ee *enrollError
-		switch {
-		case errors.As(err, &ee):
-			return fail(ee.code, ee.detail)
-		case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, ErrTokenSecret):
-			return fail("token_invalid", err.Error())
-		case errors.Is(err, store.ErrTokenUsed):
-			return fail("token_used", err.Error())
-		case errors.Is(err, ErrTokenExpired):
-			return fail("token_expired", err.Error())
-		case errors.Is(err, ErrTokenName), errors.Is(err, ident.ErrInvalid):
-			return fail("bad_request", err.Error())
-		}
-		return fail("internal", err.Error())
+	key, err := x.enrollKey(w, br, req, st)
+	if err != nil {
+		return enrollFailure(err)
 	}
+	resp, err := x.register(tok, req.Name, key, now)
+	if err != nil {
+		return enrollFailure(err)
+	}
+	return resp
+}
+
+// enrollFailure turns a refusal into the answer with its code.
+func enrollFailure(err error) *wire.Enrolled {
+	fail := func(code string) *wire.Enrolled {
+		return &wire.Enrolled{Error: &wire.Error{Code: code, Detail: err.Error(), Hop: "exchange"}}
+	}
+	var ee *enrollError
+	switch {
+	case errors.As(err, &ee):
+		return &wire.Enrolled{Error: &wire.Error{Code: ee.code, Detail: ee.detail, Hop: "exchange"}}
+	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, ErrTokenSecret):
+		return fail("token_invalid")
+	case errors.Is(err, store.ErrTokenUsed):
+		return fail("token_used")
+	case errors.Is(err, ErrTokenExpired):
+		return fail("token_expired")
+	case errors.Is(err, store.ErrApplianceExists):
+		return fail("appliance_exists")
+	case errors.Is(err, store.ErrDenied):
+		return fail("key_revoked")
+	case errors.Is(err, ErrReplaceNeedsTPM):
+		return fail("attestation_required")
+	case errors.Is(err, ErrTokenName), errors.Is(err, ident.ErrInvalid):
+		return fail("bad_request")
+	}
+	return fail("internal")
+}
+
+// enrollToken checks the token before any TPM work, without spending it:
+// its shape, that this exchange made it, its secret, expiry, name and use.
+func (x *Exchange) enrollToken(req *wire.Enroll, now time.Time) (wire.Token, *store.Token, error) {
 	tok, err := wire.ParseToken(req.Token)
 	if err != nil {
-		return fail("token_malformed", err.Error())
+		return tok, nil, &enrollError{"token_malformed", err.Error()}
 	}
 	if tok.Pin != x.ca.Pin() {
-		return fail("token_wrong_exchange", "This token was made by another exchange (its CA pin differs).")
+		return tok, nil, &enrollError{"token_wrong_exchange", "This token was made by another exchange (its CA pin differs)."}
 	}
-	now := time.Now()
-	// The token is checked before any TPM work, and spent only at the end.
 	st, err := x.store.Token(tok.ID)
 	if err == nil {
 		err = checkSecret(st, tok.Secret, req.Name, now)
@@ -108,66 +134,102 @@ func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire
 	if err == nil && !st.UsedAt.IsZero() {
 		err = fmt.Errorf("%w: used by %s", store.ErrTokenUsed, st.UsedBy)
 	}
-	if err != nil {
-		return failErr(err)
-	}
+	return tok, st, err
+}
 
-	var csr *x509.CertificateRequest
-	record := func(a *store.Appliance) { a.KeyKind = "software" }
+// enrolledKey is what an appliance proved at enrollment: the key to
+// certify and, with a TPM, the TPM's identity and the boot state.
+type enrolledKey struct {
+	csr    *x509.CertificateRequest
+	hash   string // keyHash of the key
+	tpm    bool
+	ekHash string
+	akArea []byte
+	pcrSel []int
+	pcrs   map[int][]byte
+}
+
+// fill records the key in a registry entry; the boot state at enrollment
+// is the baseline (see carryOver for a replacement).
+func (k *enrolledKey) fill(a *store.Appliance) {
+	a.KeyHash, a.KeyKind = k.hash, "software"
+	if k.tpm {
+		a.KeyKind, a.EKHash, a.AKArea, a.PCRs, a.Baseline = "tpm", k.ekHash, k.akArea, k.pcrSel, k.pcrs
+	}
+}
+
+// enrollKey checks the key to certify: a software key's own request where
+// the exchange allows them, or a TPM's proof (credential activation, boot
+// state quote, certification of the TLS key).
+func (x *Exchange) enrollKey(w io.Writer, br *bufio.Reader, req *wire.Enroll, st *store.Token) (*enrolledKey, error) {
+	k := &enrolledKey{}
 	if req.TPM == nil {
 		if !x.cfg.Attestation.AllowSoftwareKeys {
-			return fail("attestation_required", "This exchange enrolls only appliances with a TPM: set tpm.device in bab.yaml (see firmware-notes/).")
+			return nil, &enrollError{"attestation_required", "This exchange enrolls only appliances with a TPM: set tpm.device in bab.yaml (see firmware-notes/)."}
 		}
-		csr, err = x509.ParseCertificateRequest(req.CSR)
+		csr, err := x509.ParseCertificateRequest(req.CSR)
 		if err == nil {
 			err = csr.CheckSignature()
 		}
 		if err != nil {
-			return fail("bad_request", fmt.Sprintf("The certificate request is invalid: %v.", err))
+			return nil, &enrollError{"bad_request", fmt.Sprintf("The certificate request is invalid: %v.", err)}
 		}
+		k.csr = csr
 	} else {
-		ekHash, err := x.trustEK(req.TPM, st)
-		if err != nil {
-			return failErr(err)
+		var err error
+		if k.ekHash, err = x.trustEK(req.TPM, st); err != nil {
+			return nil, err
 		}
 		ch, secret, ak, err := x.challenge(req.TPM)
 		if err != nil {
-			return failErr(err)
+			return nil, err
 		}
 		if err := wire.WriteJSON(w, wire.FrameChallenge, ch); err != nil {
-			return fail("internal", "send challenge: "+err.Error())
+			return nil, fmt.Errorf("send challenge: %w", err)
 		}
 		var proof wire.Proof
 		if err := readJSON(br, wire.FrameProof, &proof); err != nil {
-			return fail("bad_request", "No valid answer to the challenge: "+err.Error())
+			return nil, &enrollError{"bad_request", "No valid answer to the challenge: " + err.Error()}
 		}
-		pcrs, c, err := checkProof(ch, secret, ak, &proof)
-		if err != nil {
-			return failErr(err)
+		if k.pcrs, k.csr, err = checkProof(ch, secret, ak, &proof); err != nil {
+			return nil, err
 		}
-		if diff := golden(st.Golden, pcrs); len(diff) > 0 {
-			return fail("attestation_failed", fmt.Sprintf("The boot state differs from the golden values ops set for this token in PCR %v: update the firmware or bootloader to the approved version, or ask ops for a token with the right values.", diff))
+		if diff := golden(st.Golden, k.pcrs); len(diff) > 0 {
+			return nil, &enrollError{"attestation_failed", fmt.Sprintf("The boot state differs from the golden values ops set for this token in PCR %v: update the firmware or bootloader to the approved version, or ask ops for a token with the right values.", diff)}
 		}
-		csr = c
-		record = func(a *store.Appliance) {
-			a.KeyKind, a.EKHash, a.AKArea, a.PCRs, a.Baseline = "tpm", ekHash, req.TPM.AKArea, ch.PCRs, pcrs
-		}
+		k.tpm, k.akArea, k.pcrSel = true, req.TPM.AKArea, ch.PCRs
 	}
+	var err error
+	if k.hash, err = keyHash(k.csr.PublicKey); err != nil {
+		return nil, &enrollError{"bad_request", "The certificate request's key is unusable: " + err.Error()}
+	}
+	return k, nil
+}
 
-	var resp *wire.Enrolled
+// register spends the token and records the appliance in one transaction,
+// issuing its first certificate. Over an enrolled name (a token made with
+// --replace), the replaced appliance's key and certificates go on the deny
+// list, what ops decided about the name carries over, and the replaced
+// appliance's tunnels are closed.
+func (x *Exchange) register(tok wire.Token, name string, key *enrolledKey, now time.Time) (*wire.Enrolled, error) {
 	var id ident.Appliance
-	err = x.store.RedeemToken(tok.ID, now, func(st *store.Token) error {
-		if err := checkSecret(st, tok.Secret, req.Name, now); err != nil {
-			return err
+	var resp *wire.Enrolled
+	var replaced bool
+	err := x.store.RedeemToken(tok.ID, now, func(st *store.Token) (string, error) {
+		if err := checkSecret(st, tok.Secret, name, now); err != nil {
+			return "", err
 		}
 		m, err := ident.ParseMember(st.Member)
 		if err != nil {
-			return err
+			return "", err
 		}
-		id, err = ident.ParseAppliance(m.String() + ":" + req.Name)
-		return err
-	}, func(*store.Token) (*store.Appliance, error) {
-		leaf, err := x.ca.IssueClient(csr.PublicKey, id.String(), now, x.cfg.CertLifetime)
+		id, err = ident.ParseAppliance(m.String() + ":" + name)
+		return id.String(), err
+	}, func(st *store.Token, old *store.Appliance) (*store.Appliance, error) {
+		if old != nil && old.KeyKind == "tpm" && !key.tpm {
+			return nil, ErrReplaceNeedsTPM
+		}
+		leaf, err := x.ca.IssueClient(key.csr.PublicKey, id.String(), now, x.cfg.CertLifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -178,48 +240,18 @@ func (x *Exchange) enroll(w io.Writer, br *bufio.Reader, req *wire.Enroll) *wire
 		keys, threshold, trustVersion := x.enrollTrust()
 		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: keys, PolicyThreshold: threshold}
 		a := &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
-			CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
-		record(a)
+			CertSerial: certSerial(cert), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
+		key.fill(a)
+		if replaced = old != nil; replaced {
+			carryOver(a, old, st.Golden, key.pcrs, now)
+		}
 		return a, nil
 	})
 	if err != nil {
-		return failErr(err)
+		return nil, err
 	}
-	return resp
-}
-
-// renew issues a fresh certificate for the key the tunnel authenticated
-// with; the request must be for that same key.
-func (x *Exchange) renew(s *session, cur *x509.Certificate, csrDER []byte) wire.Renewed {
-	csr, err := x509.ParseCertificateRequest(csrDER)
-	if err == nil {
-		err = csr.CheckSignature()
+	if replaced {
+		x.closeReplaced(id, key.hash)
 	}
-	if err != nil {
-		return wire.Renewed{Error: "invalid certificate request: " + err.Error()}
-	}
-	if !sameKey(csr.PublicKey, cur.PublicKey) {
-		return wire.Renewed{Error: "renewal must be for the key the tunnel uses"}
-	}
-	now := time.Now()
-	leaf, err := x.ca.IssueClient(csr.PublicKey, s.id.String(), now, x.cfg.CertLifetime)
-	if err != nil {
-		return wire.Renewed{Error: err.Error()}
-	}
-	cert, _ := x509.ParseCertificate(leaf)
-	if reg, err := x.store.Appliance(s.id.String()); err == nil {
-		reg.CertSerial = hex.EncodeToString(cert.SerialNumber.Bytes())
-		reg.CertExpiry = cert.NotAfter
-		if err := x.store.PutAppliance(reg); err != nil {
-			return wire.Renewed{Error: err.Error()}
-		}
-	}
-	s.log.Info("certificate renewed", "not_after", cert.NotAfter)
-	return wire.Renewed{Chain: [][]byte{leaf}}
-}
-
-func sameKey(a, b any) bool {
-	type eq interface{ Equal(x crypto.PublicKey) bool }
-	ak, ok := a.(eq)
-	return ok && ak.Equal(b)
+	return resp, nil
 }

@@ -290,6 +290,19 @@ type ApplianceView struct {
 	QuarantineReason string    `json:"quarantine_reason,omitempty"`
 	LastAttested     time.Time `json:"last_attested,omitzero"`
 	Revoked          bool      `json:"revoked,omitempty"`
+	// CertSerial is the certificate the exchange issued last; Live are
+	// the tunnels up now, each with the certificate it presented.
+	CertSerial string       `json:"cert_serial,omitempty"`
+	Live       []TunnelView `json:"live,omitempty"`
+}
+
+// TunnelView is one live tunnel: where it comes from, since when, and the
+// certificate and key it authenticated with.
+type TunnelView struct {
+	Remote     string    `json:"remote"`
+	Since      time.Time `json:"since"`
+	CertSerial string    `json:"cert_serial"`
+	KeyHash    string    `json:"key_hash"`
 }
 
 func attestationState(a *store.Appliance) string {
@@ -315,7 +328,7 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
-			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked}
+			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked, CertSerial: r.CertSerial}
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue
@@ -328,6 +341,7 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 				v.PolicyVersion = s.applied.Load()
 				v.Software = s.hello.Software
 				v.Requests += s.requests.Load()
+				v.Live = append(v.Live, TunnelView{Remote: s.conn.RemoteAddr().String(), Since: s.since, CertSerial: s.serial, KeyHash: s.keyHash})
 				if e := s.ackErr.Load(); e != nil {
 					v.PolicyError = *e
 				}

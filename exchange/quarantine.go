@@ -70,6 +70,11 @@ func (x *Exchange) attestOnce(ctx context.Context, s *session) {
 	var reason string
 	var values map[int][]byte
 	a, err := x.store.UpdateAppliance(s.id.String(), func(a *store.Appliance) error {
+		if a.KeyHash != s.keyHash {
+			// Another appliance was enrolled in place of this tunnel's key,
+			// which is being closed: its verdict is not the new one's.
+			return ErrRegistryChanged
+		}
 		values, reason = verdict(a, q, nonce)
 		a.LastAttested = now
 		a.LastAttestRTT = time.Since(sent)

@@ -3,8 +3,6 @@ package exchange
 import (
 	"bufio"
 	"context"
-	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -25,6 +23,9 @@ type session struct {
 	hello    wire.Hello
 	since    time.Time
 	log      *slog.Logger
+	serial   string        // the certificate the tunnel authenticated with
+	keyHash  string        // its key, the registered one when admitted
+	admitted atomic.Bool   // checked against the registry after it became findable
 	applied  atomic.Uint64 // policy version the appliance acknowledged
 	ackErr   atomic.Pointer[string]
 	lastSeen atomic.Int64
@@ -62,20 +63,14 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		return
 	}
 	log := x.log.With("subsys", "tunnel", "appliance", id.String(), "remote", conn.RemoteAddr().String())
-	reg, err := x.store.Appliance(id.String())
-	if err != nil || reg.Revoked || reg.CertSerial == "" {
-		log.Warn("refusing tunnel from an appliance that is not enrolled", "err", err)
-		conn.CloseWithError(wire.CloseUnenrolled, "appliance not enrolled at this exchange")
+	reg, err := x.admit(id, certs[0])
+	if err != nil {
+		refuse(conn, log, err)
 		return
 	}
 	if time.Now().After(certs[0].NotAfter) {
-		// Within the grace period (checked in the handshake), only the
-		// certificate issued last may come back, to renew.
-		if hex.EncodeToString(certs[0].SerialNumber.Bytes()) != reg.CertSerial {
-			log.Warn("refusing an expired certificate that was superseded", "not_after", certs[0].NotAfter)
-			conn.CloseWithError(wire.CloseUnenrolled, "expired certificate superseded by a newer one")
-			return
-		}
+		// Within the grace period (checked in the handshake), and admitted
+		// above as the registered key's certificate.
 		log.Info("appliance reconnects with an expired certificate; it renews now", "not_after", certs[0].NotAfter)
 	}
 
@@ -111,20 +106,28 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		conn.CloseWithError(wire.CloseProtocol, "hello does not match certificate")
 		return
 	}
-	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl,
+	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl, serial: certSerial(certs[0]), keyHash: reg.KeyHash,
 		quotes: make(chan wire.Quote, 1), kick: make(chan struct{}, 1)}
+	s.applied.Store(hello.PolicyVersion)
+	s.lastSeen.Store(time.Now().UnixNano())
+	x.addSession(s)
+	defer x.removeSession(s)
+	// A revocation or a replacement that committed after the check above
+	// found no session of this tunnel to close; now that it can be found,
+	// look again: whichever comes second sees the other.
+	if reg, err = x.admit(id, certs[0]); err != nil {
+		refuse(conn, log, err)
+		return
+	}
 	// Until the first check answers, the registry's verdict stands: a
 	// quarantined appliance does not escape it by reconnecting.
 	s.quarantined.Store(reg.Quarantined)
-	s.applied.Store(hello.PolicyVersion)
-	s.lastSeen.Store(time.Now().UnixNano())
+	s.admitted.Store(true)
 	welcome := wire.Welcome{Exchange: x.cfg.Names[0], Heartbeat: wire.ToMillis(x.cfg.Heartbeat), ServerTime: time.Now().UTC()}
 	if err := s.send(wire.FrameWelcome, welcome); err != nil {
 		conn.CloseWithError(wire.CloseProtocol, "welcome failed")
 		return
 	}
-	x.addSession(s)
-	defer x.removeSession(s)
 	log.Info("tunnel up", "software", hello.Software, "policy_version", hello.PolicyVersion)
 	go func() {
 		// In order: the current bundle (and rotations missed), then, for an
@@ -143,7 +146,7 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		go x.attestLoop(actx, s)
 	}
 	go x.acceptRequests(ctx, s)
-	err = x.readControl(s, r, certs[0])
+	err = x.readControl(s, r)
 	log.Info("tunnel down", "err", err)
 	if _, uerr := x.store.UpdateAppliance(id.String(), func(a *store.Appliance) error { a.LastSeen = time.Now().UTC(); return nil }); uerr != nil {
 		log.Warn("recording when the appliance was last seen", "err", uerr)
@@ -151,7 +154,7 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 	conn.CloseWithError(wire.CloseNormal, "")
 }
 
-func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certificate) error {
+func (x *Exchange) readControl(s *session, r *bufio.Reader) error {
 	for {
 		ft, payload, err := wire.ReadFrame(r, 0)
 		if err != nil {
@@ -203,7 +206,7 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader, cert *x509.Certifica
 				return err
 			}
 			go func() {
-				if err := s.send(wire.FrameRenewed, x.renew(s, cert, rq.CSR)); err != nil {
+				if err := s.send(wire.FrameRenewed, x.renew(s, rq.CSR)); err != nil {
 					s.log.Warn("send renewed certificate", "err", err)
 				}
 			}()
@@ -252,7 +255,7 @@ func (x *Exchange) session(id ident.Appliance) *session {
 	defer x.mu.Unlock()
 	list := x.sessions[id]
 	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].conn.Context().Err() == nil && !list[i].quarantined.Load() {
+		if list[i].conn.Context().Err() == nil && list[i].admitted.Load() && !list[i].quarantined.Load() {
 			return list[i]
 		}
 	}

@@ -59,4 +59,8 @@ const (
 	CloseUnenrolled quic.ApplicationErrorCode = 0x3 // the certificate names no known appliance
 	CloseHeartbeat  quic.ApplicationErrorCode = 0x4 // the control stream stopped answering
 	CloseProtocol   quic.ApplicationErrorCode = 0x5 // the peer broke the wire format
+	// CloseRevoked: the exchange refuses this key or certificate for good
+	// (ops revoked the appliance, or enrolled another in its place); the
+	// reason says which and when.
+	CloseRevoked quic.ApplicationErrorCode = 0x6
 )

@@ -34,6 +34,9 @@ const (
 	// ProbeRefused: the exchange answered but refused this appliance: its
 	// certificate at the handshake, or its enrollment after it.
 	ProbeRefused ProbeOutcome = "refused"
+	// ProbeRevoked: the exchange answered and refuses this appliance for
+	// good: ops revoked it, or enrolled another in its place.
+	ProbeRevoked ProbeOutcome = "revoked"
 	// ProbeUntrusted: something answered, but its certificate is not from
 	// the exchange this appliance enrolled with.
 	ProbeUntrusted ProbeOutcome = "untrusted"
@@ -160,6 +163,8 @@ func classify(err error, connected bool) (ProbeOutcome, string) {
 		return ProbeUntrusted, verify.Err.Error()
 	case errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &invalid):
 		return ProbeUntrusted, detail
+	case errors.As(err, &ae) && ae.Remote && ae.ErrorCode == wire.CloseRevoked:
+		return ProbeRevoked, ae.ErrorMessage
 	case errors.As(err, &ae) && ae.Remote && ae.ErrorCode == wire.CloseUnenrolled:
 		if ae.ErrorMessage == "" {
 			return ProbeRefused, "the exchange does not hold this appliance as enrolled"

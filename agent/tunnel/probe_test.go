@@ -129,6 +129,9 @@ func TestProbeOutcomes(t *testing.T) {
 		c.CloseWithError(wire.CloseProtocol, "bad hello")
 	})
 	unenrolled := listen(t, exchangeCA, func(c *quic.Conn) { c.CloseWithError(wire.CloseUnenrolled, "appliance not enrolled at this exchange") })
+	revoked := listen(t, exchangeCA, func(c *quic.Conn) {
+		c.CloseWithError(wire.CloseRevoked, "revoked by the exchange: revoked by ops on 2026-11-22")
+	})
 
 	tests := []struct {
 		name string
@@ -138,7 +141,8 @@ func TestProbeOutcomes(t *testing.T) {
 	}{
 		{"older exchange", old, clientTLS(exchangeCA.pool, ours), ProbeNoTime},
 		{"certificate from another CA", old, clientTLS(exchangeCA.pool, foreign), ProbeRefused},
-		{"revoked or unknown appliance", unenrolled, clientTLS(exchangeCA.pool, ours), ProbeRefused},
+		{"unknown appliance", unenrolled, clientTLS(exchangeCA.pool, ours), ProbeRefused},
+		{"revoked appliance", revoked, clientTLS(exchangeCA.pool, ours), ProbeRevoked},
 		{"not the exchange enrolled with", old, clientTLS(foreignCA.pool, ours), ProbeUntrusted},
 	}
 	for _, tc := range tests {

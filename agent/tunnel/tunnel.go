@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,10 @@ type State struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Exchange    string    `json:"exchange,omitempty"`
 	RTT         string    `json:"rtt,omitempty"`
+	// Revoked says the exchange refused the last attempt because it
+	// revoked this appliance's key or certificate (LastError says how);
+	// the tunnel keeps trying, in case ops enroll the appliance again.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // New makes a tunnel; Run starts it.
@@ -111,9 +116,6 @@ func (t *Tunnel) State() State {
 // Connected reports whether requests can be opened now.
 func (t *Tunnel) Connected() bool { return t.conn.Load() != nil }
 
-// ErrNotConnected means the tunnel is down at the moment.
-var ErrNotConnected = errors.New("tunnel: not connected to the exchange")
-
 // OpenStream opens a request stream towards the exchange.
 func (t *Tunnel) OpenStream(ctx context.Context) (*quic.Stream, error) {
 	c := t.conn.Load()
@@ -128,7 +130,7 @@ func (t *Tunnel) OpenStream(ctx context.Context) (*quic.Stream, error) {
 func (t *Tunnel) Run(ctx context.Context) error {
 	for {
 		start := time.Now()
-		err := t.session(ctx)
+		err := revokedBy(t.session(ctx))
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -137,7 +139,11 @@ func (t *Tunnel) Run(ctx context.Context) error {
 			t.cfg.Backoff.Reset()
 		}
 		wait := t.cfg.Backoff.Next()
-		t.cfg.Log.Warn("tunnel down; reconnecting", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
+		if errors.Is(err, ErrRevoked) {
+			t.cfg.Log.Error("the exchange revoked this appliance; only a new enrollment brings it back", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
+		} else {
+			t.cfg.Log.Warn("tunnel down; reconnecting", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -158,6 +164,7 @@ func (t *Tunnel) setDown(err error) {
 		t.renewWaiter = nil
 	}
 	t.state.Connected = false
+	t.state.Revoked = errors.Is(err, ErrRevoked)
 	t.state.Since = time.Now()
 	t.state.Attempts++
 	if err != nil {
@@ -209,7 +216,7 @@ func (t *Tunnel) session(ctx context.Context) error {
 
 	t.mu.Lock()
 	t.ctrl = ctrl
-	t.state.Connected = true
+	t.state.Connected, t.state.Revoked = true, false
 	t.state.Since = time.Now()
 	t.state.Exchange = welcome.Exchange
 	t.mu.Unlock()
@@ -233,6 +240,17 @@ func (t *Tunnel) session(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// revokedBy makes the exchange's revoked close of a connection an
+// ErrRevoked with the exchange's reason, so that status can say the
+// appliance was revoked rather than that the exchange is unreachable.
+func revokedBy(err error) error {
+	var ae *quic.ApplicationError
+	if errors.As(err, &ae) && ae.Remote && ae.ErrorCode == wire.CloseRevoked {
+		return fmt.Errorf("%w: %s", ErrRevoked, strings.TrimPrefix(ae.ErrorMessage, ErrRevoked.Error()+": "))
+	}
+	return err
 }
 
 func (t *Tunnel) writeControl(ft wire.FrameType, v any) error {

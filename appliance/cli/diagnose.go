@@ -76,7 +76,8 @@ func openKey(cfg *config.Config, id *store.Identity) (crypto.Signer, func(), err
 		t.Close()
 		if errors.Is(err, tpm.ErrKeyUnusable) {
 			return nil, nil, fmt.Errorf("the TPM no longer holds the key of %s: it was cleared (often by a firmware update) or this disk is in another machine. "+
-				"Get a fresh token from central ops and run: bab enroll --reenroll --exchange HOST:PORT --token TOKEN --name %s: %w", id.Appliance, nameOf(id.Appliance), err)
+				"Ask central ops for a token made with --replace %s (the name stays enrolled until then) and run: bab enroll --reenroll --exchange HOST:PORT --token TOKEN --name %s: %w",
+				id.Appliance, nameOf(id.Appliance), nameOf(id.Appliance), err)
 		}
 		return nil, nil, fmt.Errorf("the appliance %s cannot use its key in the TPM: %w", id.Appliance, err)
 	}

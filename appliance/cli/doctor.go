@@ -124,7 +124,7 @@ func fixFor(err error) string {
 	case errors.Is(err, tpm.ErrLockout):
 		return "the TPM is locked out after failed authorisations: wait, or reset the lockout in the firmware"
 	case errors.Is(err, tpm.ErrKeyUnusable):
-		return "the TPM was cleared or this is another machine: get a fresh token and run bab enroll --reenroll"
+		return "the TPM was cleared or this is another machine: ask central ops for a token made with --replace NAME and run bab enroll --reenroll with it"
 	}
 	return "see firmware-notes/checking-from-a-shell.md"
 }

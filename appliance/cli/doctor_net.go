@@ -57,8 +57,13 @@ func checkUDP(r tunnel.ProbeResult, ips []string) finding {
 	case tunnel.ProbeRefused:
 		return finding{check: "UDP", v: fail,
 			result: r.Addr + " answers, but the exchange refused this appliance: " + r.Detail,
-			fix: "the exchange no longer accepts this appliance's certificate or enrollment (revoked, enrolled again elsewhere, or cut off for more than 30 days): " +
-				"tell central ops this appliance's ID and this message; they give a fresh token for bab enroll --reenroll"}
+			fix: "the exchange no longer accepts this appliance's certificate or enrollment (not enrolled there, a superseded certificate, or cut off for more than 30 days): " +
+				"tell central ops this appliance's ID and this message; they give a fresh token (made with --replace NAME if the name is enrolled) for bab enroll --reenroll"}
+	case tunnel.ProbeRevoked:
+		return finding{check: "UDP", v: fail,
+			result: r.Addr + " answers, but this appliance was " + r.Detail,
+			fix: "the exchange refuses this appliance's key for good; only a new enrollment brings it back: " +
+				"central ops make a token with bab-exchange token create --replace NAME, then run bab enroll --reenroll with it"}
 	case tunnel.ProbeUntrusted:
 		return finding{check: "UDP", v: fail,
 			result: r.Addr + " answers, but it is not the exchange this appliance enrolled with: " + r.Detail,

@@ -66,10 +66,13 @@ func fetchStatus(ctx context.Context, addr string, timeout time.Duration) (*appl
 // findings are the service and enrollment lines.
 func (s *subject) findings() []finding {
 	if st := s.running; st != nil {
-		return []finding{
-			{check: "service", result: "running; its admin API at " + s.admin + " answers"},
-			{check: "enrollment", result: fmt.Sprintf("enrolled as %s (member %s) with a %s key", st.Appliance, st.Member, keyName(st.Certificate.Key))},
+		enrolled := finding{check: "enrollment", result: fmt.Sprintf("enrolled as %s (member %s) with a %s key", st.Appliance, st.Member, keyName(st.Certificate.Key))}
+		if anyRevoked(st.Tunnels) {
+			enrolled.result += ", but revoked by the exchange"
+			enrolled.v = fail
+			enrolled.fix = "central ops make a token with bab-exchange token create --replace NAME; run bab enroll --reenroll with it"
 		}
+		return []finding{{check: "service", result: "running; its admin API at " + s.admin + " answers"}, enrolled}
 	}
 	svc := finding{check: "service", result: "not running (its admin API at " + s.admin + " does not answer)", v: warn,
 		fix: "systemctl start bab; if it stops again, its log says why: journalctl -u bab"}

@@ -152,6 +152,10 @@ func TestCheckUDPNamesTheAddresses(t *testing.T) {
 	if f.v != fail || !strings.Contains(f.result, "refused this appliance: appliance not enrolled") || !strings.Contains(f.fix, "bab enroll --reenroll") {
 		t.Errorf("refused: %+v", f)
 	}
+	f = checkUDP(tunnel.ProbeResult{Addr: "192.0.2.7:7700", Outcome: tunnel.ProbeRevoked, Detail: "revoked by the exchange: revoked by ops on 2026-11-22"}, nil)
+	if f.v != fail || !strings.Contains(f.result, "this appliance was revoked by the exchange: revoked by ops") || !strings.Contains(f.fix, "--replace NAME") {
+		t.Errorf("revoked: %+v", f)
+	}
 }
 
 func TestClock(t *testing.T) {

@@ -44,7 +44,7 @@ func enrollCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer st.Close()
 	if old, err := st.Identity(); err == nil && !*reenroll {
-		return fmt.Errorf("already enrolled as %s; to replace this identity run again with --reenroll and a fresh token", old.Appliance)
+		return fmt.Errorf("already enrolled as %s; to replace this identity run again with --reenroll and a token central ops made with --replace NAME", old.Appliance)
 	} else if err != nil && !errors.Is(err, store.ErrNotEnrolled) {
 		return err
 	}

@@ -57,13 +57,20 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 		switch {
 		case t.Connected:
 			line("Tunnel", "%s up since %s (%s), rtt %s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT)
+		case t.Revoked:
+			line("Tunnel", "%s REVOKED (%s), last refused at %s: %s", t.Addr, plural(t.Attempts, "attempt"), t.LastErrorAt.Format(time.RFC3339), t.LastError)
 		case t.Attempts == 0:
 			line("Tunnel", "%s connecting (no answer yet)", t.Addr)
 		default:
 			line("Tunnel", "%s DOWN (%s), last error at %s: %s", t.Addr, plural(t.Attempts, "attempt"), t.LastErrorAt.Format(time.RFC3339), t.LastError)
 		}
 	}
-	if len(st.Tunnels) > 0 && !anyUp(st.Tunnels) {
+	switch {
+	case anyRevoked(st.Tunnels):
+		line("", "this appliance was revoked by the exchange: its key is refused for good and requests are refused;")
+		line("", "it keeps trying, but only a new enrollment brings it back: central ops make a token with")
+		line("", "bab-exchange token create --replace NAME, then run bab enroll --reenroll with it")
+	case len(st.Tunnels) > 0 && !anyUp(st.Tunnels):
 		line("", "no tunnel is up: requests are refused; bab doctor checks the network to each exchange")
 	}
 	switch {
@@ -97,6 +104,9 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 		line("Certificate", "EXPIRED at %s — renewed as soon as a tunnel is up (for 30 days after expiry; re-enroll after that)", st.Certificate.NotAfter.Format(time.RFC3339))
 	default:
 		line("Certificate", "valid until %s (in %s), renewed over the tunnel", st.Certificate.NotAfter.Format(time.RFC3339), appliance.PlainDuration(left))
+	}
+	if st.Certificate.Serial != "" {
+		line("", "serial %s", st.Certificate.Serial)
 	}
 	for _, s := range st.Services {
 		line("Provides", "%s", s)
@@ -132,6 +142,20 @@ func plural(n int, what string) string {
 func anyUp(ts []tunnel.State) bool {
 	for _, t := range ts {
 		if t.Connected {
+			return true
+		}
+	}
+	return false
+}
+
+// anyRevoked reports whether the exchange refused a tunnel because it
+// revoked this appliance, and no tunnel is up.
+func anyRevoked(ts []tunnel.State) bool {
+	if anyUp(ts) {
+		return false
+	}
+	for _, t := range ts {
+		if t.Revoked {
 			return true
 		}
 	}

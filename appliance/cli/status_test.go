@@ -63,6 +63,14 @@ func TestStatusGolden(t *testing.T) {
 			st.Recent = []appliance.LogRecord{{Time: now.Add(-10 * time.Minute), Level: "WARN", Message: "the exchange put this appliance in quarantine",
 				Attrs: []appliance.LogAttr{{Key: "subsys", Value: "attest"}, {Key: "reason", Value: "boot state differs from the baseline in PCR [7]"}}}}
 		}),
+		"status-revoked": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 9, Expires: now.Add(30 * 24 * time.Hour)}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Attempts: 6, Revoked: true, LastErrorAt: now.Add(-20 * time.Second),
+				LastError: "revoked by the exchange: revoked by ops on 2026-11-22"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(23 * time.Hour), Key: "tpm", Serial: "5f0e3c9a1b2d4e6f708192a3b4c5d6e7"}
+			st.Recent = []appliance.LogRecord{{Time: now.Add(-20 * time.Second), Level: "ERROR", Message: "the exchange revoked this appliance; only a new enrollment brings it back",
+				Attrs: []appliance.LogAttr{{Key: "subsys", Value: "tunnel"}, {Key: "err", Value: "revoked by the exchange: revoked by ops on 2026-11-22"}}}}
+		}),
 		"status-new": with(func(st *appliance.Status) {
 			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700"}}
 			st.Certificate = appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "tpm"}

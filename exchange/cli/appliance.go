@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/ident"
 )
 
 // applianceCmd is "fleet show ID" and "appliance rebaseline ID".
@@ -51,7 +53,9 @@ func applianceCmd(ctx context.Context, sub string, args []string, stdout io.Writ
 	case "rebaseline":
 		fmt.Fprintf(stdout, "Accepted the last verified boot state of %s as its baseline; it is checked again now.\n\n", d.ID)
 	case "revoke":
-		fmt.Fprintf(stdout, "Revoked %s: its tunnels are closed and it cannot connect until it is enrolled again.\n\n", d.ID)
+		id, _ := ident.ParseAppliance(d.ID)
+		fmt.Fprintf(stdout, "Revoked %s: its tunnels are closed, and its key and certificates are refused for good.\n", d.ID)
+		fmt.Fprintf(stdout, "To enroll a new appliance in its place: bab-exchange token create --member %s --replace %s\n\n", id.Member, id.Name)
 	}
 	printDetail(stdout, &d)
 	return nil
@@ -68,6 +72,7 @@ func printDetail(w io.Writer, d *exchange.ApplianceDetail) {
 	fmt.Fprintf(w, "Appliance     %s (member %s)\n", d.ID, d.Member)
 	fmt.Fprintf(w, "Enrolled      %s with a %s key\n", d.EnrolledAt.Format(time.RFC3339), d.KeyKind)
 	fmt.Fprintf(w, "Connected     %s\n", conn)
+	printIdentity(w, d)
 	fmt.Fprintf(w, "Policy        v%d\n", d.PolicyVersion)
 	switch d.Attestation {
 	case "quarantined":
@@ -89,6 +94,23 @@ func printDetail(w io.Writer, d *exchange.ApplianceDetail) {
 	}
 	if len(d.Differ) > 0 {
 		fmt.Fprintf(w, "\nIf the change is a legitimate update, accept it: bab-exchange appliance rebaseline %s\n", d.ID)
+	}
+}
+
+// printIdentity shows the registered key and certificate, each live tunnel
+// with the certificate it presented, and what the deny list holds for the
+// name.
+func printIdentity(w io.Writer, d *exchange.ApplianceDetail) {
+	if d.Revoked {
+		fmt.Fprintf(w, "Revoked       %s, for good\n", d.RevokedAt.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "Key           %s\n", cmp.Or(d.KeyHash, "not recorded yet (registered before keys were; recorded at its next connection)"))
+	fmt.Fprintf(w, "Certificate   serial %s, expires %s\n", d.CertSerial, d.CertExpiry.Format(time.RFC3339))
+	for _, t := range d.Live {
+		fmt.Fprintf(w, "Tunnel        from %s since %s, certificate %s\n", t.Remote, t.Since.Format(time.RFC3339), t.CertSerial)
+	}
+	for _, dn := range d.Denied {
+		fmt.Fprintf(w, "Denied        %s %s: %s on %s\n", dn.What, dn.Value, dn.Reason, dn.At.Format(time.RFC3339))
 	}
 }
 

@@ -21,7 +21,8 @@ const usage = `bab-exchange — the central exchange of Bab
 
 Usage:
   bab-exchange serve [--config FILE]
-  bab-exchange token create --member MEMBER [--name NAME] [--ttl 24h]
+  bab-exchange token create --member MEMBER [--name NAME | --replace NAME] [--ttl 24h]
+                                                     --replace: a new appliance in place of an enrolled one
   bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
   bab-exchange policy check SOURCE.yaml              validate, and show what it changes against the current policy
   bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
@@ -30,10 +31,12 @@ Usage:
                                                      verify, store and send (to a stage first)
   bab-exchange policy rollout status | promote | abort ROLLBACK-BUNDLE
   bab-exchange policy show
-  bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation
-  bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: attestation, boot state, baseline
+  bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation;
+                                                     every live tunnel with its certificate serial
+  bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: key, certificate, tunnels, deny list,
+                                                     attestation, boot state, baseline
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
-  bab-exchange appliance revoke APPLIANCE            take it out now (a fresh enrollment brings it back)
+  bab-exchange appliance revoke APPLIANCE            take it out for good (a token made with --replace enrolls another in its place)
   bab-exchange trace [--limit N]
   bab-exchange version
 

@@ -52,6 +52,32 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printLive(stdout, list)
+}
+
+// printLive lists every live tunnel with the certificate it presented, so
+// that ops see which identity is connected, not only that one is.
+func printLive(w io.Writer, list []exchange.ApplianceView) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "LIVE TUNNEL\tFROM\tUP SINCE\tCERTIFICATE SERIAL")
+	n := 0
+	for _, a := range list {
+		for _, t := range a.Live {
+			n++
+			mark := ""
+			if t.CertSerial != a.CertSerial {
+				mark = " (the one before the last renewal)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", a.ID, t.Remote, t.Since.Format(time.RFC3339), t.CertSerial, mark)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(tw, "none\t\t\t")
+	}
 	return tw.Flush()
 }
 

@@ -18,6 +18,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	cfgPath := fs.String("config", DefaultConfig, "config file")
 	member := fs.String("member", "", "the administration the appliance belongs to, e.g. MA/MUN/RABAT")
 	name := fs.String("name", "", "bind the token to this appliance name")
+	replace := fs.String("replace", "", "enroll a new appliance in place of the one enrolled as this name: its key and certificates are refused for good, its baseline and quarantine carry over")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token may be used")
 	ekHash := fs.String("ek-hash", "", "bind the token to the TPM with this EK hash (for TPMs without an EK certificate)")
 	var golden multiFlag
@@ -28,6 +29,12 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *member == "" {
 		return errors.New("--member is required, e.g. --member MA/MUN/RABAT")
+	}
+	if *replace != "" {
+		if *name != "" && *name != *replace {
+			return fmt.Errorf("--name %s and --replace %s: give the name once, with --replace", *name, *replace)
+		}
+		*name = *replace
 	}
 	c, err := newAdmin(*cfgPath)
 	if err != nil {
@@ -42,7 +49,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		g[pcr] = v
 	}
-	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String(), EKHash: *ekHash, Golden: g})
+	body, _ := json.Marshal(exchange.TokenRequest{Member: *member, Name: *name, TTL: ttl.String(), EKHash: *ekHash, Golden: g, Replace: *replace != ""})
 	var tr exchange.TokenResponse
 	if err := c.do(ctx, "POST", "/v1/tokens", body, &tr); err != nil {
 		return err

@@ -13,6 +13,12 @@ var (
 	ErrTokenUsed = errors.New("enrollment token already used (tokens are single use; ask ops for a new one: bab-exchange token create --member MEMBER)")
 	// ErrUnknownAppliance means the registry has no such appliance.
 	ErrUnknownAppliance = errors.New("store: unknown appliance")
+	// ErrApplianceExists means a token would enroll over an appliance that
+	// is enrolled, and ops did not make it to replace that appliance.
+	ErrApplianceExists = errors.New("an appliance is enrolled under this name already; to enroll a new one in its place, whose key and certificates are then refused for good, ops make a token with: bab-exchange token create --member MEMBER --replace NAME")
+	// ErrDenied means a key or certificate is on the deny list: it was
+	// revoked or replaced, and never comes back.
+	ErrDenied = errors.New("revoked for good")
 	// ErrStale means a policy at or above the offered version is current.
 	ErrStale = errors.New("store: policy version not newer than the current one")
 )

@@ -42,11 +42,16 @@ type Store struct {
 
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta}, ErrLocked)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.migrate(time.Now()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the file.
@@ -95,6 +100,10 @@ type Token struct {
 	Expires time.Time      `json:"expires"`
 	UsedAt  time.Time      `json:"used_at,omitzero"`
 	UsedBy  string         `json:"used_by,omitempty"`
+	// Replace says that ops meant the token to enroll a new appliance in
+	// place of the one enrolled as Name (token create --replace): without
+	// it, a token cannot take a name that is enrolled.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // Token returns a stored token, or ErrTokenUnknown.
@@ -118,12 +127,16 @@ func (s *Store) PutToken(t *Token) error {
 	})
 }
 
-// RedeemToken spends a token atomically: check runs inside the write
-// transaction and may refuse (wrong secret, expired, bound name); a used
-// token is refused with ErrTokenUsed. Then register runs in the same
-// transaction and returns the appliance to record, so a token is spent only
-// when the appliance was registered, and never twice.
-func (s *Store) RedeemToken(id string, now time.Time, check func(*Token) error, register func(*Token) (*Appliance, error)) error {
+// RedeemToken spends a token atomically. check runs inside the write
+// transaction, may refuse (wrong secret, expired, bound name) and names the
+// appliance to enroll; a used token is refused with ErrTokenUsed. A name
+// that is enrolled may be taken only by a token made to replace it
+// (ErrApplianceExists otherwise). register then runs in the same
+// transaction with the entry it replaces (nil for a new name) and returns
+// the entry to record. The replaced entry's key and certificates go on the
+// deny list, and a key already on it is refused (ErrDenied). So a token is
+// spent only when the appliance was registered, and never twice.
+func (s *Store) RedeemToken(id string, now time.Time, check func(*Token) (string, error), register func(t *Token, old *Appliance) (*Appliance, error)) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
 		var t Token
@@ -133,15 +146,34 @@ func (s *Store) RedeemToken(id string, now time.Time, check func(*Token) error, 
 			}
 			return err
 		}
-		if err := check(&t); err != nil {
+		appliance, err := check(&t)
+		if err != nil {
 			return err
 		}
 		if !t.UsedAt.IsZero() {
 			return fmt.Errorf("%w: used by %s at %s", ErrTokenUsed, t.UsedBy, t.UsedAt.UTC().Format(time.RFC3339))
 		}
-		a, err := register(&t)
+		old, err := replaced(tx, &t, appliance)
 		if err != nil {
 			return err
+		}
+		a, err := register(&t, old)
+		if err != nil {
+			return err
+		}
+		if a.ID != appliance {
+			return fmt.Errorf("store: registering %s with a token checked for %s", a.ID, appliance)
+		}
+		if old != nil {
+			if err := deny(tx, old, now, "replaced by the enrollment with token "+t.ID); err != nil {
+				return err
+			}
+		}
+		switch d, err := denied(tx, a.CertSerial, a.KeyHash); {
+		case err != nil:
+			return err
+		case d != nil:
+			return fmt.Errorf("%w: this %s was taken out with %s (%s)", ErrDenied, d.What, d.Appliance, d.Reason)
 		}
 		t.UsedAt = now
 		t.UsedBy = a.ID
@@ -150,6 +182,22 @@ func (s *Store) RedeemToken(id string, now time.Time, check func(*Token) error, 
 		}
 		return putJSON(tx.Bucket(bucketAppliances), []byte(a.ID), a)
 	})
+}
+
+// replaced returns the registry entry a token enrolls over, nil for a new
+// name, or ErrApplianceExists when the token was not made to replace it.
+func replaced(tx *bolt.Tx, t *Token, appliance string) (*Appliance, error) {
+	var old Appliance
+	err := getJSON(tx.Bucket(bucketAppliances), []byte(appliance), &old)
+	switch {
+	case errors.Is(err, errMissing):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !t.Replace:
+		return nil, fmt.Errorf("%s: %w", appliance, ErrApplianceExists)
+	}
+	return &old, nil
 }
 
 // Tokens lists all tokens.
@@ -173,9 +221,20 @@ type Appliance struct {
 	ID         string    `json:"id"`
 	Member     string    `json:"member"`
 	EnrolledAt time.Time `json:"enrolled_at"`
+	// CertSerial is the certificate issued last (hexadecimal), and
+	// PrevSerial the one the last renewal replaced, in case the renewed one
+	// never reached the appliance. Both certify KeyHash; the exchange
+	// accepts no other.
 	CertSerial string    `json:"cert_serial"`
+	PrevSerial string    `json:"prev_serial,omitempty"`
 	CertExpiry time.Time `json:"cert_expiry"`
-	Revoked    bool      `json:"revoked,omitempty"`
+	// KeyHash is the SHA-256 of the appliance key's SubjectPublicKeyInfo,
+	// "sha256:" and hex: the one key the exchange accepts for it. Entries
+	// from before it was kept have none until the appliance connects with
+	// CertSerial, which the CA issued for exactly one key.
+	KeyHash   string    `json:"key_hash,omitempty"`
+	Revoked   bool      `json:"revoked,omitempty"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	// LastSeen is when the appliance's last tunnel ended (the fleet view
 	// shows it for appliances that are not connected).
 	LastSeen time.Time `json:"last_seen,omitzero"`
@@ -228,13 +287,6 @@ func (s *Store) UpdateAppliance(id string, f func(*Appliance) error) (*Appliance
 		return putJSON(b, []byte(id), &a)
 	})
 	return &a, err
-}
-
-// PutAppliance replaces a registry entry.
-func (s *Store) PutAppliance(a *Appliance) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketAppliances), []byte(a.ID), a)
-	})
 }
 
 // Appliances lists the registry.

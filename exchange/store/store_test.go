@@ -84,13 +84,16 @@ func getToken(t *testing.T, s *Store, id string) Token {
 	return Token{}
 }
 
-func register(id string) func(*Token) (*Appliance, error) {
-	return func(tk *Token) (*Appliance, error) {
+func register(id string) func(*Token, *Appliance) (*Appliance, error) {
+	return func(tk *Token, _ *Appliance) (*Appliance, error) {
 		return &Appliance{ID: id, Member: tk.Member, EnrolledAt: tokenNow, CertSerial: "01", CertExpiry: tokenNow.Add(24 * time.Hour)}, nil
 	}
 }
 
-func accept(*Token) error { return nil }
+// accept is a check that accepts the token for id.
+func accept(id string) func(*Token) (string, error) {
+	return func(*Token) (string, error) { return id, nil }
+}
 
 func TestPutTokenDuplicate(t *testing.T) {
 	s := openTest(t)
@@ -108,13 +111,13 @@ func TestRedeemToken(t *testing.T) {
 	tests := []struct {
 		name     string
 		id       string
-		check    func(*Token) error
-		register func(*Token) (*Appliance, error)
+		check    func(*Token) (string, error)
+		register func(*Token, *Appliance) (*Appliance, error)
 		wantErr  error
 	}{
-		{"unknown id", "ffffffff", accept, register("MA/MUN/RABAT:hq"), ErrTokenUnknown},
-		{"check refuses", "0a1b2c3d", func(*Token) error { return errCheck }, register("MA/MUN/RABAT:hq"), errCheck},
-		{"register fails", "0a1b2c3d", accept, func(*Token) (*Appliance, error) { return nil, errRegister }, errRegister},
+		{"unknown id", "ffffffff", accept("MA/MUN/RABAT:hq"), register("MA/MUN/RABAT:hq"), ErrTokenUnknown},
+		{"check refuses", "0a1b2c3d", func(*Token) (string, error) { return "", errCheck }, register("MA/MUN/RABAT:hq"), errCheck},
+		{"register fails", "0a1b2c3d", accept("MA/MUN/RABAT:hq"), func(*Token, *Appliance) (*Appliance, error) { return nil, errRegister }, errRegister},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +135,7 @@ func TestRedeemToken(t *testing.T) {
 				t.Errorf("Appliances() = %v, %v; want none", as, err)
 			}
 			// And it still works.
-			if err := s.RedeemToken("0a1b2c3d", tokenNow, accept, register("MA/MUN/RABAT:hq")); err != nil {
+			if err := s.RedeemToken("0a1b2c3d", tokenNow, accept("MA/MUN/RABAT:hq"), register("MA/MUN/RABAT:hq")); err != nil {
 				t.Errorf("redeeming after the failure: %v", err)
 			}
 		})
@@ -143,7 +146,7 @@ func TestRedeemTokenOnce(t *testing.T) {
 	s := openTest(t)
 	putTestToken(t, s, "0a1b2c3d")
 	var checked *Token
-	check := func(tk *Token) error { checked = tk; return nil }
+	check := func(tk *Token) (string, error) { checked = tk; return "MA/MUN/RABAT:hq", nil }
 	if err := s.RedeemToken("0a1b2c3d", tokenNow, check, register("MA/MUN/RABAT:hq")); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +164,7 @@ func TestRedeemTokenOnce(t *testing.T) {
 
 	// A second redemption, even for another name, is refused and changes
 	// nothing.
-	err = s.RedeemToken("0a1b2c3d", tokenNow.Add(time.Minute), accept, register("MA/MUN/RABAT:annex"))
+	err = s.RedeemToken("0a1b2c3d", tokenNow.Add(time.Minute), accept("MA/MUN/RABAT:annex"), register("MA/MUN/RABAT:annex"))
 	if !errors.Is(err, ErrTokenUsed) {
 		t.Fatalf("second RedeemToken = %v, want ErrTokenUsed", err)
 	}
@@ -178,8 +181,10 @@ func TestAppliances(t *testing.T) {
 	if _, err := s.Appliance("MA/MUN/RABAT:hq"); !errors.Is(err, ErrUnknownAppliance) {
 		t.Errorf("Appliance() of an unknown id = %v, want ErrUnknownAppliance", err)
 	}
-	want := Appliance{ID: "MA/MUN/RABAT:hq", Member: "MA/MUN/RABAT", EnrolledAt: tokenNow, CertSerial: "0a", CertExpiry: tokenNow.Add(time.Hour), Revoked: true}
-	if err := s.PutAppliance(&want); err != nil {
+	putTestToken(t, s, "0a1b2c3d")
+	want := Appliance{ID: "MA/MUN/RABAT:hq", Member: "MA/MUN/RABAT", EnrolledAt: tokenNow, CertSerial: "0a", CertExpiry: tokenNow.Add(time.Hour), KeyHash: "sha256:aa"}
+	err := s.RedeemToken("0a1b2c3d", tokenNow, accept(want.ID), func(*Token, *Appliance) (*Appliance, error) { w := want; return &w, nil })
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Appliance(want.ID)

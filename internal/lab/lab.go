@@ -288,7 +288,24 @@ func (x *Exchange) Call(method, path string, body []byte, out any) error {
 }
 
 func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
-	dir := filepath.Join(l.Dir, id.Name)
+	a, err := writeAppliance(filepath.Join(l.Dir, id.Name), id, backend, maxBody, sim)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := l.CreateToken(id.Member, id.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.enroll(ctx, a, tok); err != nil {
+		return nil, err
+	}
+	return a, l.StartAppliance(ctx, a)
+}
+
+// writeAppliance writes the config of an appliance living in dir, on sim
+// or with a software key when sim is nil, with fresh gateway and admin
+// ports and a fresh local system token.
+func writeAppliance(dir string, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -326,15 +343,16 @@ log:
 	if err := os.WriteFile(a.Config, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	tok, err := l.CreateToken(id.Member, id.Name)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", tok, "--name", id.Name); err != nil {
-		return nil, err
+	return a, nil
+}
+
+// enroll runs bab enroll for a with token and prepares its serve command.
+func (l *Lab) enroll(ctx context.Context, a *Appliance, token string) error {
+	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", token, "--name", a.ID.Name); err != nil {
+		return err
 	}
 	a.args = []string{filepath.Join(l.Bin, "bab"), "serve", "--config", a.Config}
-	return a, l.StartAppliance(ctx, a)
+	return nil
 }
 
 // StartAppliance (re)starts an appliance and waits until its admin API

@@ -1,0 +1,12 @@
+package tunnel
+
+import "errors"
+
+var (
+	// ErrNotConnected means the tunnel is down at the moment.
+	ErrNotConnected = errors.New("tunnel: not connected to the exchange")
+	// ErrRevoked means the exchange closed the connection because it
+	// refuses this appliance's key or certificate for good: ops revoked
+	// it, or enrolled another appliance in its place.
+	ErrRevoked = errors.New("revoked by the exchange")
+)
