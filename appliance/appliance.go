@@ -276,6 +276,17 @@ func listen(name string, inherited net.Listener, addr string) (net.Listener, err
 	return ln, nil
 }
 
+// revoked reports whether the exchange refused every tunnel's last attempt
+// as revoked.
+func (a *Appliance) revoked() bool {
+	for _, t := range a.tunnels {
+		if !t.State().Revoked {
+			return false
+		}
+	}
+	return len(a.tunnels) > 0
+}
+
 // openStream opens a request stream on a connected tunnel, spreading
 // requests over the tunnels that are up.
 func (a *Appliance) openStream(ctx context.Context) (*quicStream, error) {

@@ -203,9 +203,12 @@ func (c *gatewayCall) relay(out *outbound) {
 	defer cancel()
 	s, err := c.a.openStream(ctx)
 	if err != nil {
-		if errors.Is(err, tunnel.ErrNotConnected) {
+		switch {
+		case c.a.revoked():
+			c.fail(problem.ApplianceRevoked, "consumer", "The exchange refuses this appliance: central ops revoked it or enrolled another in its place.", 0)
+		case errors.Is(err, tunnel.ErrNotConnected):
 			c.fail(problem.ExchangeUnreachable, "consumer", "No tunnel to the exchange is up at the moment.", 5*time.Second)
-		} else {
+		default:
 			c.fail(problem.Timeout, "consumer", "Opening a stream to the exchange did not complete in time.", 0)
 		}
 		return

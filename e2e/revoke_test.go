@@ -20,12 +20,17 @@ func TestRevokeAppliance(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "Revoked MA/MUN/RABAT:hq") || !strings.Contains(string(out), "REVOKED") {
 		t.Fatalf("revoke: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() error {
+	// Local systems are told the appliance was revoked (once its next
+	// attempt was refused), not that the exchange is unreachable.
+	waitFor(t, 20*time.Second, func() error {
 		resp, body := do(t, l, "GET", "/citizens/1", nil, nil)
 		if resp.StatusCode == 200 {
 			return errString("still served after the revocation")
 		}
-		wantProblem(t, resp, body, problem.ExchangeUnreachable, "consumer")
+		if !strings.Contains(string(body), string(problem.ApplianceRevoked)) {
+			return errString("problem is not appliance_revoked: " + string(body))
+		}
+		wantProblem(t, resp, body, problem.ApplianceRevoked, "consumer")
 		return nil
 	})
 	// It keeps trying, and keeps being refused.

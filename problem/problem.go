@@ -35,6 +35,7 @@ const (
 	RateLimited          Code = "rate_limited"
 	BadGateway           Code = "bad_gateway"
 	HeadersTooLarge      Code = "headers_too_large"
+	ApplianceRevoked     Code = "appliance_revoked"
 )
 
 // Info is what the catalog knows about a code.
@@ -58,6 +59,7 @@ var catalog = map[Code]Info{
 	BackendUnreachable:   {http.StatusBadGateway, "The provider's system did not answer", "Try again later; the provider's IT should check the backend named in their bab.yaml."},
 	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
 	BadGateway:           {http.StatusBadGateway, "The provider's answer could not be carried back", "Try again; if it repeats, give the request id to office IT: the provider's answer broke Bab's rules (for example a body longer or shorter than it announced)."},
+	ApplianceRevoked:     {http.StatusServiceUnavailable, "The exchange has revoked this appliance", "Office IT: the exchange refuses this appliance for good (bab status says why); ask central ops for a replace token and enroll again."},
 	HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "The request has more or larger headers than Bab carries", "Send fewer or shorter headers: at most 200 header fields and 64 KiB for the request line and headers together."},
 	RateLimited:          {http.StatusTooManyRequests, "Your administration called this service more often than the policy allows", "Wait for the time in Retry-After and try again; if the limit is too low for your work, ask central ops to raise it."},
 	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
