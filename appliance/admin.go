@@ -44,6 +44,9 @@ type PolicyStatus struct {
 	// Problem says why no policy is in force although one was cached: it
 	// did not verify. The exchange's next push repairs it.
 	Problem string `json:"problem,omitempty"`
+	// Pending says the policy in force does not list this appliance: it
+	// waits for central ops to approve it, and may not call or be called.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // CertStatus describes the tunnel certificate.
@@ -62,7 +65,8 @@ func (a *Appliance) Status() Status {
 		st.Gateway = ad.String()
 	}
 	if p := a.policy.Load(); p != nil {
-		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires()), Note: a.expiryNote(time.Now())}
+		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires()), Note: a.expiryNote(time.Now()),
+			Pending: !p.HasAppliance(a.id)}
 		if sp, err := a.store.Policy(); err == nil && sp != nil {
 			st.Policy.AppliedAt = sp.AppliedAt
 		}
@@ -113,19 +117,29 @@ func (a *Appliance) AdminHandler() http.Handler {
 }
 
 // notReady says why the appliance cannot carry requests, or "" if it can:
-// a policy is loaded and at least one tunnel is up.
+// a policy is loaded and at least one tunnel is up (for a TPM appliance,
+// with the exchange's boot-state verdict on that connection, since the
+// exchange routes nothing before it).
 func (a *Appliance) notReady() string {
 	if !a.ready.Load() {
 		return "starting"
 	}
-	if a.policy.Load() == nil {
+	p := a.policy.Load()
+	if p == nil {
 		return "no policy yet"
+	}
+	if !p.HasAppliance(a.id) {
+		return "waiting for central approval: the policy in force does not list this appliance"
 	}
 	// The reason names each tunnel, for whoever reads it in monitoring.
 	msg := "no tunnel to the exchange is up"
 	for i, t := range a.tunnels {
-		if t.Connected() {
+		if t.Connected() && (a.tpm == nil || t.Checked()) {
 			return ""
+		}
+		if t.Connected() {
+			msg = "the exchange has not yet verified the boot state on any tunnel"
+			continue
 		}
 		sep := ", "
 		if i == 0 {

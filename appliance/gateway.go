@@ -171,6 +171,10 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string
 	if p.HasService(svc) {
 		c.rec = a.metrics.out.For(svc)
 	}
+	if !p.HasAppliance(a.id) {
+		c.fail(problem.AppliancePending, "consumer", fmt.Sprintf("%s is enrolled but not yet listed in the signed policy (v%d): it waits for central approval.", a.id, p.Version()), 0)
+		return "", false
+	}
 	expired, refuse := p.Expired(time.Now())
 	if refuse {
 		c.fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)

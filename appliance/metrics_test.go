@@ -41,9 +41,10 @@ func metricsAppliance(t *testing.T) *Appliance {
 	}
 	a.policy.Store(policy.Compile(&policy.Bundle{
 		Version: 7, Issued: now, Expires: now.Add(time.Hour),
-		Members:  []policy.Member{{ID: commune}, {ID: registry}},
-		Services: []policy.Service{{ID: svc}},
-		Rules:    []policy.Rule{{Consumer: commune, Service: svc, Methods: []string{"GET"}, PathPrefixes: []string{"/"}}},
+		Members:    []policy.Member{{ID: commune}, {ID: registry}},
+		Appliances: []policy.Appliance{{ID: ident.MustAppliance("MA/MUN/RABAT:hq")}},
+		Services:   []policy.Service{{ID: svc}},
+		Rules:      []policy.Rule{{Consumer: commune, Service: svc, Methods: []string{"GET"}, PathPrefixes: []string{"/"}}},
 	}))
 	a.metrics = newMetrics(a)
 	return a

@@ -98,6 +98,14 @@ func (c *providerCall) admit() *inbound {
 		c.refuse(problem.PolicyExpired, fmt.Sprintf("The provider's policy v%d has expired.", p.Version()))
 		return nil
 	}
+	// Only appliances the signed policy lists may call or be called,
+	// whatever the exchange says.
+	for _, ap := range []ident.Appliance{a.id, consumer} {
+		if !p.HasAppliance(ap) {
+			c.refuse(problem.AppliancePending, fmt.Sprintf("%s is not listed in the provider's policy v%d: it waits for central approval.", ap, p.Version()))
+			return nil
+		}
+	}
 	rule, _, err := p.Grant(consumer.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
 	if err != nil {
 		code := problem.NotAllowed

@@ -107,6 +107,8 @@ func (a *Appliance) Summary() string {
 	switch {
 	case st.Quarantine != "":
 		fmt.Fprintf(&b, "quarantined by the exchange (%s); ", st.Quarantine)
+	case st.Policy.Pending:
+		fmt.Fprintf(&b, "policy v%d; WAITING FOR CENTRAL APPROVAL; ", st.Policy.Version)
 	case st.Policy.Problem != "":
 		b.WriteString("NO VALID POLICY: the cached one was refused, waiting for the exchange to push one; ")
 	case st.Policy.Version == 0:

@@ -302,6 +302,7 @@ func TestDenyAtProvider(t *testing.T) {
 		{"path not allowed", func(h *wire.RequestHead) { h.Path = "/internal/all" }, "not_allowed"},
 		{"consumer with no rule", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/GOV/ETATCIVIL:dc1" }, "not_allowed"},
 		{"consumer not named", func(h *wire.RequestHead) { h.ConsumerAppliance = "" }, "bad_request"},
+		{"consumer appliance not listed in the policy", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/MUN/RABAT:annex" }, "appliance_pending"},
 		{"unknown service", func(h *wire.RequestHead) { h.Service = "MA/GOV/ETATCIVIL/marriages" }, "unknown_service"},
 		{"climbing path", func(h *wire.RequestHead) { h.Path = "/citizens/../admin" }, "not_allowed"},
 		{"matrix parameter", func(h *wire.RequestHead) { h.Path = "/citizens/..;/admin" }, "not_allowed"},

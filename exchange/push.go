@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/exchange/store"
+	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
@@ -290,6 +291,10 @@ type ApplianceView struct {
 	QuarantineReason string    `json:"quarantine_reason,omitempty"`
 	LastAttested     time.Time `json:"last_attested,omitzero"`
 	Revoked          bool      `json:"revoked,omitempty"`
+	// Pending says the appliance is enrolled but the policy in force does
+	// not list it: its tunnel carries control only until ops approve it
+	// (bab-exchange fleet approve, then sign and push).
+	Pending bool `json:"pending,omitempty"`
 	// CertSerial is the certificate the exchange issued last; Live are
 	// the tunnels up now, each with the certificate it presented.
 	CertSerial string       `json:"cert_serial,omitempty"`
@@ -323,12 +328,14 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	cur, staged := x.policy.Load(), x.staged.Load()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
-			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked, CertSerial: r.CertSerial}
+			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked, CertSerial: r.CertSerial,
+			Pending: !r.Revoked && !listed(cur, staged, r.ID)}
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue
@@ -350,4 +357,17 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// listed reports whether the policy in force, or a staged one that
+// includes the appliance, lists it.
+func listed(cur *policy.Policy, staged *rollout, name string) bool {
+	id, err := ident.ParseAppliance(name)
+	if err != nil {
+		return false
+	}
+	if cur != nil && cur.HasAppliance(id) {
+		return true
+	}
+	return staged != nil && staged.Stage.includes(id) && staged.policy.HasAppliance(id)
 }

@@ -92,6 +92,7 @@ func (x *Exchange) attestOnce(ctx context.Context, s *session) {
 		return
 	}
 	was := s.quarantined.Swap(a.Quarantined)
+	s.attested.Store(true)
 	if a.Quarantined {
 		x.metrics.attestationsQuar.Inc()
 	} else {

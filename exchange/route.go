@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/wire"
@@ -23,116 +25,177 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	start := time.Now()
 	from.requests.Add(1)
 	r := wire.NewReader(cs)
-	_ = cs.SetReadDeadline(start.Add(10 * time.Second))
-	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
-	_ = cs.SetReadDeadline(time.Time{})
-	var head wire.RequestHead
-	if err == nil && ft != wire.FrameRequestHead {
-		err = fmt.Errorf("%w: %s instead of request head", wire.ErrUnexpectedFrame, ft)
-	}
-	if err == nil {
-		err = head.UnmarshalBinary(payload)
-	}
+	head, err := readRequestHead(cs, r, start)
 	if err != nil {
 		from.log.Warn("bad request stream", "err", err)
 		wire.Abort(cs, wire.CodeProtocol)
 		x.metrics.requests.For(ident.Service{}).Done(string(problem.BadRequest), time.Since(start))
 		return
 	}
-	rec := x.metrics.requests.For(ident.Service{}) // until the service is known to the policy
-	tr := store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
-		Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}
-	defer func() {
-		tr.Duration = time.Since(start)
-		x.trace.add(tr)
-		rec.Done(outcome(tr.Outcome), tr.Duration)
-	}()
-	refuse := func(code problem.Code, detail string) {
-		tr.Outcome = string(code)
-		_ = wire.WriteError(cs, &wire.Error{Code: string(code), Detail: detail, Hop: "exchange"})
-		_ = cs.Close()
-		cs.CancelRead(wire.CodeCanceled) // the body is not wanted
-	}
-
-	if from.quarantined.Load() {
-		refuse(problem.ApplianceQuarantined, "The exchange has this appliance in quarantine: its boot state is not the recorded one.")
+	c := &routeCall{x: x, from: from, cs: cs, head: head, start: start,
+		rec: x.metrics.requests.For(ident.Service{}), // until the service is known to the policy
+		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
+			Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}}
+	defer c.record()
+	p, svc := c.authorise()
+	if p == nil {
 		return
 	}
+	prov := c.provider(p, svc)
+	if prov == nil {
+		return
+	}
+	c.forward(prov, r)
+}
+
+// readRequestHead reads the head that opens a request stream; a consumer
+// gets ten seconds to send it.
+func readRequestHead(cs *quic.Stream, r *bufio.Reader, start time.Time) (*wire.RequestHead, error) {
+	_ = cs.SetReadDeadline(start.Add(10 * time.Second))
+	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
+	_ = cs.SetReadDeadline(time.Time{})
+	if err == nil && ft != wire.FrameRequestHead {
+		err = fmt.Errorf("%w: %s instead of request head", wire.ErrUnexpectedFrame, ft)
+	}
+	var head wire.RequestHead
+	if err == nil {
+		err = head.UnmarshalBinary(payload)
+	}
+	return &head, err
+}
+
+// routeCall is one request at the exchange.
+type routeCall struct {
+	x     *Exchange
+	from  *session
+	cs    *quic.Stream
+	head  *wire.RequestHead
+	start time.Time
+	rec   *metrics.ServiceRequests
+	tr    store.TraceEntry
+}
+
+func (c *routeCall) record() {
+	c.tr.Duration = time.Since(c.start)
+	c.x.trace.add(c.tr)
+	c.rec.Done(outcome(c.tr.Outcome), c.tr.Duration)
+}
+
+// refuse answers with a typed problem: the one way the exchange refuses.
+func (c *routeCall) refuse(code problem.Code, detail string, retry time.Duration) {
+	c.tr.Outcome = string(code)
+	_ = wire.WriteError(c.cs, &wire.Error{Code: string(code), Detail: detail, Hop: "exchange", RetryAfter: wire.ToMillis(retry)})
+	_ = c.cs.Close()
+	c.cs.CancelRead(wire.CodeCanceled) // the body is not wanted
+}
+
+// authorise checks the consumer appliance's standing (listed in the policy
+// the exchange assigns it, attested on this connection, not quarantined)
+// and the call against that policy and the member's limits.
+func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
+	x, from, head := c.x, c.from, c.head
 	p := x.policyFor(from)
 	if p == nil {
-		refuse(problem.NoPolicy, "The exchange has no policy yet.")
-		return
+		c.refuse(problem.NoPolicy, "The exchange has no policy yet.", 0)
+		return nil, ident.Service{}
 	}
 	if _, refuseAll := p.Expired(time.Now()); refuseAll {
-		refuse(problem.PolicyExpired, fmt.Sprintf("The exchange's policy v%d expired at %s.", p.Version(), p.Expires().UTC().Format(time.RFC3339)))
-		return
+		c.refuse(problem.PolicyExpired, fmt.Sprintf("The exchange's policy v%d expired at %s.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)
+		return nil, ident.Service{}
+	}
+	if !p.HasAppliance(from.id) {
+		c.refuse(problem.AppliancePending, fmt.Sprintf("%s is enrolled but not listed in policy v%d: central ops have not approved it yet.", from.id, p.Version()), 0)
+		return nil, ident.Service{}
+	}
+	if !c.standing() {
+		return nil, ident.Service{}
 	}
 	svc, err := ident.ParseService(head.Service)
 	if err != nil {
-		refuse(problem.BadRequest, err.Error())
-		return
+		c.refuse(problem.BadRequest, err.Error(), 0)
+		return nil, ident.Service{}
 	}
 	if p.HasService(svc) {
-		rec = x.metrics.requests.For(svc)
+		c.rec = x.metrics.requests.For(svc)
 	}
 	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
 	if err != nil {
+		code := problem.NotAllowed
 		if errors.Is(err, policy.ErrUnknownService) {
-			refuse(problem.UnknownService, err.Error())
-		} else {
-			refuse(problem.NotAllowed, err.Error())
+			code = problem.UnknownService
 		}
-		return
+		c.refuse(code, err.Error(), 0)
+		return nil, ident.Service{}
 	}
 	// The exchange counts the member's calls across all its appliances.
 	if ok, retry := x.limits.Take(p.Version(), from.id.Member.String(), rule, limits, time.Now()); !ok {
-		tr.Outcome = string(problem.RateLimited)
-		_ = wire.WriteError(cs, &wire.Error{Code: string(problem.RateLimited), Hop: "exchange", RetryAfter: wire.ToMillis(retry),
-			Detail: fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc)})
-		_ = cs.Close()
-		cs.CancelRead(wire.CodeCanceled)
-		return
+		c.refuse(problem.RateLimited, fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc), retry)
+		return nil, ident.Service{}
 	}
-	// Spread requests over the service's connected provider appliances,
-	// starting each time one further along the route.
-	var prov *session
+	return p, svc
+}
+
+// standing refuses a consumer whose boot state is not verified on this
+// connection or is not the recorded one.
+func (c *routeCall) standing() bool {
+	switch {
+	case c.from.quarantined.Load():
+		c.refuse(problem.ApplianceQuarantined, "The exchange has this appliance in quarantine: its boot state is not the recorded one.", 0)
+	case !c.from.attested.Load():
+		c.refuse(problem.AttestationPending, "The exchange has not yet verified this appliance's boot state since it connected.", time.Second)
+	default:
+		return true
+	}
+	return false
+}
+
+// provider picks a connected provider appliance for svc, spreading
+// requests over the route, starting each time one further along it. Only
+// appliances that are attested on their connection and listed in their
+// own assigned policy are candidates.
+func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
+	x := c.x
 	routes := p.Routes(svc)
 	first := int(x.next.Add(1))
 	for i := range routes {
-		if prov = x.session(routes[(first+i)%len(routes)]); prov != nil {
-			break
+		prov := x.session(routes[(first+i)%len(routes)])
+		if prov == nil || !prov.attested.Load() {
+			continue
 		}
+		if pp := x.policyFor(prov); pp == nil || !pp.HasAppliance(prov.id) {
+			continue
+		}
+		c.tr.Provider = prov.id.String()
+		return prov
 	}
-	if prov == nil {
-		refuse(problem.ProviderOffline, fmt.Sprintf("No appliance serving %s is connected to the exchange.", svc))
-		return
-	}
-	tr.Provider = prov.id.String()
+	c.refuse(problem.ProviderOffline, fmt.Sprintf("No appliance serving %s is connected to the exchange.", svc), 0)
+	return nil
+}
 
+// forward opens the stream to the provider, passes the head on with the
+// verified consumer and splices the two streams.
+func (c *routeCall) forward(prov *session, r *bufio.Reader) {
+	x, head := c.x, c.head
 	timeout := head.Timeout
 	if timeout <= 0 || timeout > x.cfg.RequestTimeoutMax {
 		timeout = x.cfg.RequestTimeoutMax
 	}
-	deadline := start.Add(timeout)
-	ctx, cancel := context.WithDeadline(cs.Context(), deadline)
+	deadline := c.start.Add(timeout)
+	ctx, cancel := context.WithDeadline(c.cs.Context(), deadline)
 	defer cancel()
 	ps, err := prov.conn.OpenStreamSync(ctx)
 	if err != nil {
-		refuse(problem.ProviderOffline, fmt.Sprintf("The tunnel to %s failed: %v.", prov.id, err))
+		c.refuse(problem.ProviderOffline, fmt.Sprintf("The tunnel to %s failed: %v.", prov.id, err), 0)
 		return
 	}
-	head.ConsumerAppliance = from.id.String()
+	head.ConsumerAppliance = c.from.id.String()
 	head.Timeout = time.Until(deadline)
-	hb, err := head.MarshalBinary()
-	if err == nil {
-		err = wire.WriteFrame(ps, wire.FrameRequestHead, hb)
-	}
-	if err != nil {
+	if err := wire.WriteBinary(ps, wire.FrameRequestHead, head); err != nil {
 		wire.Abort(ps, wire.CodeInternal)
-		refuse(problem.ProviderOffline, fmt.Sprintf("Sending the request to %s failed: %v.", prov.id, err))
+		c.refuse(problem.ProviderOffline, fmt.Sprintf("Sending the request to %s failed: %v.", prov.id, err), 0)
 		return
 	}
-	x.splice(ctx, cs, ps, wire.BodyReader(r, cs), &tr)
+	x.splice(ctx, c.cs, ps, wire.BodyReader(r, c.cs), &c.tr)
 }
 
 // splice copies the request body to the provider and the provider's answer

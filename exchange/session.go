@@ -39,6 +39,11 @@ type session struct {
 	quotes      chan wire.Quote
 	kick        chan struct{}
 	quarantined atomic.Bool
+	// attested is set once this connection's first boot-state check has a
+	// verdict (at once for software keys, which have no boot state to
+	// check): nothing is routed to or from the appliance before, so a
+	// changed boot state gets no traffic while its quote is awaited.
+	attested atomic.Bool
 }
 
 func (s *session) send(ft wire.FrameType, v any) error {
@@ -144,6 +149,8 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 	defer stopAttest()
 	if reg.KeyKind == "tpm" {
 		go x.attestLoop(actx, s)
+	} else {
+		s.attested.Store(true)
 	}
 	go x.acceptRequests(ctx, s)
 	err = x.readControl(s, r)

@@ -210,3 +210,51 @@ routes:
 		t.Errorf("a bad query name: %v, want an error at line 23", err)
 	}
 }
+
+// AddAppliances lists enrolled appliances in a source as ops wrote it:
+// comments kept, the version raised, appliances already listed not
+// repeated, and the result still a valid source that lists them.
+func TestAddAppliances(t *testing.T) {
+	src := []byte(`# The federation's policy.
+version: 7
+valid_for: 30d
+members:
+  - id: MA/MUN/RABAT # the commune
+  - id: MA/GOV/ETATCIVIL
+appliances: [MA/GOV/ETATCIVIL:dc1]
+services:
+  - id: MA/GOV/ETATCIVIL/civil-status
+rules:
+  - consumer: MA/MUN/RABAT
+    service: MA/GOV/ETATCIVIL/civil-status
+    methods: [GET]
+    paths: [/citizens/]
+routes:
+  - service: MA/GOV/ETATCIVIL/civil-status
+    appliances: [MA/GOV/ETATCIVIL:dc1]
+`)
+	hq, annex := ident.MustAppliance("MA/MUN/RABAT:hq"), ident.MustAppliance("MA/MUN/RABAT:annex")
+	out, added, err := AddAppliances(src, []ident.Appliance{hq, annex, ident.MustAppliance("MA/GOV/ETATCIVIL:dc1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(added) != 2 || added[0] != hq || added[1] != annex {
+		t.Errorf("added %v, want hq and annex", added)
+	}
+	for _, want := range []string{"# The federation's policy.", "# the commune", "version: 8"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the edited source lost %q:\n%s", want, out)
+		}
+	}
+	b, err := ParseSource("p.yaml", out, testNow)
+	if err != nil {
+		t.Fatalf("the edited source does not parse: %v\n%s", err, out)
+	}
+	if p := Compile(b); !p.HasAppliance(hq) || !p.HasAppliance(annex) || b.Version != 8 {
+		t.Errorf("the edited source: v%d, lists hq %v annex %v", b.Version, p.HasAppliance(hq), p.HasAppliance(annex))
+	}
+	again, added, err := AddAppliances(out, []ident.Appliance{hq})
+	if err != nil || len(added) != 0 || string(again) != string(out) {
+		t.Errorf("adding a listed appliance changed the source: %v %v", added, err)
+	}
+}

@@ -80,6 +80,10 @@ type State struct {
 	// revoked this appliance's key or certificate (LastError says how);
 	// the tunnel keeps trying, in case ops enroll the appliance again.
 	Revoked bool `json:"revoked,omitempty"`
+	// Checked says the exchange has given its boot-state verdict since
+	// this connection came up; it routes nothing for a TPM appliance
+	// before that.
+	Checked bool `json:"checked,omitempty"`
 }
 
 // New makes a tunnel; Run starts it.
@@ -115,6 +119,14 @@ func (t *Tunnel) State() State {
 
 // Connected reports whether requests can be opened now.
 func (t *Tunnel) Connected() bool { return t.conn.Load() != nil }
+
+// Checked reports whether the exchange gave its boot-state verdict on the
+// current connection.
+func (t *Tunnel) Checked() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state.Connected && t.state.Checked
+}
 
 // OpenStream opens a request stream towards the exchange.
 func (t *Tunnel) OpenStream(ctx context.Context) (*quic.Stream, error) {
@@ -216,7 +228,7 @@ func (t *Tunnel) session(ctx context.Context) error {
 
 	t.mu.Lock()
 	t.ctrl = ctrl
-	t.state.Connected, t.state.Revoked = true, false
+	t.state.Connected, t.state.Revoked, t.state.Checked = true, false, false
 	t.state.Since = time.Now()
 	t.state.Exchange = welcome.Exchange
 	t.mu.Unlock()
@@ -306,6 +318,9 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			if err := wire.DecodeJSON(ft, payload, &v); err != nil {
 				return err
 			}
+			t.mu.Lock()
+			t.state.Checked = true
+			t.mu.Unlock()
 			t.cfg.Handler.Attested(v)
 		case wire.FrameRenewed:
 			var rn wire.Renewed

@@ -74,6 +74,8 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 		line("", "no tunnel is up: requests are refused; bab doctor checks the network to each exchange")
 	}
 	switch {
+	case st.Policy.Pending:
+		line("Policy", "v%d — this appliance WAITS FOR CENTRAL APPROVAL: it is enrolled, but central ops have not yet listed it in the policy, so no request leaves or reaches this office; ask them to approve %s", st.Policy.Version, st.Appliance)
 	case st.Policy.Problem != "":
 		line("Policy", "NO VALID POLICY — %s; the exchange's next push repairs it", st.Policy.Problem)
 	case st.Policy.Version == 0:

@@ -83,6 +83,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = applianceCmd(ctx, "revoke", rest, stdout)
 	case "fleet ls":
 		err = fleetLs(ctx, rest, stdout)
+	case "fleet approve":
+		err = fleetApprove(ctx, rest, stdout)
 	case "trace":
 		err = trace(ctx, rest, stdout)
 	case "version":

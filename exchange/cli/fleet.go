@@ -39,6 +39,7 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tATTESTATION\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
+	pending := 0
 	for _, a := range list {
 		conn := "no"
 		if !a.LastSeen.IsZero() {
@@ -50,10 +51,18 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 		if a.Revoked { // its last tunnel may still be closing
 			conn = "REVOKED"
 		}
+		if a.Pending {
+			conn += ", PENDING approval"
+			pending++
+		}
 		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if pending > 0 {
+		fmt.Fprintf(stdout, "\n%d enrolled appliance(s) PENDING approval: the policy does not list them, so they may not call or be called.\n"+
+			"Approve them with: bab-exchange fleet approve --source POLICY.yaml, then policy sign and policy push.\n", pending)
 	}
 	return printLive(stdout, list)
 }
