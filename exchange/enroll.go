@@ -22,17 +22,30 @@ import (
 func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
 	defer conn.CloseWithError(wire.CloseNormal, "")
 	log := x.log.With("subsys", "enroll", "remote", conn.RemoteAddr().String())
+	if n := x.enrolling.Add(1); n > int64(x.cfg.Limits.Enrollments) {
+		x.enrolling.Add(-1)
+		x.metrics.limited.WithLabelValues("enrollments").Inc()
+		log.Warn("too many enrollments at once; refusing one", "limit", x.cfg.Limits.Enrollments)
+		conn.CloseWithError(wire.CloseBusy, "too many enrollments at once; try again in a minute")
+		return
+	}
+	defer x.enrolling.Add(-1)
+	// Before the token is read nothing is authenticated: the stream and the
+	// request must come at once. A real TPM then takes seconds for each step.
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	s, err := conn.AcceptStream(sctx)
+	actx, acancel := context.WithTimeout(sctx, 10*time.Second)
+	s, err := conn.AcceptStream(actx)
+	acancel()
 	if err != nil {
 		return
 	}
-	// A real TPM can take seconds to create an RSA endorsement key.
-	_ = s.SetDeadline(time.Now().Add(90 * time.Second))
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
 	br := wire.NewReader(s)
 	var req wire.Enroll
-	if err := readJSON(br, wire.FrameEnroll, &req); err != nil {
+	err = readJSON(br, wire.FrameEnroll, &req)
+	_ = s.SetDeadline(time.Now().Add(90 * time.Second))
+	if err != nil {
 		log.Warn("bad enrollment request", "err", err)
 		x.metrics.enrollments.WithLabelValues("bad_request").Inc()
 		wire.Abort(s, wire.CodeProtocol)
@@ -56,7 +69,10 @@ func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
 	}
 	_ = s.Close()
 	// Wait for the appliance to read the answer and hang up.
-	<-sctx.Done()
+	select {
+	case <-conn.Context().Done():
+	case <-sctx.Done():
+	}
 }
 
 func readJSON(br *bufio.Reader, want wire.FrameType, v any) error {

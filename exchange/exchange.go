@@ -46,6 +46,11 @@ type Exchange struct {
 
 	policy atomic.Pointer[policy.Policy]
 	staged atomic.Pointer[rollout] // a bundle in a staged rollout, if any
+
+	// Requests in flight by consumer appliance and by consumer and
+	// provider pair, against cfg.Limits.
+	byConsumer, byPair inflight
+	enrolling          atomic.Int64 // enrollment connections being served
 	signed atomic.Pointer[[]byte]  // the current bundle as signed
 
 	mu       sync.Mutex
@@ -199,7 +204,12 @@ func (x *Exchange) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, wire.QUICConfig())
+	qc := wire.QUICConfig()
+	// One connection may not open more streams than its appliance may have
+	// requests in flight (and a few more, refused at once): this bounds
+	// the copy buffers one office can hold at the exchange.
+	qc.MaxIncomingStreams = int64(x.cfg.Limits.RequestsPerAppliance) + 64
+	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, qc)
 	if err != nil {
 		return fmt.Errorf("exchange: listen on %s (UDP): %w", x.cfg.Listen, err)
 	}

@@ -23,6 +23,7 @@ type exchangeMetrics struct {
 	acksApplied, acksRefused         prometheus.Counter
 	attestationsOK, attestationsQuar prometheus.Counter
 	enrollments                      *prometheus.CounterVec
+	limited                          *prometheus.CounterVec
 }
 
 func newMetrics(x *Exchange) *exchangeMetrics {
@@ -55,6 +56,10 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		Name: "bab_exchange_enrollments_total",
 		Help: `Enrollment attempts, by result ("ok" or the refusal's code, such as token_expired).`,
 	}, []string{"result"})
+	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bab_exchange_limited_total",
+		Help: `What the exchange refused because one appliance reached a bound of the limits section, by limit ("requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends").`,
+	}, []string{"limit"})
 	m := &exchangeMetrics{
 		reg:              prometheus.NewRegistry(),
 		requests:         metrics.NewRequests(total, duration),
@@ -67,9 +72,13 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		attestationsOK:   attestations.WithLabelValues("ok"),
 		attestationsQuar: attestations.WithLabelValues("quarantined"),
 		enrollments:      enrollments,
+		limited:          limited,
+	}
+	for _, l := range []string{"requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends"} {
+		limited.WithLabelValues(l) // present from the start, at 0
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0
-	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, fleetCollector{x},
+	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, limited, fleetCollector{x},
 		metrics.BuildInfo("bab_exchange_build_info", "Always 1; the version label is the running bab-exchange's.", Version))
 	return m
 }

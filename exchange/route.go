@@ -41,11 +41,33 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	if p == nil {
 		return
 	}
+	lim := x.cfg.Limits
+	if !c.budget(&x.byConsumer, from.id, lim.RequestsPerAppliance, "requests_per_appliance") {
+		return
+	}
+	defer x.byConsumer.release(from.id)
 	prov := c.provider(p, svc)
 	if prov == nil {
 		return
 	}
+	pair := pairKey{from.id, prov.id}
+	if !c.budget(&x.byPair, pair, lim.RequestsPerPair, "requests_per_pair") {
+		return
+	}
+	defer x.byPair.release(pair)
 	c.forward(prov, r)
+}
+
+// budget takes one of the requests in flight that limit allows for key,
+// or refuses with overloaded: one office may not take the capacity every
+// office shares.
+func (c *routeCall) budget(f *inflight, key any, max int, limit string) bool {
+	if f.acquire(key, max) {
+		return true
+	}
+	c.x.metrics.limited.WithLabelValues(limit).Inc()
+	c.refuse(problem.Overloaded, fmt.Sprintf("%s has %d requests in flight at the exchange, the most its limits.%s allows.", c.from.id, max, limit), time.Second)
+	return false
 }
 
 // readRequestHead reads the head that opens a request stream; a consumer

@@ -36,6 +36,12 @@ type session struct {
 
 	// Attestation: answers to checks, a way for ops to ask for one now,
 	// and the current verdict (a quarantined session carries no requests).
+	// At most one renewal and one resend of the bundle run per tunnel.
+	renewing   atomic.Bool
+	lastRenew  atomic.Int64 // when the last renewal started, Unix nanoseconds
+	resending  atomic.Bool
+	resendMore atomic.Bool // another resend was asked for while one ran
+
 	quotes      chan wire.Quote
 	kick        chan struct{}
 	quarantined atomic.Bool
@@ -115,7 +121,12 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		quotes: make(chan wire.Quote, 1), kick: make(chan struct{}, 1)}
 	s.applied.Store(hello.PolicyVersion)
 	s.lastSeen.Store(time.Now().UnixNano())
-	x.addSession(s)
+	if !x.addSession(s) {
+		x.metrics.limited.WithLabelValues("tunnels_per_appliance").Inc()
+		log.Warn("refusing a tunnel: the appliance has as many as its limit", "limit", x.cfg.Limits.TunnelsPerAppliance)
+		conn.CloseWithError(wire.CloseBusy, fmt.Sprintf("this appliance already has %d tunnels, the most the exchange allows", x.cfg.Limits.TunnelsPerAppliance))
+		return
+	}
 	defer x.removeSession(s)
 	// A revocation or a replacement that committed after the check above
 	// found no session of this tunnel to close; now that it can be found,
@@ -185,7 +196,7 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader) error {
 			s.applied.Store(a.Applied)
 			if a.Resend {
 				s.log.Info("appliance holds another bundle than the delta's base; sending the whole bundle", "applied", a.Applied)
-				go x.resend(s)
+				x.resendOnce(s)
 				continue
 			}
 			if a.Error != "" {
@@ -212,11 +223,7 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader) error {
 			if err := wire.DecodeJSON(ft, payload, &rq); err != nil {
 				return err
 			}
-			go func() {
-				if err := s.send(wire.FrameRenewed, x.renew(s, rq.CSR)); err != nil {
-					s.log.Warn("send renewed certificate", "err", err)
-				}
-			}()
+			x.renewOnce(s, rq.CSR)
 		default:
 			s.log.Debug("ignoring control frame", "type", ft)
 		}
@@ -233,10 +240,16 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 	}
 }
 
-func (x *Exchange) addSession(s *session) {
+// addSession registers a tunnel, unless the appliance has as many as its
+// limit already.
+func (x *Exchange) addSession(s *session) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if len(x.sessions[s.id]) >= x.cfg.Limits.TunnelsPerAppliance {
+		return false
+	}
 	x.sessions[s.id] = append(x.sessions[s.id], s)
+	return true
 }
 
 func (x *Exchange) removeSession(s *session) {

@@ -9,9 +9,10 @@ import (
 
 // FuzzCleanPath checks CleanPath against a second, plainer reading of its
 // contract built on net/url: a path is refused (with ErrBadPath) exactly
-// when it does not start with "/", holds a NUL or a backslash, raw or
-// percent-encoded, or an encoded "/", or has a segment that is "." or ".."
-// once percent-decoded, as a provider that decodes the path would see it.
+// when it does not start with "/", holds a NUL, a backslash or a ';', raw
+// or percent-encoded, or an encoded "/" or "%", or has a segment that is
+// "." or ".." once percent-decoded, as a provider that decodes the path
+// would see it.
 // An accepted path comes back unchanged, and checking it again accepts it
 // again.
 func FuzzCleanPath(f *testing.F) {
@@ -19,7 +20,7 @@ func FuzzCleanPath(f *testing.F) {
 		"/", "/citizens/42", "/citizens/", "//double", "/a.b/..c/...", "/file%2ejson", "/x/.hidden",
 		"", "citizens", "/.", "/..", "/a/./b", "/a/../b", "/a/b/.", "/a\\b", "/a\x00b",
 		"/%2e%2e/x", "/.%2E/x", "/a%2fb", "/a%5Cb", "/a%00", "/a%2", "/a%", "/%2e%", "/%252e%252e/",
-		"/citizens/42?x=1#frag", "/ünïcode/é", "/a//../b",
+		"/citizens/42?x=1#frag", "/ünïcode/é", "/a//../b", "/citizens/..;/admin", "/a;b", "/a/..%3B/b", "/a%25",
 	} {
 		f.Add(p)
 	}
@@ -49,11 +50,11 @@ func FuzzCleanPath(f *testing.F) {
 
 // cleanByURL is the contract of CleanPath, read with net/url.
 func cleanByURL(p string) bool {
-	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\;") {
 		return false
 	}
 	lower := strings.ToLower(p)
-	for _, enc := range []string{"%2f", "%5c", "%00"} {
+	for _, enc := range []string{"%2f", "%5c", "%00", "%3b", "%25"} {
 		if strings.Contains(lower, enc) {
 			return false
 		}

@@ -38,6 +38,7 @@ const (
 	ApplianceRevoked     Code = "appliance_revoked"
 	AppliancePending     Code = "appliance_pending"
 	AttestationPending   Code = "attestation_pending"
+	Overloaded           Code = "overloaded"
 )
 
 // Info is what the catalog knows about a code.
@@ -62,6 +63,7 @@ var catalog = map[Code]Info{
 	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
 	BadGateway:           {http.StatusBadGateway, "The provider's answer could not be carried back", "Try again; if it repeats, give the request id to office IT: the provider's answer broke Bab's rules (for example a body longer or shorter than it announced)."},
 	AppliancePending:     {http.StatusForbidden, "This appliance waits for central approval", "Office IT: the appliance is enrolled, but central ops have not yet listed it in the signed policy; ask them to approve it (bab-exchange fleet approve). Requests work once the new policy arrives."},
+	Overloaded:           {http.StatusServiceUnavailable, "Your office has too many requests in flight", "Retry after Retry-After. If it happens often, your office sends more requests at once than the exchange gives one appliance; ask central ops about the exchange's limits."},
 	AttestationPending:   {http.StatusServiceUnavailable, "This appliance's boot state is being verified", "Retry after Retry-After: the exchange checks the boot state of every appliance when it connects, before it carries any request."},
 	ApplianceRevoked:     {http.StatusServiceUnavailable, "The exchange has revoked this appliance", "Office IT: the exchange refuses this appliance for good (bab status says why); ask central ops for a replace token and enroll again."},
 	HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "The request has more or larger headers than Bab carries", "Send fewer or shorter headers: at most 200 header fields and 64 KiB for the request line and headers together."},

@@ -63,4 +63,8 @@ const (
 	// (ops revoked the appliance, or enrolled another in its place); the
 	// reason says which and when.
 	CloseRevoked quic.ApplicationErrorCode = 0x6
+	// CloseBusy: the exchange refuses the connection for now because a
+	// bound of its limits is reached (too many tunnels of this appliance,
+	// too many enrollments at once); the reason says which. Try again later.
+	CloseBusy quic.ApplicationErrorCode = 0x7
 )

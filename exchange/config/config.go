@@ -26,7 +26,26 @@ type Config struct {
 	RequestTimeoutMax time.Duration // longest deadline the exchange honours
 	TraceRetention    time.Duration // how long trace entries are kept
 	Attestation       Attestation
+	Limits            Limits
 	LogLevel          slog.Level
+}
+
+// Limits bound what one appliance can take of the exchange, so that one
+// office cannot starve the others. A request over a bound is refused at
+// once with the problem overloaded and a Retry-After.
+type Limits struct {
+	// RequestsPerAppliance bounds the requests one consumer appliance has
+	// in flight at once, over all its tunnels.
+	RequestsPerAppliance int
+	// RequestsPerPair bounds the requests one consumer appliance has in
+	// flight at once to one provider appliance, whose streams every
+	// consumer of that provider shares.
+	RequestsPerPair int
+	// TunnelsPerAppliance bounds the connections one appliance keeps.
+	TunnelsPerAppliance int
+	// Enrollments bounds the enrollment connections served at once; they
+	// come before any authentication.
+	Enrollments int
 }
 
 // Attestation is how the exchange checks appliances' TPMs.
@@ -59,7 +78,18 @@ const (
 	DefaultRequestTimeoutMax = 5 * time.Minute
 	DefaultTraceRetention    = 90 * 24 * time.Hour
 	DefaultAttestInterval    = 10 * time.Minute
+
+	DefaultRequestsPerAppliance = 256
+	DefaultRequestsPerPair      = 64
+	DefaultTunnelsPerAppliance  = 8
+	DefaultEnrollments          = 32
 )
+
+// DefaultLimits are the limits used when the file sets none.
+func DefaultLimits() Limits {
+	return Limits{RequestsPerAppliance: DefaultRequestsPerAppliance, RequestsPerPair: DefaultRequestsPerPair,
+		TunnelsPerAppliance: DefaultTunnelsPerAppliance, Enrollments: DefaultEnrollments}
+}
 
 // DefaultNames are the certificate names used when the file sets none.
 func DefaultNames() []string { return []string{"localhost", "127.0.0.1", "::1"} }
@@ -79,6 +109,7 @@ func Default() *Config {
 		RequestTimeoutMax: DefaultRequestTimeoutMax,
 		TraceRetention:    DefaultTraceRetention,
 		Attestation:       Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
+		Limits:            DefaultLimits(),
 		LogLevel:          slog.LevelInfo,
 	}
 }

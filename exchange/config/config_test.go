@@ -24,6 +24,7 @@ func TestDefault(t *testing.T) {
 		RequestTimeoutMax: 5 * time.Minute,
 		TraceRetention:    90 * 24 * time.Hour,
 		Attestation:       Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
+		Limits:            DefaultLimits(),
 		LogLevel:          slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -72,6 +73,11 @@ attestation:
   pcrs: [0, 7]
   allow_software_keys: true
   interval: 1m
+limits:
+  requests_per_appliance: 300
+  requests_per_pair: 100
+  tunnels_per_appliance: 4
+  enrollments: 10
 log:
   level: warn
 `
@@ -93,6 +99,7 @@ log:
 		RequestTimeoutMax: 10 * time.Minute,
 		TraceRetention:    400 * 24 * time.Hour,
 		Attestation:       Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
+		Limits:            Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
 		LogLevel:          slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -69,6 +69,29 @@ func (c *converter) config(f *fileV1) *Config {
 			cfg.Attestation.Interval = time.Duration(*a.Interval)
 		}
 	}
+	if l := f.Limits; l != nil {
+		for _, b := range []struct {
+			key string
+			in  *int
+			out *int
+		}{
+			{"requests_per_appliance", l.RequestsPerAppliance, &cfg.Limits.RequestsPerAppliance},
+			{"requests_per_pair", l.RequestsPerPair, &cfg.Limits.RequestsPerPair},
+			{"tunnels_per_appliance", l.TunnelsPerAppliance, &cfg.Limits.TunnelsPerAppliance},
+			{"enrollments", l.Enrollments, &cfg.Limits.Enrollments},
+		} {
+			if b.in == nil {
+				continue
+			}
+			if *b.in < 1 || *b.in > 1<<20 {
+				c.p.Add(at("limits", b.key), "is %d; it must be between 1 and %d", *b.in, 1<<20)
+			}
+			*b.out = *b.in
+		}
+		if cfg.Limits.RequestsPerPair > cfg.Limits.RequestsPerAppliance {
+			c.p.Add(at("limits", "requests_per_pair"), "is %d, more than requests_per_appliance (%d), which bounds it anyway", cfg.Limits.RequestsPerPair, cfg.Limits.RequestsPerAppliance)
+		}
+	}
 	if f.Log != nil && f.Log.Level != nil {
 		cfg.LogLevel = slog.Level(*f.Log.Level)
 	}

@@ -20,7 +20,15 @@ type fileV1 struct {
 	RequestTimeoutMax   *yamlconf.Duration `yaml:"request_timeout_max"`
 	TraceRetention      *yamlconf.Duration `yaml:"trace_retention"`
 	Attestation         *attestationV1     `yaml:"attestation"`
+	Limits              *limitsV1          `yaml:"limits"`
 	Log                 *logV1             `yaml:"log"`
+}
+
+type limitsV1 struct {
+	RequestsPerAppliance *int `yaml:"requests_per_appliance"`
+	RequestsPerPair      *int `yaml:"requests_per_pair"`
+	TunnelsPerAppliance  *int `yaml:"tunnels_per_appliance"`
+	Enrollments          *int `yaml:"enrollments"`
 }
 
 type attestationV1 struct {

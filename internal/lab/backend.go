@@ -22,6 +22,7 @@ type Backend struct {
 	srv      *http.Server
 	Requests atomic.Int64 // every request that reached it
 	Canceled atomic.Int64 // /slow requests whose caller went away
+	Slow     atomic.Int64 // /slow requests being served now
 }
 
 // StartBackend serves the sample civil registry on a free loopback port.
@@ -102,6 +103,8 @@ func (b *Backend) handler() http.Handler {
 		if err != nil {
 			d = 10 * time.Second
 		}
+		b.Slow.Add(1)
+		defer b.Slow.Add(-1)
 		select {
 		case <-time.After(d):
 			io.WriteString(w, "done\n")

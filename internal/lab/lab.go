@@ -35,6 +35,9 @@ type Options struct {
 	Heartbeat time.Duration
 	// MaxBodyBytes is the consumer gateway's body limit (default 0: none).
 	MaxBodyBytes int64
+	// ExchangeYAML is added to the exchange's config file as it is, for
+	// sections a test sets (limits, say).
+	ExchangeYAML string
 	// BackendURL is the provider's backend for the civil-status service
 	// (default: the lab's sample backend), so that tests can put backends
 	// that are not ours behind Bab.
@@ -210,9 +213,10 @@ policy_threshold: %d
 heartbeat: %s
 certificate_lifetime: %s
 %s
+%s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, monitor, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation)
+`, x.StateDir, x.Addr, x.Socket, monitor, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation, o.ExchangeYAML)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
