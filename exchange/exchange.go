@@ -50,8 +50,8 @@ type Exchange struct {
 	// Requests in flight by consumer appliance and by consumer and
 	// provider pair, against cfg.Limits.
 	byConsumer, byPair inflight
-	enrolling          atomic.Int64 // enrollment connections being served
-	signed atomic.Pointer[[]byte]  // the current bundle as signed
+	enrolling          atomic.Int64           // enrollment connections being served
+	signed             atomic.Pointer[[]byte] // the current bundle as signed
 
 	mu       sync.Mutex
 	sessions map[ident.Appliance][]*session
