@@ -9,6 +9,7 @@ import (
 
 	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/attest"
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // TestHardwareTPM runs the attestation basics on the machine's own TPM. It
@@ -16,7 +17,7 @@ import (
 // blobs, so it leaves nothing behind in the TPM.
 func TestHardwareTPM(t *testing.T) {
 	if _, err := os.Stat(tpm.DefaultDevice); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("no hardware TPM: %s is absent", tpm.DefaultDevice)
+		loudskip.Skip(t, "no hardware TPM: %s is absent", tpm.DefaultDevice)
 	}
 	tp := openSpec(t, "")
 	ek, err := tp.EndorsementKey()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // bodySizes are the size classes of the body tests: empty, tiny, around
@@ -50,7 +51,7 @@ func TestBodiesArriveWhole(t *testing.T) {
 	})
 	t.Run("nginx", func(t *testing.T) {
 		if !lab.NginxInstalled() {
-			t.Skip("SKIPPED LOUDLY: nginx is not installed, so Bab is not tested in front of a real reverse proxy (scripts/deps installs it)")
+			loudskip.Skip(t, "nginx is not installed, so Bab is not tested in front of a real reverse proxy (scripts/deps installs it)")
 		}
 		plain, err := lab.StartPlainBackend()
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // container is this machine's own system booted by systemd-nspawn as a
@@ -29,7 +31,7 @@ type container struct {
 func bootContainer(t *testing.T) *container {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: boots a container with systemd-nspawn to run the packaged services (run the tests as root to cover them)")
+		loudskip.Skip(t, "needs root: boots a container with systemd-nspawn to run the packaged services (run the tests as root to cover them)")
 	}
 	if _, err := exec.LookPath("systemd-nspawn"); err != nil {
 		t.Fatal("systemd-nspawn not found: scripts/deps installs it (package systemd-container)")
@@ -48,7 +50,7 @@ func bootContainer(t *testing.T) *container {
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot start a mount namespace for the container: %v", err)
+		loudskip.Skip(t, "cannot start a mount namespace for the container: %v", err)
 	}
 	c := &container{nspawn: cmd}
 	exited := make(chan struct{})
@@ -67,7 +69,7 @@ func bootContainer(t *testing.T) *container {
 	for {
 		select {
 		case <-exited:
-			t.Skipf("systemd-nspawn cannot boot a container on this machine:\n%s", log.String())
+			loudskip.Skip(t, "systemd-nspawn cannot boot a container on this machine:\n%s", log.String())
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // maxBinary is the design's budget for a static daemon binary.
@@ -75,7 +77,7 @@ var packages = []pkg{
 // scratch root, checking users, owners, modes and what survives each step.
 func TestDebianPackages(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: installs the packages into a scratch root with dpkg --root and overlayfs (run the tests as root to cover the packaging)")
+		loudskip.Skip(t, "needs root: installs the packages into a scratch root with dpkg --root and overlayfs (run the tests as root to cover the packaging)")
 	}
 	for _, tool := range []string{"dpkg", "dpkg-deb", "lintian", "systemd-analyze", "git"} {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // scratchRoot is a throwaway system for dpkg --root: dpkg runs maintainer
@@ -45,11 +47,11 @@ const holderLife = 15 * time.Minute
 func newScratchRoot(t *testing.T, provided ...string) *scratchRoot {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: installs packages into a scratch root with dpkg --root and overlayfs (run the tests as root to cover the packaging)")
+		loudskip.Skip(t, "needs root: installs packages into a scratch root with dpkg --root and overlayfs (run the tests as root to cover the packaging)")
 	}
 	for _, tool := range []string{"unshare", "nsenter", "mount"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not found (util-linux): no private mount namespace for the scratch root", tool)
+			loudskip.Skip(t, "%s not found (util-linux): no private mount namespace for the scratch root", tool)
 		}
 	}
 	base := t.TempDir()
@@ -106,7 +108,7 @@ exec sleep %[3]d`, base, r.dir, int(holderLife.Seconds()))
 	var stderr bytes.Buffer
 	holder.Stderr = &stderr
 	if err := holder.Start(); err != nil {
-		t.Skipf("cannot start a private mount namespace (unshare --mount): %v", err)
+		loudskip.Skip(t, "cannot start a private mount namespace (unshare --mount): %v", err)
 	}
 	r.holder = holder
 	t.Cleanup(func() {
@@ -123,7 +125,7 @@ exec sleep %[3]d`, base, r.dir, int(holderLife.Seconds()))
 	case ok := <-ready:
 		if !ok {
 			_ = holder.Wait()
-			t.Skipf("no overlayfs over /usr in a private mount namespace on this machine: %s", strings.TrimSpace(stderr.String()))
+			loudskip.Skip(t, "no overlayfs over /usr in a private mount namespace on this machine: %s", strings.TrimSpace(stderr.String()))
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the scratch root's mount namespace did not come up in 30s: %s", stderr.String())

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 var errTestLocked = errors.New("locked")
@@ -16,7 +18,7 @@ var errTestLocked = errors.New("locked")
 // whether Open creates it or finds it left by root earlier.
 func TestOpenAsRootGivesFileToDirOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: it checks what Open does when run as root (run the tests as root to cover it)")
+		loudskip.Skip(t, "needs root: it checks what Open does when run as root (run the tests as root to cover it)")
 	}
 	const uid, gid = 4242, 4343 // need not exist: ownership is numeric
 	for _, tc := range []struct {
@@ -61,7 +63,7 @@ func TestOpenAsRootGivesFileToDirOwner(t *testing.T) {
 // test set-up, or a state_dir root made) keeps a root-owned file.
 func TestOpenAsRootInRootDirKeepsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: it checks what Open does when run as root (run the tests as root to cover it)")
+		loudskip.Skip(t, "needs root: it checks what Open does when run as root (run the tests as root to cover it)")
 	}
 	dir := filepath.Join(t.TempDir(), "new") // Open creates it, as root
 	db, err := Open(dir, "state.db", nil, errTestLocked)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/babgate/bab/internal/loudskip"
 )
 
 // usage is in the house format, with what makes it hard: arguments aligned
@@ -109,7 +111,7 @@ func TestRoffIsCleanForGroff(t *testing.T) {
 	}
 	groff, err := exec.LookPath("groff")
 	if err != nil {
-		t.Skip("groff not installed: the page's syntax is not checked (apt-get install groff-base)")
+		loudskip.Skip(t, "groff not installed: the page's syntax is not checked (apt-get install groff-base)")
 	}
 	cmd := exec.Command(groff, "-man", "-Tutf8", "-ww", "-z")
 	cmd.Stdin = strings.NewReader(roff)
