@@ -106,6 +106,17 @@ func checkBodies(t *testing.T, l *lab.Lab, reps int, backendReports bool) {
 		t.Errorf("%d of %d bodies did not arrive whole:\n%s", len(failures), len(cases), strings.Join(failures, "\n"))
 	}
 	t.Logf("%d bodies sent and compared", len(cases))
+	// Every one of them is recorded as carried: a whole answer whose
+	// caller hung up at once is no "answer cut off".
+	if len(failures) == 0 {
+		f, err := lab.Scrape(context.Background(), l.Consumer.AdminURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := f.Value("bab_requests_total", "direction", "out", "service", lab.CivilStatus.String(), "outcome", "ok"); int(ok) != len(cases) {
+			t.Errorf("the consumer counted %v of the %d carried requests as ok", ok, len(cases))
+		}
+	}
 }
 
 func checkBody(l *lab.Lab, c bodyCase, seed int, backendReports bool) error {

@@ -1,7 +1,9 @@
 // Package keys is the seam between the appliance's private key and
 // everything that signs with it. The tunnel's TLS and enrollment see only a
-// crypto.Signer; today that is a software P-256 key kept in the appliance's
-// state, and the TPM issue replaces it with a key that never leaves the TPM.
+// crypto.Signer: a P-256 key created inside the TPM, which never leaves it
+// (agent/tpm opens it from its TPM-wrapped blob), or, where no TPM is
+// configured and the exchange allows it, a software P-256 key kept in the
+// appliance's state file.
 package keys
 
 import (
