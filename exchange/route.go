@@ -85,7 +85,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 		return
 	}
 	// The exchange counts the member's calls across all its appliances.
-	if ok, retry := x.limits.Take(p.Version(), from.id.Member.String(), rule, limits, time.Now()); !ok {
+	if ok, retry := x.limits.Take(from.id.Member, p.RuleKey(rule), limits, time.Now()); !ok {
 		tr.Outcome = string(problem.RateLimited)
 		_ = wire.WriteError(cs, &wire.Error{Code: string(problem.RateLimited), Hop: "exchange", RetryAfter: wire.ToMillis(retry),
 			Detail: fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc)})
