@@ -187,7 +187,7 @@ type RolloutStatus struct {
 	Stage    string            `json:"stage"`
 	Started  time.Time         `json:"started"`
 	Targets  int               `json:"targets"` // connected appliances in the stage
-	Applied  int               `json:"applied"` // of those, how many enforce the staged version
+	Applied  int               `json:"applied"` // of those, how many report they applied it
 	Refusals map[string]string `json:"refusals,omitempty"`
 }
 
