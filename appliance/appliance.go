@@ -106,6 +106,7 @@ func (a *Appliance) init() error {
 		return err
 	}
 	a.loadPolicy()
+	a.restoreLimits()
 	if a.backends, err = newBackends(a.cfg.Services); err != nil {
 		return err
 	}
@@ -233,6 +234,7 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	}
 	wg.Go(func() { a.renewLoop(ctx) })
 	wg.Go(func() { a.expiryWatch(ctx) })
+	wg.Go(func() { a.keepLimits(ctx) })
 	serve := func(name string, srv *http.Server, ln net.Listener) {
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -257,6 +259,7 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	<-ctx.Done()
 	a.ready.Store(false)
 	wg.Wait()
+	a.flushLimits()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

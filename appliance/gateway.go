@@ -193,7 +193,7 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string
 		c.fail(code, "consumer", err.Error(), 0)
 		return "", false
 	}
-	if ok, retry := a.limits.Take(p.Version(), "", rule, limits, time.Now()); !ok {
+	if ok, retry := a.limits.Take(ident.Member{}, p.RuleKey(rule), limits, time.Now()); !ok {
 		c.fail(problem.RateLimited, "consumer", fmt.Sprintf("This appliance reached the limit of policy rule %d for %s.", rule+1, svc), retry)
 		return "", false
 	}

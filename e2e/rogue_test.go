@@ -40,26 +40,7 @@ type rawTunnel struct {
 // be stopped) and opens a tunnel to the exchange with it.
 func dialAs(t *testing.T, l *lab.Lab, a *lab.Appliance) *rawTunnel {
 	t.Helper()
-	h := holdIdentity(t, a)
-	id, tc := h.id, h.tls
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, tc, tunnel.DefaultQUICConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.CloseWithError(0, "") })
-	ctrl, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wire.WriteJSON(ctrl, wire.FrameHello, wire.Hello{Appliance: id.Appliance, Software: "test", PolicyVersion: 1 << 40}); err != nil {
-		t.Fatal(err)
-	}
-	if ft, _, err := wire.ReadFrame(wire.NewReader(ctrl), 0); err != nil || ft != wire.FrameWelcome {
-		t.Fatalf("welcome: %v %v", ft, err)
-	}
-	return &rawTunnel{conn: conn}
+	return &rawTunnel{conn: dialClaiming(t, l, holdIdentity(t, a), 1<<40).conn}
 }
 
 // roundTrip sends a request head (and no body) and returns the first frame

@@ -104,6 +104,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		st.Close()
 		return nil, err
 	}
+	x.restoreLimits()
 	x.trace = newTracer(st, log.With("subsys", "trace"), cfg.TraceRetention)
 	return x, nil
 }
@@ -232,6 +233,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 	wg.Go(func() { x.trace.run(ctx) })
 	wg.Go(func() { x.serveAdmin(ctx, admin) })
 	wg.Go(func() { x.serveMonitor(ctx, mon) })
+	wg.Go(func() { x.keepLimits(ctx) })
 	x.ready.Store(true)
 	if x.onReady != nil {
 		x.onReady()
@@ -244,6 +246,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 			x.closeSessions()
 			cancel()
 			wg.Wait()
+			x.flushLimits()
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -99,7 +99,7 @@ func (x *Exchange) push(signed []byte, endRollout, whole bool) (*PushResult, err
 	}
 	n := 0
 	for _, ss := range x.allSessions() {
-		if ss.applied.Load() < p.Version() {
+		if ss.applied.Load() != p.Version() {
 			n++
 			go x.send(ss, out)
 		}

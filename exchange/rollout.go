@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
 )
@@ -58,17 +58,38 @@ func (st Stage) String() string {
 
 // includes reports whether an appliance is in the stage. A percentage
 // picks by a hash of the identifier, so the same appliances are picked
-// every time and across exchange restarts.
+// every time and across exchange restarts. It runs on every request during
+// a rollout (policyFor), so it compares the identifier's parts rather than
+// building its text.
 func (st Stage) includes(id ident.Appliance) bool {
 	switch {
 	case st.Member != "":
-		return id.Member.String() == st.Member
+		return memberIs(id.Member, st.Member)
 	case st.Appliance != "":
-		return id.String() == st.Appliance
+		m, name, _ := strings.Cut(st.Appliance, ":")
+		return id.Name == name && memberIs(id.Member, m)
 	}
-	h := fnv.New32a()
-	h.Write([]byte(id.String()))
-	return int(h.Sum32()%100) < st.Percent
+	return int(fnv32a(id.Member.Country, "/", id.Member.Class, "/", id.Member.Code, ":", id.Name)%100) < st.Percent
+}
+
+// memberIs reports whether m's text form is s.
+func memberIs(m ident.Member, s string) bool {
+	country, rest, _ := strings.Cut(s, "/")
+	class, code, _ := strings.Cut(rest, "/")
+	return !m.IsZero() && m.Country == country && m.Class == class && m.Code == code
+}
+
+// fnv32a is FNV-1a over the concatenation of parts: the hash the stages
+// have always picked by, over an identifier's text.
+func fnv32a(parts ...string) uint32 {
+	h := uint32(2166136261)
+	for _, s := range parts {
+		for i := range len(s) {
+			h ^= uint32(s[i])
+			h *= 16777619
+		}
+	}
+	return h
 }
 
 // rollout is a staged bundle waiting to be promoted or aborted.
@@ -85,13 +106,42 @@ var (
 	ErrNoRollout      = errors.New("no staged rollout is in progress")
 )
 
-// policyFor is the policy the exchange enforces for an appliance: the
-// staged one for appliances that applied it, the current one otherwise.
+// policyFor is the policy the exchange enforces for an appliance: the one
+// it assigned the appliance, which is the staged bundle inside a rollout's
+// stage and the current one everywhere else. What the appliance says it
+// applied (its hello, its acks) plays no part: a consumer could claim the
+// staged bundle to get what only that allows, or an old one to keep what
+// the staged one takes away.
 func (x *Exchange) policyFor(s *session) *policy.Policy {
-	if r := x.staged.Load(); r != nil && s.applied.Load() == r.policy.Version() {
+	if r := x.staged.Load(); r != nil && r.Stage.includes(s.id) {
 		return r.policy
 	}
 	return x.policy.Load()
+}
+
+// bringUp sends a newly connected appliance what it misses of the bundle
+// the exchange assigned it: the current one (and rotations missed), then,
+// inside a rollout's stage, the staged one. An appliance that claims a
+// bundle it was not assigned (above the current one outside the stage, or
+// other than the staged one inside) is sent the assigned one, which an
+// honest appliance would already hold; it is enforced under that anyway.
+func (x *Exchange) bringUp(s *session, reg *store.Appliance) {
+	claimed := s.hello.PolicyVersion
+	signed, cur := x.signed.Load(), x.policy.Load()
+	if signed == nil || cur == nil {
+		return
+	}
+	if cur.Version() > claimed {
+		x.catchUp(s, reg, *signed, cur.Version())
+	}
+	r := x.staged.Load()
+	switch staged := r != nil && r.Stage.includes(s.id); {
+	case staged && claimed != r.policy.Version():
+		x.pushTo(s, r.Signed)
+	case !staged && claimed > cur.Version():
+		s.log.Warn("appliance claims a policy version the exchange did not assign it; sending and enforcing the assigned one", "claimed", claimed, "assigned", cur.Version())
+		x.pushTo(s, *signed)
+	}
 }
 
 // Stage verifies a signed bundle like Push and sends it only to the
@@ -121,7 +171,7 @@ func (x *Exchange) Stage(signed []byte, stage Stage) (*PushResult, error) {
 	x.staged.Store(r)
 	n := 0
 	for _, s := range x.allSessions() {
-		if stage.includes(s.id) && s.applied.Load() < p.Version() {
+		if stage.includes(s.id) && s.applied.Load() != p.Version() {
 			n++
 			go x.send(s, out)
 		}
@@ -137,7 +187,7 @@ type RolloutStatus struct {
 	Stage    string            `json:"stage"`
 	Started  time.Time         `json:"started"`
 	Targets  int               `json:"targets"` // connected appliances in the stage
-	Applied  int               `json:"applied"` // of those, how many enforce the staged version
+	Applied  int               `json:"applied"` // of those, how many report they applied it
 	Refusals map[string]string `json:"refusals,omitempty"`
 }
 

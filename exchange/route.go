@@ -150,7 +150,7 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 		return nil, ident.Service{}
 	}
 	// The exchange counts the member's calls across all its appliances.
-	if ok, retry := x.limits.Take(p.Version(), from.id.Member.String(), rule, limits, time.Now()); !ok {
+	if ok, retry := x.limits.Take(from.id.Member, p.RuleKey(rule), limits, time.Now()); !ok {
 		c.refuse(problem.RateLimited, fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc), retry)
 		return nil, ident.Service{}
 	}

@@ -145,16 +145,7 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
 		return
 	}
 	log.Info("tunnel up", "software", hello.Software, "policy_version", hello.PolicyVersion)
-	go func() {
-		// In order: the current bundle (and rotations missed), then, for an
-		// appliance in a staged rollout, the staged one.
-		if signed, p := x.signed.Load(), x.policy.Load(); signed != nil && p != nil && p.Version() > hello.PolicyVersion {
-			x.catchUp(s, reg, *signed, p.Version())
-		}
-		if r := x.staged.Load(); r != nil && r.Stage.includes(id) && hello.PolicyVersion < r.policy.Version() {
-			x.pushTo(s, r.Signed)
-		}
-	}()
+	go x.bringUp(s, reg)
 
 	actx, stopAttest := context.WithCancel(ctx)
 	defer stopAttest()

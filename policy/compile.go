@@ -16,6 +16,7 @@ type Policy struct {
 	bundle     *Bundle
 	index      index // services and appliances answer HasService and HasAppliance
 	grants     map[grantKey][]grant
+	ruleKeys   []RuleKey // by rule index, for rate limiting
 	routes     map[ident.Service][]ident.Appliance
 	servicesOf map[ident.Appliance][]ident.Service
 	// signed and payload are set when the policy came from
@@ -74,9 +75,9 @@ func indexOf[K comparable](n int, id func(int) K) map[K]int {
 func compile(b *Bundle, idx index, prev *Policy, same sectionSet) *Policy {
 	p := &Policy{bundle: b, index: idx}
 	if prev != nil && same.has(secRules) {
-		p.grants = prev.grants
+		p.grants, p.ruleKeys = prev.grants, prev.ruleKeys
 	} else {
-		p.grants = compileGrants(b.Rules)
+		p.grants, p.ruleKeys = compileGrants(b.Rules), ruleKeys(b.Rules)
 	}
 	if prev != nil && same.has(secRoutes) {
 		p.routes, p.servicesOf = prev.routes, prev.servicesOf

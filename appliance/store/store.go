@@ -1,7 +1,7 @@
 // Package store is the appliance's only persistent state: its identity
-// (key material, certificate, pinned trust) and the last good policy bundle
-// with the routing table derived from it, in one bbolt file. Payloads are
-// never stored here or anywhere else.
+// (key material, certificate, pinned trust), the last good policy bundle
+// with the routing table derived from it, and the counts of its quotas, in
+// one bbolt file. Payloads are never stored here or anywhere else.
 package store
 
 import (
@@ -39,7 +39,7 @@ type Store struct {
 // Open opens (creating if needed) the store in dir. If another process has
 // it open, Open fails after a second with ErrLocked instead of waiting.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketIdentity, bucketPolicy, bucketRoutes}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketIdentity, bucketPolicy, bucketRoutes, bucketLimits}, ErrLocked)
 	if err != nil {
 		return nil, err
 	}
