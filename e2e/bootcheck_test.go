@@ -24,7 +24,7 @@ func TestNoTrafficBeforeTheFirstQuote(t *testing.T) {
 	if err := l.Consumer.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	rogue := dialAs(t, l, l.Consumer) // reads no control frame, so answers no check
+	rogue := dialSilent(t, l, l.Consumer) // answers no boot-state check
 	head := wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/5",
 		ConsumerSystem: "x", Timeout: 5 * time.Second}
 	ft, payload := roundTrip(t, rogue.conn, head)
@@ -43,7 +43,7 @@ func TestNoTrafficBeforeTheFirstQuote(t *testing.T) {
 	if err := l.Provider.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	rogueProvider := dialAs(t, l, l.Provider)
+	rogueProvider := dialSilent(t, l, l.Provider)
 	got := make(chan error, 1)
 	go func() {
 		actx, acancel := context.WithTimeout(ctx, 8*time.Second)

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/exchange/ca"
 	xstore "github.com/babgate/bab/exchange/store"
@@ -34,13 +36,114 @@ import (
 // that the test can send what a tampered appliance would.
 type rawTunnel struct {
 	conn *quic.Conn
+	// frames are the control frames other than boot-state checks, as they
+	// arrive (policy pushes, say); one that finds the buffer full is lost.
+	frames chan ctrlFrame
+}
+
+type ctrlFrame struct {
+	ft      wire.FrameType
+	payload []byte
 }
 
 // dialAs takes an appliance's identity from its state (the appliance must
-// be stopped) and opens a tunnel to the exchange with it.
+// be stopped) and opens a tunnel to the exchange with it. The tunnel
+// answers the exchange's boot-state checks with its TPM, as the appliance
+// would, and dialAs returns once the exchange gave its first verdict: a
+// test then plays what the appliance sends, not a missing quote.
 func dialAs(t *testing.T, l *lab.Lab, a *lab.Appliance) *rawTunnel {
 	t.Helper()
-	return &rawTunnel{conn: dialClaiming(t, l, holdIdentity(t, a), 1<<40).conn}
+	return dialTunnel(t, l, holdIdentity(t, a), 1<<40, true)
+}
+
+// dialSilent is dialAs for a tunnel that never answers a boot-state check.
+func dialSilent(t *testing.T, l *lab.Lab, a *lab.Appliance) *rawTunnel {
+	t.Helper()
+	return dialTunnel(t, l, holdIdentity(t, a), 1<<40, false)
+}
+
+// dialTunnel opens a tunnel with h's identity whose hello claims policy
+// version claim, reads the welcome and, if answer is set, answers the
+// boot-state checks and waits for the first verdict.
+func dialTunnel(t *testing.T, l *lab.Lab, h *heldIdentity, claim uint64, answer bool) *rawTunnel {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quic.DialAddr(ctx, l.Exchange.Addr, h.tls, tunnel.DefaultQUICConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseWithError(0, "") })
+	ctrl, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.WriteJSON(ctrl, wire.FrameHello, wire.Hello{Appliance: h.id.Appliance, Software: "test", PolicyVersion: claim}); err != nil {
+		t.Fatal(err)
+	}
+	br := wire.NewReader(ctrl)
+	if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameWelcome {
+		t.Fatalf("welcome: %v %v", ft, err)
+	}
+	rt := &rawTunnel{conn: conn, frames: make(chan ctrlFrame, 64)}
+	if !answer {
+		return rt
+	}
+	verdict := make(chan error, 1)
+	go rt.answerChecks(h, ctrl, br, verdict)
+	if h.tpm == nil {
+		return rt // a software key has no boot state to check
+	}
+	select {
+	case err := <-verdict:
+		if err != nil {
+			t.Fatalf("the exchange's first boot-state check: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no boot-state verdict within 30 s")
+	}
+	return rt
+}
+
+// answerChecks reads the control stream until it ends, answering attest
+// frames with a quote from h's TPM, reporting the first verdict, and
+// handing every other frame to rt.frames.
+func (rt *rawTunnel) answerChecks(h *heldIdentity, ctrl io.Writer, br *bufio.Reader, verdict chan<- error) {
+	for {
+		ft, payload, err := wire.ReadFrame(br, 0)
+		if err != nil {
+			return
+		}
+		switch ft {
+		case wire.FrameAttest:
+			var at wire.Attest
+			if err := wire.DecodeJSON(ft, payload, &at); err != nil {
+				return
+			}
+			q := wire.Quote{Nonce: at.Nonce}
+			if got, err := h.tpm.Quote(&tpm.AK{Public: h.id.AKArea, Blob: h.id.AKBlob}, at.Nonce, at.PCRs); err != nil {
+				q.Error = err.Error()
+			} else {
+				q.Attest, q.Signature, q.PCRValues = got.Attest, got.Signature, got.PCRs
+			}
+			_ = wire.WriteJSON(ctrl, wire.FrameQuote, q)
+		case wire.FrameAttested:
+			var v wire.Attested
+			err := wire.DecodeJSON(ft, payload, &v)
+			if err == nil && v.Quarantined {
+				err = fmt.Errorf("quarantined: %s", v.Reason)
+			}
+			select {
+			case verdict <- err:
+			default:
+			}
+		default:
+			select {
+			case rt.frames <- ctrlFrame{ft, payload}:
+			default:
+			}
+		}
+	}
 }
 
 // roundTrip sends a request head (and no body) and returns the first frame
