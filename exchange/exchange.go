@@ -300,9 +300,11 @@ func (x *Exchange) serveConn(ctx context.Context, conn *quic.Conn) {
 
 // CertGrace is how long after its certificate expired an appliance may
 // still connect, so that one that was cut off longer than its certificate
-// lived can come back and renew: only with the last certificate issued to
-// it, only while it is enrolled, and it renews at once. Its key never left
-// its TPM; taking an appliance out is the registry's job, not expiry's.
+// lived can come back and renew: only with a certificate of its registered
+// key that admission accepts (the last issued, or the one the last renewal
+// replaced), and only while it is enrolled and not revoked. The appliance
+// renews at its next check; the exchange does not force it. Taking an
+// appliance out is the registry's job, not expiry's.
 const CertGrace = 30 * 24 * time.Hour
 
 // enrollTrust is what a new appliance pins: the trust that verifies the

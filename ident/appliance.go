@@ -77,7 +77,8 @@ func (a Appliance) String() string {
 func (a Appliance) IsZero() bool { return a == Appliance{} }
 
 // MarshalText validates a before encoding it, so that an Appliance built by
-// hand with a bad field can never reach a file or the wire.
+// hand with a bad field cannot be encoded by JSON, YAML or anything else
+// that calls MarshalText. String does not check.
 func (a Appliance) MarshalText() ([]byte, error) {
 	if a.IsZero() {
 		return nil, newError(KindAppliance, "", "the zero value has no text form")

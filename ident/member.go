@@ -65,8 +65,9 @@ func (m Member) String() string {
 // IsZero reports whether m is the zero Member.
 func (m Member) IsZero() bool { return m == Member{} }
 
-// MarshalText validates m before encoding it, so that a Member built by hand
-// with a bad field can never reach a file or the wire.
+// MarshalText validates m before encoding it, so that a Member built by
+// hand with a bad field cannot be encoded by JSON, YAML or anything else
+// that calls MarshalText. String does not check.
 func (m Member) MarshalText() ([]byte, error) {
 	if m.IsZero() {
 		return nil, newError(KindMember, "", "the zero value has no text form")

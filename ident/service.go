@@ -66,8 +66,9 @@ func (s Service) String() string {
 // IsZero reports whether s is the zero Service.
 func (s Service) IsZero() bool { return s == Service{} }
 
-// MarshalText validates s before encoding it, so that a Service built by hand
-// with a bad field can never reach a file or the wire.
+// MarshalText validates s before encoding it, so that a Service built by
+// hand with a bad field cannot be encoded by JSON, YAML or anything else
+// that calls MarshalText. String does not check.
 func (s Service) MarshalText() ([]byte, error) {
 	if s.IsZero() {
 		return nil, newError(KindService, "", "the zero value has no text form")

@@ -20,8 +20,9 @@ const headVersion = 1
 type Field struct{ Name, Value string }
 
 // RequestHead opens a request stream. The consumer appliance fills it from
-// the local system's HTTP request; the exchange replaces the consumer fields
-// with what it verified before passing it on to the provider appliance.
+// the local system's HTTP request; before passing it on to the provider
+// appliance the exchange replaces ConsumerAppliance with what it verified
+// and Timeout with what is left. ConsumerSystem it cannot verify.
 type RequestHead struct {
 	ID            string        // request id, also in the trace and logs
 	Service       string        // provider service identifier

@@ -31,7 +31,7 @@ const KindTPM Kind = "tpm"
 // Key is a signing key with the material needed to reopen it.
 type Key struct {
 	Kind   Kind
-	Blob   []byte // PKCS#8 for software keys; a TPM-wrapped blob later
+	Blob   []byte // PKCS#8 for software keys, the TPM-wrapped blob for TPM keys
 	Signer crypto.Signer
 }
 
@@ -52,7 +52,8 @@ func NewSoftware() (*Key, error) {
 	return &Key{Kind: KindSoftware, Blob: blob, Signer: k}, nil
 }
 
-// Open reopens a stored key.
+// Open reopens a stored software key. A TPM key is opened by agent/tpm;
+// for it, as for any other kind, Open returns ErrUnknownKind.
 func Open(kind Kind, blob []byte) (*Key, error) {
 	switch kind {
 	case KindSoftware:
