@@ -45,7 +45,9 @@ type Appliance struct {
 	// policyProblem says why no policy is in force although one was
 	// cached (it did not verify); nil otherwise.
 	policyProblem atomic.Pointer[string]
-	roots         *x509.CertPool
+	// activity remembers the office's recent exchanges for the console.
+	activity activityLog
+	roots    *x509.CertPool
 
 	cert    atomic.Pointer[tls.Certificate]
 	policy  atomic.Pointer[policy.Policy]

@@ -51,6 +51,8 @@ type gatewayCall struct {
 	id    string
 	log   *reqLog
 	rec   *metrics.ServiceRequests
+	// Who called and what, for the activity view, once known.
+	system, service string
 }
 
 func (a *Appliance) newGatewayCall(w http.ResponseWriter, r *http.Request) *gatewayCall {
@@ -67,7 +69,7 @@ func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Dur
 	p := problem.New(code, detail)
 	p.Hop, p.RequestID = hop, c.id
 	problem.Write(c.w, p, retry)
-	c.rec.Done(string(code), time.Since(c.start))
+	c.record(string(code))
 	c.log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(c.start))
 }
 
@@ -90,6 +92,7 @@ func (c *gatewayCall) admit() *outbound {
 		return nil
 	}
 	c.log.with("consumer", system)
+	c.system = system
 	if reason := a.quarantine.Load(); reason != nil {
 		c.fail(problem.ApplianceQuarantined, "consumer", "The exchange has this appliance in quarantine: "+*reason+".", 0)
 		return nil
@@ -100,6 +103,7 @@ func (c *gatewayCall) admit() *outbound {
 		return nil
 	}
 	c.log.with("service", svc)
+	c.service = svc.String()
 	purpose, ok := c.authorise(svc, rest, r.Header.Get("Bab-Purpose"))
 	if !ok {
 		return nil
@@ -256,7 +260,7 @@ func (c *gatewayCall) awaitAnswer(ctx context.Context, s *quicStream, rr *bufio.
 		case errors.Is(ctx.Err(), context.DeadlineExceeded) || wire.ResetCode(err) == wire.CodeTimeout:
 			c.fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", out.timeout), 0)
 		case c.r.Context().Err() != nil:
-			c.rec.Done(metrics.Canceled, time.Since(c.start))
+			c.record(metrics.Canceled)
 			c.log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(c.start))
 		case up.readErr() != nil:
 			c.fail(problem.BadRequest, "consumer", "The request body could not be read: "+up.readErr().Error(), 0)
@@ -313,7 +317,7 @@ func (c *gatewayCall) streamAnswer(s *quicStream, rr *bufio.Reader, rh *wire.Res
 		c.cut(s, code, string(outcome), "answer cut off", "bytes", n, "reset", wire.CodeName(code), "err", rerr)
 	case werr != nil:
 		wire.Abort(s, wire.CodeCanceled)
-		c.rec.Done(metrics.Canceled, time.Since(c.start))
+		c.record(metrics.Canceled)
 		c.log.Info("caller went away during the answer", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(c.start))
 	case up.failed():
 		// The provider answered, but the caller's body broke on the way:
@@ -321,7 +325,7 @@ func (c *gatewayCall) streamAnswer(s *quicStream, rr *bufio.Reader, rh *wire.Res
 		c.cut(s, wire.CodeCanceled, string(problem.BadRequest), "request body broke while the answer streamed", "bytes", n, "err", up.readErr())
 	default:
 		s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
-		c.rec.Done(metrics.OK, time.Since(c.start))
+		c.record(metrics.OK)
 		c.log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(c.start))
 	}
 }
@@ -352,7 +356,7 @@ func copyAnswer(w io.Writer, body io.Reader, length int64) (n int64, rerr, werr 
 // and the caller's connection dropped.
 func (c *gatewayCall) cut(s *quicStream, code quic.StreamErrorCode, outcome, msg string, kv ...any) {
 	wire.Abort(s, code)
-	c.rec.Done(outcome, time.Since(c.start))
+	c.record(outcome)
 	c.log.Warn(msg, append(kv, "outcome", outcome, "duration", time.Since(c.start))...)
 	panic(http.ErrAbortHandler)
 }

@@ -68,7 +68,7 @@ func (c *providerCall) refuse(code problem.Code, detail string, logDetail ...any
 	_ = wire.WriteError(c.s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
 	_ = c.s.Close()
 	c.s.CancelRead(wire.CodeCanceled)
-	c.rec.Done(string(code), time.Since(c.start))
+	c.record(string(code))
 	c.log.Info("request refused", append([]any{"outcome", code, "detail", detail, "duration", time.Since(c.start)}, logDetail...)...)
 }
 
@@ -161,7 +161,7 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		c.refuse(problem.Timeout, fmt.Sprintf("The backend of %s did not answer within %s.", in.svc, in.timeout))
 	case rctx.Err() != nil:
 		wire.Abort(c.s, wire.CodeCanceled)
-		c.rec.Done(metrics.Canceled, time.Since(c.start))
+		c.record(metrics.Canceled)
 		c.log.Info("caller went away before the backend answered", "outcome", metrics.Canceled, "duration", time.Since(c.start))
 	default:
 		// The error names the backend's address and the request's URL:
@@ -197,7 +197,7 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		// The stream broke before the answer could start: the exchange or
 		// the caller gave it up.
 		wire.Abort(s, wire.ResetCode(err))
-		c.rec.Done(metrics.Canceled, time.Since(c.start))
+		c.record(metrics.Canceled)
 		return
 	}
 	n, rerr, werr := wire.Copy(s, resp.Body)
@@ -205,7 +205,7 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 	case werr != nil:
 		cancel()
 		wire.Abort(s, wire.ResetCode(werr))
-		c.rec.Done(metrics.Canceled, time.Since(c.start))
+		c.record(metrics.Canceled)
 		c.log.Info("answer abandoned by the caller", "outcome", metrics.Canceled, "bytes", n, "duration", time.Since(c.start))
 	case rerr != nil:
 		code, outcome := wire.CodeBackend, problem.BackendUnreachable
@@ -213,12 +213,12 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 			code, outcome = wire.CodeTimeout, problem.Timeout
 		}
 		wire.Abort(s, code)
-		c.rec.Done(string(outcome), time.Since(c.start))
+		c.record(string(outcome))
 		c.log.Warn("backend failed during the answer", "outcome", outcome, "bytes", n, "err", rerr, "duration", time.Since(c.start))
 	default:
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
-		c.rec.Done(metrics.OK, time.Since(c.start))
+		c.record(metrics.OK)
 		c.log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(c.start))
 	}
 }
