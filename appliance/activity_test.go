@@ -23,7 +23,7 @@ func TestActivityRing(t *testing.T) {
 	if len(all) != activitySize {
 		t.Fatalf("%d kept, want %d", len(all), activitySize)
 	}
-	if !all[0].At.Equal(t0.Add((activitySize + 9) * time.Second)) || !all[len(all)-1].At.Equal(t0.Add(10*time.Second)) {
+	if !all[0].At.Equal(t0.Add((activitySize+9)*time.Second)) || !all[len(all)-1].At.Equal(t0.Add(10*time.Second)) {
 		t.Errorf("newest %s, oldest %s: want the last %d, newest first", all[0].At, all[len(all)-1].At, activitySize)
 	}
 	in := l.list(func(a *console.Activity) bool { return a.Direction == "in" })

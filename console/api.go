@@ -61,8 +61,8 @@ type WhoAmI struct {
 // Status is the office's connection at a glance. The console turns it
 // into plain words; the appliance reports facts.
 type Status struct {
-	Connected bool      `json:"connected"`        // a tunnel to the exchange is up
-	Since     time.Time `json:"since,omitzero"`   // up since, or down since
+	Connected bool      `json:"connected"`      // a tunnel to the exchange is up
+	Since     time.Time `json:"since,omitzero"` // up since, or down since
 	LastError string    `json:"last_error,omitempty"`
 	Revoked   bool      `json:"revoked,omitempty"` // the exchange refuses this appliance for good
 	// Attested: the exchange verified the boot state on the current

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -51,7 +52,16 @@ type Service struct {
 	// OpenAPI is where the service's API description is published (an
 	// https URL), for the developers of the systems that call it.
 	OpenAPI string `json:"openapi,omitempty"`
+	// OpenAPIDoc is the service's OpenAPI 3 document (JSON, at most
+	// MaxOpenAPIDoc bytes), carried in the policy so that consoles build
+	// their lookup forms from it: the GET operations' path and query
+	// parameters, required ones, patterns and enums.
+	OpenAPIDoc json.RawMessage `json:"openapi_doc,omitempty"`
 }
+
+// MaxOpenAPIDoc bounds a service's OpenAPI document in the policy, which
+// every appliance receives.
+const MaxOpenAPIDoc = 64 << 10
 
 // ConsoleRole says what clerks of a member with that role may do in the
 // console: which services they may query (once-only lookups).

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,6 +46,8 @@ func Diff(old, new *Bundle) []string {
 				return fmt.Sprintf("service %s description %q → %q", a.ID, a.Description, b.Description)
 			case a.OpenAPI != b.OpenAPI:
 				return fmt.Sprintf("service %s openapi %q → %q", a.ID, a.OpenAPI, b.OpenAPI)
+			case !bytes.Equal(a.OpenAPIDoc, b.OpenAPIDoc):
+				return fmt.Sprintf("service %s openapi_doc changed (%d → %d bytes)", a.ID, len(a.OpenAPIDoc), len(b.OpenAPIDoc))
 			}
 			return ""
 		}, &out)

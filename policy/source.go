@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,7 @@ type sourceService struct {
 	ID          string `yaml:"id"`
 	Description string `yaml:"description"`
 	OpenAPI     string `yaml:"openapi"`
+	OpenAPIDoc  any    `yaml:"openapi_doc"` // the OpenAPI 3 document itself, in YAML
 }
 
 type sourceRole struct {
@@ -209,7 +211,15 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("services[%d].id", i), "%v", err)
 		}
-		b.Services = append(b.Services, Service{ID: id, Description: s.Description, OpenAPI: s.OpenAPI})
+		svc := Service{ID: id, Description: s.Description, OpenAPI: s.OpenAPI}
+		if s.OpenAPIDoc != nil {
+			doc, err := json.Marshal(s.OpenAPIDoc)
+			if err != nil {
+				bad(fmt.Sprintf("services[%d].openapi_doc", i), "%v", err)
+			}
+			svc.OpenAPIDoc = doc
+		}
+		b.Services = append(b.Services, svc)
 	}
 	for i, r := range src.Rules {
 		consumer, err := ident.ParseMember(r.Consumer)

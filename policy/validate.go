@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,6 +94,11 @@ func (b *Bundle) validate(prev *index, same sectionSet) (index, error) {
 	}
 	idx.appliances = unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID }, applianceOK, reuse.appliances)
 	idx.services = unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID }, serviceOK, reuse.services)
+	if !same.has(secServices) {
+		for i, s := range b.Services {
+			v.openAPIDoc(fmt.Sprintf("services[%d].openapi_doc", i), s.OpenAPIDoc)
+		}
+	}
 	if !same.has(secRules, secMembers, secServices) {
 		for i, r := range b.Rules {
 			v.rule(i, r, idx.members, idx.services)
@@ -295,4 +301,27 @@ func unique[K interface {
 // character that would be encoded or that splits a query.
 func validQueryName(q string) bool {
 	return q != "" && len(q) <= 64 && !strings.ContainsAny(q, "&=;#%+ \t\r\n")
+}
+
+// openAPIDoc checks a service's OpenAPI document: small enough to carry to
+// every appliance, and an OpenAPI 3 object with paths.
+func (v *validator) openAPIDoc(f string, doc json.RawMessage) {
+	if doc == nil {
+		return
+	}
+	if len(doc) > MaxOpenAPIDoc {
+		v.add(f, "is %d bytes; at most %d are carried to every appliance", len(doc), MaxOpenAPIDoc)
+		return
+	}
+	var head struct {
+		OpenAPI string                     `json:"openapi"`
+		Paths   map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil {
+		v.add(f, "is not a JSON object: %v", err)
+		return
+	}
+	if !strings.HasPrefix(head.OpenAPI, "3.") || head.Paths == nil {
+		v.add(f, `is not an OpenAPI 3 document: it needs "openapi: 3.x" and "paths"`)
+	}
 }

@@ -33,7 +33,11 @@ func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 			{ID: Registry, Name: "État civil (civil registry)"},
 		},
 		Appliances: []policy.Appliance{{ID: CommuneHQ}, {ID: RegistryDC}},
-		Services:   []policy.Service{{ID: CivilStatus, Description: "Civil status records"}},
+		Services:   []policy.Service{{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: []byte(CivilStatusOpenAPI)}},
+		ConsoleRoles: []policy.ConsoleRole{
+			{Role: "clerk", Member: Commune, Services: []ident.Service{CivilStatus}},
+			{Role: "office-it", Member: Commune, Services: []ident.Service{CivilStatus}},
+		},
 		Rules: []policy.Rule{{
 			Consumer: Commune, Service: CivilStatus,
 			Methods: []string{"GET", "POST"}, PathPrefixes: append([]string(nil), labPolicyLines...),
@@ -42,6 +46,12 @@ func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 		Routes: []policy.Route{{Service: CivilStatus, Appliances: []ident.Appliance{RegistryDC}}},
 	}
 }
+
+// CivilStatusOpenAPI describes the civil registry's lookup for consoles:
+// a citizen's record by national number, whole or identity only.
+const CivilStatusOpenAPI = `{"openapi":"3.0.3","info":{"title":"Civil status records","version":"1"},` +
+	`"paths":{"/citizens/{id}":{"get":{"summary":"A citizen's civil status record","parameters":[` +
+	`{"name":"id","in":"path","required":true,"description":"National number","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}}]}}}}`
 
 // PolicySource renders the default policy as the YAML ops would write.
 func PolicySource(version uint64) string {
@@ -56,6 +66,14 @@ appliances: [%s, %s]
 services:
   - id: %s
     description: Civil status records
+    openapi_doc: %s
+console_roles:
+  - role: clerk
+    member: %s
+    services: [%s]
+  - role: office-it
+    member: %s
+    services: [%s]
 rules:
   - consumer: %s
     service: %s
@@ -65,5 +83,5 @@ rules:
 routes:
   - service: %s
     appliances: [%s]
-`, version, Commune, Registry, CommuneHQ, RegistryDC, CivilStatus, Commune, CivilStatus, CivilStatus, RegistryDC)
+`, version, Commune, Registry, CommuneHQ, RegistryDC, CivilStatus, CivilStatusOpenAPI, Commune, CivilStatus, Commune, CivilStatus, Commune, CivilStatus, CivilStatus, RegistryDC)
 }
