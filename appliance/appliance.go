@@ -47,7 +47,11 @@ type Appliance struct {
 	policyProblem atomic.Pointer[string]
 	// activity remembers the office's recent exchanges for the console.
 	activity activityLog
-	roots    *x509.CertPool
+	// The consoles: pairing codes, and the console CA once loaded.
+	pair        pairing
+	consoleMu   sync.Mutex
+	consoleAuth *consoleAuthority
+	roots       *x509.CertPool
 
 	cert    atomic.Pointer[tls.Certificate]
 	policy  atomic.Pointer[policy.Policy]

@@ -32,8 +32,16 @@ func newClientAuth(cs []config.Client) (clientAuth, error) {
 	return ca, nil
 }
 
+// consoleSystem is the context key under which the console's lookups,
+// made in this process, carry the clerk's identity: nothing from outside
+// can set it.
+type consoleSystem struct{}
+
 // identify returns the calling system's name, or "" if it is not known.
 func (c clientAuth) identify(r *http.Request) string {
+	if sys, ok := r.Context().Value(consoleSystem{}).(string); ok {
+		return sys
+	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		if name, ok := c.certs[sha256.Sum256(r.TLS.PeerCertificates[0].Raw)]; ok {
 			return name

@@ -13,4 +13,9 @@ var (
 	// ErrStale means a policy at or above the offered version is stored
 	// already; versions never go backwards.
 	ErrStale = errors.New("store: policy version not newer than the stored one")
+	// ErrConsoleExists means a console of that name was paired before
+	// (names are never reused, so that a revoked one stays revoked).
+	ErrConsoleExists = errors.New("store: a console of that name was paired before")
+	// ErrNoConsole means no console of that name was paired.
+	ErrNoConsole = errors.New("store: no such console")
 )

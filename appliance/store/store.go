@@ -1,7 +1,9 @@
 // Package store is the appliance's only persistent state: its identity
 // (key material, certificate, pinned trust), the last good policy bundle
 // with the routing table derived from it, and the counts of its quotas, in
-// one bbolt file. Payloads are never stored here or anywhere else.
+// one bbolt file, and the consoles it paired (names, roles, certificate
+// serials, and its console CA). Payloads are never stored here or anywhere
+// else.
 package store
 
 import (
@@ -39,7 +41,7 @@ type Store struct {
 // Open opens (creating if needed) the store in dir. If another process has
 // it open, Open fails after a second with ErrLocked instead of waiting.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketIdentity, bucketPolicy, bucketRoutes, bucketLimits}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketIdentity, bucketPolicy, bucketRoutes, bucketLimits, bucketConsoles}, ErrLocked)
 	if err != nil {
 		return nil, err
 	}

@@ -245,3 +245,38 @@ func TestRepairPolicy(t *testing.T) {
 		t.Errorf("stored %q after the repair, want the good bundle", got.signed)
 	}
 }
+
+// Consoles are added once per name, revoked for good, and listed by name;
+// the console CA is set once.
+func TestConsoles(t *testing.T) {
+	s := openTest(t)
+	if ca, err := s.ConsoleCA(); err != nil || ca != nil {
+		t.Fatalf("console CA before any: %v %v", ca, err)
+	}
+	first, err := s.SetConsoleCA(&store.ConsoleCA{Cert: []byte("c1"), Key: []byte("k1")})
+	if err != nil || string(first.Cert) != "c1" {
+		t.Fatal(first, err)
+	}
+	if again, err := s.SetConsoleCA(&store.ConsoleCA{Cert: []byte("c2")}); err != nil || string(again.Cert) != "c1" {
+		t.Errorf("a second console CA replaced the first: %v %v", again, err)
+	}
+	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	for _, n := range []string{"desk-3", "desk-1"} {
+		if err := s.AddConsole(store.Console{Name: n, Role: "clerk", Serial: n, PairedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RevokeConsole("desk-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddConsole(store.Console{Name: "desk-3", Role: "clerk"}); !errors.Is(err, store.ErrConsoleExists) {
+		t.Errorf("a revoked console's name was reused: %v", err)
+	}
+	if _, err := s.RevokeConsole("nobody"); !errors.Is(err, store.ErrNoConsole) {
+		t.Errorf("revoking an unknown console: %v", err)
+	}
+	list, err := s.Consoles()
+	if err != nil || len(list) != 2 || list[0].Name != "desk-1" || list[0].Revoked || !list[1].Revoked {
+		t.Errorf("consoles %+v %v", list, err)
+	}
+}
