@@ -209,6 +209,12 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		gl.Close()
 		return err
 	}
+	cl, err := a.listenControl()
+	if err != nil {
+		gl.Close()
+		al.Close()
+		return err
+	}
 	a.gatewayAddr.Store(gl.Addr())
 	a.adminAddr.Store(al.Addr())
 
@@ -219,11 +225,13 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		if err != nil {
 			gl.Close()
 			al.Close()
+			cl.Close()
 			return err
 		}
 		gl = tls.NewListener(gl, tc)
 	}
-	adm := &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	adm := &http.Server{Handler: a.monitorHosts().Guard(a.MonitorHandler()), ReadHeaderTimeout: 10 * time.Second}
+	ctl := &http.Server{Handler: controlHosts.Guard(a.ControlHandler()), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -248,8 +256,10 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	}
 	serve("gateway", gw, gl)
 	serve("admin", adm, al)
+	serve("control", ctl, cl)
 	a.ready.Store(true)
 	a.log.Info("appliance ready", "appliance", a.id.String(), "gateway", gl.Addr().String(), "admin", al.Addr().String(),
+		"control", a.cfg.Admin.Socket,
 		"policy_version", a.Hello().PolicyVersion)
 	if ready != nil {
 		ready()

@@ -35,8 +35,9 @@ type finding struct {
 // TPM, then for each exchange the name, UDP reachability with the
 // appliance's own certificate, and the clock. It exits non-zero if any
 // check fails. It runs beside the service without disturbing it: the
-// network checks then go through the service's admin API, since the
-// service holds the key.
+// network checks then go through the service's control socket, since the
+// service holds the key. Without the right to use that socket it says so
+// and stops.
 func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("doctor")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
@@ -51,6 +52,9 @@ func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	out = append(out, checkStateDir(cfg.StateDir, serviceUser)...)
 	sub := examine(ctx, cfg)
 	out = append(out, sub.findings()...)
+	if sub.denied != nil {
+		return report(stdout, out)
+	}
 	out = append(out, sub.checkPolicy(cfg.StateDir))
 	out = append(out, checkTPM(cfg, sub.id)...)
 	addrs := sub.exchanges(cfg)
