@@ -1,10 +1,6 @@
 package config
 
-import "regexp"
-
-// groupName is what useradd and groupadd accept as a group name, give or
-// take: the config only refuses what cannot be a group.
-var groupName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,31}$`)
+import "github.com/babgate/bab/internal/yamlconf"
 
 // maxSocketPath is the longest path a Unix socket address holds.
 const maxSocketPath = 107
@@ -24,7 +20,7 @@ func (c *converter) admin(f *adminV1, a *Admin) {
 		a.Socket = c.path(*f.Socket)
 	}
 	if f.SocketGroup != nil {
-		if !groupName.MatchString(*f.SocketGroup) {
+		if !yamlconf.ValidGroupName(*f.SocketGroup) {
 			c.p.Add(at("admin", "socket_group"), "%q is not a group name; remove the line to use the default %s", *f.SocketGroup, DefaultAdminGroup)
 		}
 		a.SocketGroup = *f.SocketGroup
