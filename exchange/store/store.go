@@ -1,7 +1,8 @@
 // Package store is the exchange's persistent state in one bbolt file: its
 // CA, enrollment tokens, the registry of enrolled appliances, the history of
-// signed policy bundles and the metadata trace of every request (who, what
-// service, when, outcome, sizes — never the payload).
+// signed policy bundles, the metadata trace of every request (who, what
+// service, when, outcome, sizes — never the payload) and the audit log of
+// ops actions.
 package store
 
 import (
@@ -42,7 +43,7 @@ type Store struct {
 
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta, bucketAudit}, ErrLocked)
 	if err != nil {
 		return nil, err
 	}
