@@ -39,9 +39,9 @@ func (a *Appliance) ControlHandler() http.Handler {
 var controlHosts = hostcheck.Exact("the Bab appliance's control socket", ControlHost)
 
 // listenControl opens the control socket, mode 0660, for the service's
-// user and admin.socket_group.
+// user and group, with an ACL entry for admin.socket_group.
 func (a *Appliance) listenControl() (net.Listener, error) {
-	ln, err := adminsock.Listen(a.cfg.Admin.Socket, adminsock.Options{Group: a.cfg.Admin.SocketGroup, Log: a.log.With("subsys", "admin")})
+	ln, err := adminsock.Listen(a.cfg.Admin.Socket, adminsock.Options{Groups: []string{a.cfg.Admin.SocketGroup}, Log: a.log.With("subsys", "admin")})
 	if err != nil {
 		return nil, fmt.Errorf("control socket (admin.socket): %w", err)
 	}

@@ -33,7 +33,11 @@ var adminHosts = hostcheck.Exact("the Bab exchange's admin socket", AdminHost)
 // listenAdmin opens the admin socket: mode 0660 for the exchange's user
 // and group, and an ACL entry for the read-only group.
 func (x *Exchange) listenAdmin() (net.Listener, error) {
-	ln, err := adminsock.Listen(x.cfg.AdminSocket, adminsock.Options{ReadGroup: x.cfg.AdminReadOnlyGroup, Log: x.log.With("subsys", "admin")})
+	o := adminsock.Options{Log: x.log.With("subsys", "admin")}
+	if g := x.cfg.AdminReadOnlyGroup; g != "" {
+		o.Groups = []string{g}
+	}
+	ln, err := adminsock.Listen(x.cfg.AdminSocket, o)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: admin socket: %w", err)
 	}

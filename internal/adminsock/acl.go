@@ -2,6 +2,7 @@ package adminsock
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,19 +22,21 @@ const (
 	aclRW        = 0o6
 )
 
-// grantGroup sets path's ACL to the socket's mode (owner and group read and
-// write, others nothing) plus read and write for group gid.
-func grantGroup(path string, gid uint32) error {
-	entries := []struct {
+// grantGroups sets path's ACL to the socket's mode (owner and group read
+// and write, others nothing) plus read and write for each of gids.
+func grantGroups(path string, gids []uint32) error {
+	gids = slices.Clone(gids)
+	slices.Sort(gids) // the kernel wants named entries in order
+	gids = slices.Compact(gids)
+	type entry struct {
 		tag, perm uint16
 		id        uint32
-	}{
-		{aclUserObj, aclRW, aclUndefined},
-		{aclGroupObj, aclRW, aclUndefined},
-		{aclGroup, aclRW, gid},
-		{aclMask, aclRW, aclUndefined},
-		{aclOther, 0, aclUndefined},
 	}
+	entries := []entry{{aclUserObj, aclRW, aclUndefined}, {aclGroupObj, aclRW, aclUndefined}}
+	for _, g := range gids {
+		entries = append(entries, entry{aclGroup, aclRW, g})
+	}
+	entries = append(entries, entry{aclMask, aclRW, aclUndefined}, entry{aclOther, 0, aclUndefined})
 	b := binary.LittleEndian.AppendUint32(nil, aclVersion)
 	for _, e := range entries {
 		b = binary.LittleEndian.AppendUint16(b, e.tag)

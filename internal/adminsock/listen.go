@@ -2,14 +2,17 @@
 // APIs, and says who is calling on them.
 //
 // The first guard is the file system: the socket is mode 0660, owned by
-// the service's user and an admin group, so the kernel refuses everyone
-// else at connect(2), before a byte reaches the daemon. A second group can
-// be let in with a POSIX ACL entry (the exchange's read-only group). The
-// socket is made in a private directory and renamed into place once its
-// owner and mode are set, so that no connection slips in while it is more
-// open. The second guard is the caller's credentials as the kernel
-// recorded them at connect time (SO_PEERCRED, SO_PEERGROUPS), which the
-// exchange uses to tell ops from read-only callers and to audit them.
+// the service's user and group, and an ACL entry gives read and write to
+// each admin group, so the kernel refuses everyone else at connect(2),
+// before a byte reaches the daemon. An ACL entry rather than the socket's
+// group, because the packaged units forbid the service chown(2) (their
+// system call filter denies @privileged, which holds @chown), while
+// setting the ACL of a file it owns needs no privilege. The socket is made
+// in a private directory and renamed into place once its mode and ACL are
+// set, so that no connection slips in while it is more open. The second
+// guard is the caller's credentials as the kernel recorded them at connect
+// time (SO_PEERCRED, SO_PEERGROUPS), which the exchange uses to tell ops
+// from read-only callers and to audit them.
 package adminsock
 
 import (
@@ -22,19 +25,17 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
+	"strings"
 	"time"
 )
 
-// Options say who may use a socket besides root and the service's user.
+// Options say who may use a socket besides root and the service's user
+// and group.
 type Options struct {
-	// Group is given the socket (read and write): its members may connect.
-	// "" keeps the process's own group. A group that does not exist is
-	// skipped, with a note in the log.
-	Group string
-	// ReadGroup is also let in, through an ACL entry; "" lets in no one
-	// else. The daemon decides what its members may do.
-	ReadGroup string
+	// Groups are let in (read and write, through ACL entries): their
+	// members may connect. A group that does not exist is skipped, with a
+	// note in the log; the daemon decides what members may do.
+	Groups []string
 	// Log receives what could not be done and why.
 	Log *slog.Logger
 }
@@ -84,15 +85,14 @@ func Listen(path string, o Options) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("socket %s: mode: %w", path, err)
 	}
-	group := giveGroup(staged, o)
-	if o.ReadGroup != "" {
-		grantReadGroup(staged, o)
-	}
+	granted := grant(staged, o)
 	if err := os.Rename(staged, path); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
-	checkReachable(dir, group, o)
+	if granted {
+		checkReachable(dir, o)
+	}
 	return &listener{UnixListener: ln, path: path}, nil
 }
 
@@ -135,65 +135,40 @@ func clearStale(path string) error {
 	return nil
 }
 
-// giveGroup gives the socket to o.Group, and returns the gid its members
-// need to pass the directory, or -1 when the socket kept the process's
-// group. Failing leaves the socket closed to the group, never more open.
-func giveGroup(path string, o Options) int {
-	if o.Group == "" {
-		return -1
+// grant lets o.Groups in, and reports whether any was. Failing leaves the
+// socket to root and the service, never more open.
+func grant(path string, o Options) bool {
+	var gids []uint32
+	var names []string
+	for _, name := range o.Groups {
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			o.Log.Info("the group does not exist: its members, if any, cannot use the admin socket; root and the service's user can",
+				"group", name, "reason", err.Error())
+			continue
+		}
+		gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+		gids, names = append(gids, uint32(gid)), append(names, name)
 	}
-	g, err := user.LookupGroup(o.Group)
-	if err != nil {
-		o.Log.Info("the admin socket keeps the service's own group: only root and the service's user may use it",
-			"socket_group", o.Group, "reason", err.Error())
-		return -1
+	if len(gids) == 0 {
+		return false
 	}
-	gid, _ := strconv.Atoi(g.Gid)
-	if err := os.Chown(path, -1, gid); err != nil {
-		o.Log.Warn("the admin socket could not be given to its group: only root and the service's user may use it "+
-			"(the service must be a member of the group, e.g. SupplementaryGroups= in its unit)",
-			"socket_group", o.Group, "err", err.Error())
-		return -1
+	if err := grantGroups(path, gids); err != nil {
+		o.Log.Warn("the admin socket's file system refused the ACL entries that let its groups in: only root and the service may use it",
+			"groups", strings.Join(names, ","), "err", err.Error())
+		return false
 	}
-	return gid
+	return true
 }
 
-// grantReadGroup lets o.ReadGroup connect too.
-func grantReadGroup(path string, o Options) {
-	g, err := user.LookupGroup(o.ReadGroup)
-	if err != nil {
-		o.Log.Info("no read-only access to the admin socket: the group does not exist", "group", o.ReadGroup, "reason", err.Error())
-		return
-	}
-	gid, _ := strconv.ParseUint(g.Gid, 10, 32)
-	if err := grantGroup(path, uint32(gid)); err != nil {
-		o.Log.Warn("no read-only access to the admin socket: its file system refused the ACL entry that lets the group in",
-			"group", o.ReadGroup, "err", err.Error())
-	}
-}
-
-// checkReachable warns when the groups let into the socket cannot pass
-// its directory: they would get "permission denied" with nothing wrong
-// on the socket itself.
-func checkReachable(dir string, gid int, o Options) {
+// checkReachable warns when others cannot pass the socket's directory:
+// the groups let into the socket would get "permission denied" with
+// nothing wrong on the socket itself.
+func checkReachable(dir string, o Options) {
 	fi, err := os.Stat(dir)
-	if err != nil {
-		return
-	}
-	perm := fi.Mode().Perm()
-	if perm&0o001 != 0 {
-		return
-	}
-	owner := -1
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		owner = int(st.Gid)
-	}
-	if gid >= 0 && perm&0o010 != 0 && owner == gid {
-		return
-	}
-	if o.Group == "" && o.ReadGroup == "" {
+	if err != nil || fi.Mode().Perm()&0o001 != 0 {
 		return
 	}
 	o.Log.Warn("the admin socket's directory does not let others pass: only its owner and group reach the socket "+
-		"(make it mode 0755, e.g. RuntimeDirectoryMode=0755)", "dir", dir, "mode", fmt.Sprintf("%04o", perm))
+		"(make it mode 0755, e.g. RuntimeDirectoryMode=0755)", "dir", dir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 }

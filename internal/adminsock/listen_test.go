@@ -148,9 +148,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestGroups plays other local users against a socket given to a group,
-// with a second group let in: members of either connect, others are
-// refused by the kernel. It needs root, to run as those users.
+// TestGroups plays other local users against a socket that lets two
+// groups in: members of either connect, others are refused by the kernel.
+// It needs root, to run as those users.
 func TestGroups(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("SKIPPED LOUDLY: needs root to connect as other users; run the tests as root to check the socket's permissions")
@@ -179,7 +179,7 @@ func TestGroups(t *testing.T) {
 		}
 	}
 	path := filepath.Join(dir, "admin.sock")
-	ln, err := Listen(path, Options{Group: "nogroup", ReadGroup: "daemon"})
+	ln, err := Listen(path, Options{Groups: []string{"nogroup", "daemon", "no-such-group-here"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +200,9 @@ func TestGroups(t *testing.T) {
 		groups []uint32
 		want   bool
 	}{
-		{"member of the socket's group", someone, []uint32{group}, true},
-		{"member of the read group", someone, []uint32{read}, true},
-		{"primary group is the socket's", group, nil, true},
+		{"member of the first group", someone, []uint32{group}, true},
+		{"member of the second group", someone, []uint32{read}, true},
+		{"primary group is one let in", group, nil, true},
 		{"in neither group", someone, nil, false},
 	} {
 		cmd := exec.Command(helper)
