@@ -88,3 +88,17 @@ func probeThroughService(ctx context.Context, adm config.Admin) ([]tunnel.ProbeR
 	}
 	return out, nil
 }
+
+// controlConfig loads the config of a command that talks to the running
+// service. The packaged config is for root and group bab (it may name
+// secrets), not for the members of bab-admin who may use the control
+// socket: for them, the packaged defaults name the socket. A config that
+// moved the socket elsewhere then leaves them at the default path, where
+// nothing answers.
+func controlConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, fs.ErrPermission) && path == DefaultConfig {
+		return config.Default(), nil
+	}
+	return cfg, err
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance"
-	"github.com/babgate/bab/appliance/config"
 )
 
 // status prints what the running appliance is doing, from its control
@@ -26,7 +25,7 @@ func status(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := controlConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

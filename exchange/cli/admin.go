@@ -23,8 +23,15 @@ type adminClient struct {
 	http     *http.Client
 }
 
+// newAdmin reads the config to find the admin socket. The packaged config
+// is for root and group bab-exchange, not for the read-only group: for its
+// members the packaged defaults name the socket (a config that moved it
+// leaves them at the default path, where nothing answers).
 func newAdmin(cfgPath string) (*adminClient, error) {
 	cfg, err := config.Load(cfgPath)
+	if errors.Is(err, fs.ErrPermission) && cfgPath == DefaultConfig {
+		cfg, err = config.Default(), nil
+	}
 	if err != nil {
 		return nil, err
 	}
