@@ -193,8 +193,8 @@ func (a *Appliance) Hello() wire.Hello {
 }
 
 // Run serves until ctx ends. ready, if not nil, is called once the cached
-// policy is loaded and the gateway and admin API listen (the point at which
-// systemd is told READY=1).
+// policy is loaded and the gateway, the admin address and the control
+// socket listen (the point at which systemd is told READY=1).
 func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	defer a.store.Close()
 	if a.tpm != nil {

@@ -114,16 +114,25 @@ func TestExchangeAuditRecordsEveryOpsAction(t *testing.T) {
 		{[]string{"appliance", "rebaseline", "--config", cfg, dc}, "/v1/rebaseline/" + dc, map[string]string{"appliance": dc}, l.Provider.TPM != nil},
 		{[]string{"appliance", "revoke", "--config", cfg, hq}, "/v1/revoke/" + hq, map[string]string{"appliance": hq}, true},
 	}
-	for _, s := range steps {
+	token := ""
+	for i, s := range steps {
 		out, code := runAs(t, alice, x, s.args...)
 		if (code == 0) != s.ok {
 			t.Fatalf("bab-exchange %s as a member of ops: exit %d, want success %v:\n%s", strings.Join(s.args, " "), code, s.ok, out)
+		}
+		if i == 0 {
+			token, _, _ = strings.Cut(out, "\n") // printed first, alone on its line
 		}
 	}
 
 	out, code := runAs(t, alice, x, "audit", "ls", "--config", cfg, "-o", "json")
 	if code != 0 {
 		t.Fatalf("audit ls: exit %d\n%s", code, out)
+	}
+	// Whoever reads the audit log (the read-only group may) does not
+	// learn the token.
+	if len(token) < 20 || strings.Contains(out, token) {
+		t.Errorf("the audit log holds the enrollment token %q:\n%s", token, out)
 	}
 	var all []exchange.AuditRecord
 	if err := json.Unmarshal([]byte(out), &all); err != nil {

@@ -1,8 +1,8 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,22 +15,36 @@ import (
 
 // adminChain is the admin socket's handler chain, as serveAdmin builds it,
 // in front of a handler that notes whether it ran.
+// The handler checks, for a change, that its audit record is stored
+// before it acts.
 func adminChain(t *testing.T) (*Exchange, http.Handler, *bool) {
+	x, h, ran, _ := adminChainLog(t)
+	return x, h, ran
+}
+
+func adminChainLog(t *testing.T) (*Exchange, http.Handler, *bool, *bytes.Buffer) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	x := &Exchange{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st}
+	logs := new(bytes.Buffer)
+	x := &Exchange{log: slog.New(slog.NewTextHandler(logs, nil)), store: st}
 	acc := adminAccess{uid: 990, gid: 990, group: "bab-exchange", readGID: 991, readGroup: "bab-exchange-ro"}
 	ran := new(bool)
 	h := adminHosts.Guard(x.audited(acc.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		*ran = true
+		if !readOnly(r.Method) {
+			recs, err := st.Audit(1)
+			if err != nil || len(recs) != 1 || recs[0].Outcome != "unfinished" || recs[0].UID != callerFrom(r).UID {
+				t.Errorf("while %s %s runs, the newest audit record is %+v (%v); want its own, unfinished", r.Method, r.URL.Path, recs, err)
+			}
+		}
 		auditArg(r, "appliance", "MA/MUN/RABAT:hq")
 		writeJSON(w, http.StatusOK, struct{}{})
 	}))))
-	return x, h, ran
+	return x, h, ran, logs
 }
 
 // call sends method path as c.
@@ -46,7 +60,7 @@ func call(h http.Handler, c caller, method, path string) *httptest.ResponseRecor
 // ops may both, the read-only group only the read, anyone else neither.
 // Every change attempt, refused or not, is audited with the caller's uid.
 func TestAdminRoles(t *testing.T) {
-	x, h, ran := adminChain(t)
+	x, h, ran, logs := adminChainLog(t)
 	ops := caller{Peer: adminsock.Peer{UID: 1001, GID: 1001, Groups: []uint32{990}}, User: "alice", Role: roleOps}
 	ro := caller{Peer: adminsock.Peer{UID: 1002, GID: 1002, Groups: []uint32{991}}, User: "bob", Role: roleReadOnly}
 	none := caller{Peer: adminsock.Peer{UID: 1003, GID: 1003}, User: "eve", Role: roleNone}
@@ -87,6 +101,15 @@ func TestAdminRoles(t *testing.T) {
 	}
 	if recs[3].Args["appliance"] != "MA/MUN/RABAT:hq" || recs[3].UID != 1001 || recs[3].Status != 200 {
 		t.Errorf("the record of the action that ran: %+v", recs[3])
+	}
+	// The journal gets each record too.
+	for _, want := range []string{
+		`level=INFO msg="ops action" subsys=audit seq=1 uid=1001 user=alice pid=0 role=ops method=POST path=/v1/revoke/MA/MUN/RABAT:hq status=200 outcome=ok`,
+		`level=WARN msg="ops action" subsys=audit seq=2 uid=1002 user=bob pid=0 role=read-only method=POST path=/v1/revoke/MA/MUN/RABAT:hq status=403 outcome=read_only`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs.String())
+		}
 	}
 }
 

@@ -297,7 +297,7 @@ func (l *Lab) CreateToken(member ident.Member, name string) (string, error) {
 	return tr.Token, nil
 }
 
-// Call sends one request to the exchange's admin API and decodes the JSON
+// Call sends one request to the exchange's admin socket and decodes the JSON
 // answer into out.
 func (x *Exchange) Call(method, path string, body []byte, out any) error {
 	req, _ := http.NewRequest(method, "http://exchange"+path, strings.NewReader(string(body)))
