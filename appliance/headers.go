@@ -117,6 +117,6 @@ func fromFields(h http.Header, fs []wire.Field) {
 		if dropped(f.Name) {
 			continue
 		}
-		h.Add(http.CanonicalHeaderKey(f.Name), f.Value)
+		h.Add(f.Name, f.Value) // Add canonicalises the name
 	}
 }
