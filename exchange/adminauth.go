@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -78,7 +79,7 @@ func newAdminAccess(readGroup string, log *slog.Logger) adminAccess {
 func (a adminAccess) callerOf(c net.Conn) caller {
 	p, err := adminsock.PeerOf(c)
 	if err != nil {
-		return caller{Role: roleNone, err: err}
+		return unknownCaller(err)
 	}
 	cl := caller{Peer: p, Role: a.roleOf(p)}
 	if u, err := user.LookupId(strconv.FormatUint(uint64(p.UID), 10)); err == nil {
@@ -113,7 +114,15 @@ func callerFrom(r *http.Request) caller {
 	if c, ok := r.Context().Value(callerKey{}).(caller); ok {
 		return c
 	}
-	return caller{Role: roleNone}
+	return unknownCaller(errors.New("the request did not come through the admin socket"))
+}
+
+// noID is the uid and gid recorded for a caller the kernel did not name:
+// (uid_t)-1, which no user has, rather than 0, which is root's.
+const noID = ^uint32(0)
+
+func unknownCaller(err error) caller {
+	return caller{Peer: adminsock.Peer{UID: noID, GID: noID}, Role: roleNone, err: err}
 }
 
 // readOnly reports whether a method only reads.

@@ -161,3 +161,18 @@ func TestRoleOf(t *testing.T) {
 		t.Errorf("without a read-only group, a member of gid 991 is %s", got)
 	}
 }
+
+// TestAdminUnknownCaller: a caller the kernel did not name is refused,
+// and recorded as uid -1, never as root.
+func TestAdminUnknownCaller(t *testing.T) {
+	x, h, ran := adminChain(t)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "http://exchange/v1/revoke/MA/MUN/RABAT:hq", nil))
+	if w.Code != http.StatusForbidden || *ran {
+		t.Errorf("a change by an unknown caller: %d, handler ran %v", w.Code, *ran)
+	}
+	recs, err := x.store.Audit(1)
+	if err != nil || len(recs) != 1 || recs[0].UID != noID || recs[0].Role != "none" || recs[0].Outcome != "forbidden" {
+		t.Errorf("the record of an unknown caller's attempt: %+v %v", recs, err)
+	}
+}

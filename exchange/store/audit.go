@@ -20,7 +20,9 @@ var bucketAudit = []byte("audit")
 type AuditRecord struct {
 	Seq uint64    `json:"seq"` // numbers records in the order they were made
 	At  time.Time `json:"at"`  // when the call arrived
-	UID uint32    `json:"uid"`
+	// UID is the caller's, as the kernel reported it; 4294967295 ((uid_t)-1)
+	// if it did not.
+	UID uint32 `json:"uid"`
 	// User is the uid's name on the exchange's machine, "" if it has none.
 	User string `json:"user,omitempty"`
 	PID  int32  `json:"pid"`
