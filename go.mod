@@ -19,9 +19,9 @@ require (
 	// Strict YAML config and policy source decoding with line numbers.
 	go.yaml.in/yaml/v3 v3.0.6
 	// The admin sockets: the caller's credentials (SO_PEERCRED, and
-	// SO_PEERGROUPS, which package syscall lacks) and the ACL entry that lets
-	// the exchange's read-only group in. quic-go requires it already, so it
-	// adds no code to the build.
+	// SO_PEERGROUPS, which package syscall lacks) and the ACL entries that
+	// let the admin groups in. quic-go requires it already, so it adds no
+	// code to the build.
 	golang.org/x/sys v0.48.0
 )
 
