@@ -18,6 +18,11 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	// Strict YAML config and policy source decoding with line numbers.
 	go.yaml.in/yaml/v3 v3.0.6
+	// The admin sockets: the caller's credentials (SO_PEERCRED, and
+	// SO_PEERGROUPS, which package syscall lacks) and the ACL entries that
+	// let the admin groups in. quic-go requires it already, so it adds no
+	// code to the build.
+	golang.org/x/sys v0.48.0
 )
 
 require (
@@ -27,6 +32,5 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

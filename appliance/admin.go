@@ -2,16 +2,13 @@ package appliance
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/babgate/bab/agent/tunnel"
 )
 
-// Status is what bab status prints and the admin API serves.
+// Status is what bab status prints and the control socket serves.
 type Status struct {
 	Appliance   string         `json:"appliance"`
 	Member      string         `json:"member"`
@@ -91,29 +88,6 @@ func (a *Appliance) Status() Status {
 		st.Services = append(st.Services, svc.String())
 	}
 	return st
-}
-
-// AdminHandler serves /healthz, /readyz, /metrics and /v1/status on the
-// admin address.
-func (a *Appliance) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.MetricsHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if msg := a.notReady(); msg != "" {
-			http.Error(w, msg, http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("POST /v1/probe", a.serveProbe)
-	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(a.Status())
-	})
-	return mux
 }
 
 // notReady says why the appliance cannot carry requests, or "" if it can:

@@ -200,8 +200,8 @@ func (a *Appliance) Hello() wire.Hello {
 }
 
 // Run serves until ctx ends. ready, if not nil, is called once the cached
-// policy is loaded and the gateway and admin API listen (the point at which
-// systemd is told READY=1).
+// policy is loaded and the gateway, the admin address and the control
+// socket listen (the point at which systemd is told READY=1).
 func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	defer a.store.Close()
 	if a.tpm != nil {
@@ -216,6 +216,12 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		gl.Close()
 		return err
 	}
+	cl, err := a.listenControl()
+	if err != nil {
+		gl.Close()
+		al.Close()
+		return err
+	}
 	a.gatewayAddr.Store(gl.Addr())
 	a.adminAddr.Store(al.Addr())
 
@@ -226,11 +232,13 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		if err != nil {
 			gl.Close()
 			al.Close()
+			cl.Close()
 			return err
 		}
 		gl = tls.NewListener(gl, tc)
 	}
-	adm := &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	adm := &http.Server{Handler: a.monitorHosts().Guard(a.MonitorHandler()), ReadHeaderTimeout: 10 * time.Second}
+	ctl := &http.Server{Handler: controlHosts.Guard(a.ControlHandler()), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -256,8 +264,10 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	}
 	serve("gateway", gw, gl)
 	serve("admin", adm, al)
+	serve("control", ctl, cl)
 	a.ready.Store(true)
 	a.log.Info("appliance ready", "appliance", a.id.String(), "gateway", gl.Addr().String(), "admin", al.Addr().String(),
+		"control", a.cfg.Admin.Socket,
 		"policy_version", a.Hello().PolicyVersion)
 	if ready != nil {
 		ready()

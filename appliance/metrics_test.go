@@ -151,12 +151,12 @@ func TestStateMetrics(t *testing.T) {
 	}
 }
 
-// TestAdminMetrics checks that the admin address serves /metrics and that
+// TestAdminMetrics checks that the TCP admin address serves /metrics and that
 // /readyz names the tunnel that is down.
 func TestAdminMetrics(t *testing.T) {
 	a := metricsAppliance(t)
 	a.ready.Store(true)
-	h := a.AdminHandler()
+	h := a.MonitorHandler()
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `bab_tunnel_up{exchange="127.0.0.1:7700"} 0`) {
@@ -166,6 +166,14 @@ func TestAdminMetrics(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
 	if w.Code != 503 || !strings.Contains(w.Body.String(), "tunnel to 127.0.0.1:7700 down") {
 		t.Errorf("GET /readyz: %d %q, want 503 naming the tunnel", w.Code, w.Body.String())
+	}
+	// The control API is not on TCP, where every local user could call it.
+	for _, r := range []struct{ method, path string }{{"GET", "/v1/status"}, {"POST", "/v1/probe"}, {"GET", "/"}} {
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(r.method, r.path, nil))
+		if w.Code != 404 {
+			t.Errorf("%s %s on the TCP admin address: %d, want 404", r.method, r.path, w.Code)
+		}
 	}
 }
 

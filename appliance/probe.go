@@ -11,8 +11,8 @@ import (
 
 // Probe checks every exchange this appliance is configured for, with its
 // own identity, beside the running tunnels (bab doctor asks for it through
-// the admin API while the service holds the state file and the key). The
-// probes run in parallel, each within tunnel.ProbeTimeout.
+// the control socket while the service holds the state file and the key).
+// The probes run in parallel, each within tunnel.ProbeTimeout.
 func (a *Appliance) Probe(ctx context.Context) []tunnel.ProbeResult {
 	out := make([]tunnel.ProbeResult, len(a.tunnels))
 	var wg sync.WaitGroup
@@ -23,7 +23,7 @@ func (a *Appliance) Probe(ctx context.Context) []tunnel.ProbeResult {
 	return out
 }
 
-// serveProbe answers POST /v1/probe on the admin API.
+// serveProbe answers POST /v1/probe on the control socket.
 func (a *Appliance) serveProbe(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)

@@ -26,8 +26,9 @@ func (a *Appliance) UseListeners(ls Listeners) { a.inherited = ls }
 // would show, none that depend on the network (an office cut off from
 // the exchange is degraded, not dead, and a restart would not help). It
 // checks that the store answers a read, that no policy apply is stuck
-// holding the apply lock, and that the admin server answers /healthz
-// through its own listener (so its accept loop and handlers run).
+// holding the apply lock, and that the admin address and the control
+// socket answer /healthz through their own listeners (so their accept
+// loops and handlers run).
 func (a *Appliance) Alive(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() {
@@ -59,19 +60,26 @@ func (a *Appliance) Alive(ctx context.Context) error {
 	if !ok {
 		return errors.New("liveness: the admin server is not listening yet")
 	}
-	url := "http://" + dialable(ad) + "/healthz"
+	if err := answers(ctx, livenessClient, "admin", "http://"+dialable(ad)+"/healthz"); err != nil {
+		return err
+	}
+	return answers(ctx, a.controlClient(), "control socket "+a.cfg.Admin.Socket, "http://"+ControlHost+"/healthz")
+}
+
+// answers checks that url answers 200 through c.
+func answers(ctx context.Context, c *http.Client, what, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("liveness: %w", err)
 	}
-	resp, err := livenessClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("liveness: admin %s: %w", url, err)
+		return fmt.Errorf("liveness: %s %s: %w", what, url, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("liveness: admin %s answered %s", url, resp.Status)
+		return fmt.Errorf("liveness: %s %s answered %s", what, url, resp.Status)
 	}
 	return nil
 }
@@ -79,6 +87,15 @@ func (a *Appliance) Alive(ctx context.Context) error {
 // livenessClient keeps no idle connection: each check proves a fresh
 // accept.
 var livenessClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+
+// controlClient reaches the control socket, a fresh connection each time.
+func (a *Appliance) controlClient() *http.Client {
+	path := a.cfg.Admin.Socket
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}}
+}
 
 // dialable turns a listening address into one to connect to: a wildcard
 // address (0.0.0.0, ::) is reached on loopback.

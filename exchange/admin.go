@@ -8,43 +8,49 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
-	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/internal/adminsock"
+	"github.com/babgate/bab/internal/hostcheck"
 )
 
-// The admin API is HTTP on a Unix socket: who may write to the socket may
-// run ops commands, so file permissions are the access control.
+// The admin API is HTTP on a Unix socket. Its file permissions decide
+// who may connect, and the caller's credentials what they may do
+// (adminauth.go); every call that may change state is audited (audit.go).
 
+// AdminHost is the Host that clients of the admin socket send
+// (http://exchange/v1/…); the socket refuses every other.
+const AdminHost = "exchange"
+
+// adminHosts is the socket's one name: no browser can reach a Unix
+// socket, but a local proxy that forwards to it could carry one's
+// requests.
+var adminHosts = hostcheck.Exact("the Bab exchange's admin socket", AdminHost)
+
+// listenAdmin opens the admin socket: mode 0660 for the exchange's user
+// and group, and an ACL entry for the read-only group.
 func (x *Exchange) listenAdmin() (net.Listener, error) {
-	p := x.cfg.AdminSocket
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return nil, fmt.Errorf("exchange: admin socket directory: %w", err)
+	o := adminsock.Options{Log: x.log.With("subsys", "admin")}
+	if g := x.cfg.AdminReadOnlyGroup; g != "" {
+		o.Groups = []string{g}
 	}
-	// A socket left by a process that died is removed; a live one is not.
-	if c, err := net.Dial("unix", p); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("exchange: another exchange is serving %s", p)
-	}
-	_ = os.Remove(p)
-	ln, err := net.Listen("unix", p)
+	ln, err := adminsock.Listen(x.cfg.AdminSocket, o)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: admin socket: %w", err)
-	}
-	if err := os.Chmod(p, 0o660); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("exchange: admin socket mode: %w", err)
 	}
 	return ln, nil
 }
 
 func (x *Exchange) serveAdmin(ctx context.Context, ln net.Listener) {
-	srv := &http.Server{Handler: x.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	acc := newAdminAccess(x.cfg.AdminReadOnlyGroup, x.log.With("subsys", "admin"))
+	srv := &http.Server{
+		Handler:           adminHosts.Guard(x.audited(acc.authorize(x.AdminHandler()))),
+		ConnContext:       acc.withCaller,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -86,7 +92,8 @@ type AdminError struct {
 	Code  string `json:"code"`
 }
 
-// AdminHandler serves the ops API.
+// AdminHandler serves the ops API. Who may call what is decided in front
+// of it (serveAdmin).
 func (x *Exchange) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -98,36 +105,7 @@ func (x *Exchange) AdminHandler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("POST /v1/tokens", x.serveTokenCreate)
-	mux.HandleFunc("POST /v1/policy", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20+1))
-		if err != nil {
-			adminErr(w, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
-		var res *PushResult
-		whole := r.URL.Query().Get("whole") == "true"
-		if st := r.URL.Query().Get("stage"); st != "" {
-			stage, serr := ParseStage(st)
-			if serr != nil {
-				adminErr(w, http.StatusBadRequest, "bad_stage", serr.Error())
-				return
-			}
-			res, err = x.Stage(body, stage)
-		} else if whole {
-			res, err = x.PushWhole(body)
-		} else {
-			res, err = x.Push(body)
-		}
-		if err != nil {
-			code := "policy_rejected"
-			if errors.Is(err, policy.ErrNotNewer) {
-				code = "policy_not_newer"
-			}
-			adminErr(w, http.StatusUnprocessableEntity, code, err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
-	})
+	mux.HandleFunc("POST /v1/policy", x.servePolicyPush)
 	mux.HandleFunc("GET /v1/policy/bundle", func(w http.ResponseWriter, r *http.Request) {
 		signed := x.signed.Load()
 		if signed == nil {
@@ -145,27 +123,8 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, st)
 	})
-	mux.HandleFunc("POST /v1/rollout/promote", func(w http.ResponseWriter, r *http.Request) {
-		res, err := x.Promote()
-		if err != nil {
-			adminErr(w, http.StatusUnprocessableEntity, "promote_refused", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
-	})
-	mux.HandleFunc("POST /v1/rollout/abort", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20+1))
-		if err != nil {
-			adminErr(w, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
-		res, err := x.Abort(body)
-		if err != nil {
-			adminErr(w, http.StatusUnprocessableEntity, "abort_refused", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
-	})
+	mux.HandleFunc("POST /v1/rollout/promote", x.servePromote)
+	mux.HandleFunc("POST /v1/rollout/abort", x.serveAbort)
 	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, x.PolicyStatus())
 	})
@@ -198,22 +157,9 @@ func (x *Exchange) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d)
 	})
-	mux.HandleFunc("POST /v1/revoke/{id...}", func(w http.ResponseWriter, r *http.Request) {
-		d, err := x.Revoke(r.PathValue("id"))
-		if err != nil {
-			applianceErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, d)
-	})
-	mux.HandleFunc("POST /v1/rebaseline/{id...}", func(w http.ResponseWriter, r *http.Request) {
-		d, err := x.Rebaseline(r.PathValue("id"))
-		if err != nil {
-			applianceErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, d)
-	})
+	mux.HandleFunc("POST /v1/revoke/{id...}", x.serveApplianceAction(x.Revoke))
+	mux.HandleFunc("POST /v1/rebaseline/{id...}", x.serveApplianceAction(x.Rebaseline))
+	mux.HandleFunc("GET /v1/audit", x.serveAudit)
 	mux.HandleFunc("GET /v1/trace", func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		if limit <= 0 || limit > 10000 {

@@ -8,12 +8,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/babgate/bab/internal/hostcheck"
 	"github.com/babgate/bab/internal/metrics"
 )
 
 // MonitorHandler serves admin_listen: /healthz, /readyz and /metrics, for
 // monitoring tools. It offers no operations command: those stay on the
-// admin socket, whose file permissions guard them.
+// admin socket. serveMonitor puts a Host check in front of it.
 func (x *Exchange) MonitorHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -64,7 +65,8 @@ func (x *Exchange) listenMonitor() (net.Listener, error) {
 
 // serveMonitor serves ln until ctx ends.
 func (x *Exchange) serveMonitor(ctx context.Context, ln net.Listener) {
-	srv := &http.Server{Handler: x.MonitorHandler(), ReadHeaderTimeout: 10 * time.Second}
+	hosts := hostcheck.ForTCP("the Bab exchange's metrics and health address", x.cfg.AdminListen, x.cfg.Names...)
+	srv := &http.Server{Handler: hosts.Guard(x.MonitorHandler()), ReadHeaderTimeout: 10 * time.Second}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -72,6 +72,19 @@ func (x *Exchange) serveTokenCreate(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, http.StatusBadRequest, "bad_request", "decode request: "+err.Error())
 		return
 	}
+	auditArg(r, "member", req.Member)
+	if req.Name != "" {
+		auditArg(r, "name", req.Name)
+	}
+	if req.Replace {
+		auditArg(r, "replace", "true")
+	}
+	if req.EKHash != "" {
+		auditArg(r, "ek_hash", req.EKHash)
+	}
+	if req.TTL != "" {
+		auditArg(r, "ttl", req.TTL)
+	}
 	m, ttl, golden, code, err := parseTokenRequest(&req)
 	if err != nil {
 		adminErr(w, http.StatusBadRequest, code, err.Error())

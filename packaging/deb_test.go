@@ -26,10 +26,13 @@ type pkg struct {
 	recommends string
 	user       string   // the service's user, with a group of its name
 	groups     []string // its supplementary groups
-	conf       string   // the config directory
-	state      string   // the state directory
-	units      []string
-	sysctl     string
+	// people are the groups the package makes for the staff who may use
+	// the admin socket.
+	people []string
+	conf   string // the config directory
+	state  string // the state directory
+	units  []string
+	sysctl string
 	// entries is the package's files (not directories) with the mode and
 	// owner dpkg-deb -c shows. Directories must be root/root drwxr-xr-x.
 	entries map[string]string
@@ -39,7 +42,7 @@ func (p pkg) confFile() string { return p.conf + "/" + p.name + ".yaml" }
 
 var packages = []pkg{
 	{
-		name: "bab", recommends: "tpm-udev", user: "bab", groups: []string{"tss"},
+		name: "bab", recommends: "tpm-udev", user: "bab", groups: []string{"tss"}, people: []string{"bab-admin"},
 		conf: "/etc/bab", state: "/var/lib/bab",
 		units: []string{"bab.service", "bab.socket"}, sysctl: "30-bab.conf",
 		entries: map[string]string{
@@ -55,7 +58,7 @@ var packages = []pkg{
 		},
 	},
 	{
-		name: "bab-exchange", user: "bab-exchange",
+		name: "bab-exchange", user: "bab-exchange", people: []string{"bab-exchange-ro"},
 		conf: "/etc/bab-exchange", state: "/var/lib/bab-exchange",
 		units: []string{"bab-exchange.service"}, sysctl: "30-bab-exchange.conf",
 		entries: map[string]string{
@@ -306,6 +309,11 @@ func checkInstalled(t *testing.T, r *scratchRoot, p pkg, version string) {
 			t.Errorf("%s: user %s is not in group %s (members %v)", p.name, p.user, g, a.members[g])
 		}
 	}
+	for _, g := range p.people {
+		if gid, ok := a.gids[g]; !ok || gid == 0 || gid >= 1000 {
+			t.Errorf("%s: group %s is %d (made %v), want a system group", p.name, g, gid, ok)
+		}
+	}
 	checkFile(t, r, "/usr/bin/"+p.name, 0o755, "root", "root")
 	for _, u := range p.units {
 		checkFile(t, r, "/usr/lib/systemd/system/"+u, 0o644, "root", "root")
@@ -399,6 +407,11 @@ func sameAccounts(t *testing.T, step string, before, after accounts) {
 	for _, p := range packages {
 		if before.users[p.user] != after.users[p.user] || before.gids[p.user] != after.gids[p.user] {
 			t.Errorf("after %s: user or group %s changed: %+v %d, before %+v %d", step, p.user, after.users[p.user], after.gids[p.user], before.users[p.user], before.gids[p.user])
+		}
+		for _, g := range p.people {
+			if before.gids[g] != after.gids[g] {
+				t.Errorf("after %s: group %s changed: %d, before %d", step, g, after.gids[g], before.gids[g])
+			}
 		}
 	}
 	if before.gids["tss"] != after.gids["tss"] {

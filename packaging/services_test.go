@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,8 +31,8 @@ tpm:
 // with systemd and runs them the way an office and central ops do: the
 // exchange configured and started, the appliance enrolled as root and
 // started, the appliance's tunnel up as the exchange sees it, socket
-// activation of the gateway, an upgrade that restarts both, a removal that
-// stops them. Everything runs under the units' full hardening (seccomp,
+// activation of the gateway, who may use the admin sockets, an upgrade
+// that restarts both, a removal that stops them. Everything runs under the units' full hardening (seccomp,
 // namespaces, private /dev, user namespace), so a hardening setting that
 // breaks a daemon fails here, not in an office.
 func TestServicesUnderSystemd(t *testing.T) {
@@ -87,6 +88,7 @@ func TestServicesUnderSystemd(t *testing.T) {
 	}
 	awaitAppliance(t, c, oldVersion)
 	checkJournalAndStatus(t, c)
+	checkAdminSockets(t, c)
 
 	// The upgrade restarts both daemons with the new binaries.
 	before := map[string]string{"bab.service": c.show(t, "bab.service")["MainPID"], "bab-exchange.service": c.show(t, "bab-exchange.service")["MainPID"]}
@@ -186,5 +188,72 @@ func checkJournalAndStatus(t *testing.T, c *container) {
 	}
 	if !strings.Contains(text, "1 of 1 tunnels up") || !strings.Contains(text, "gateway on 127.0.0.1:8080") {
 		t.Errorf("status line %q, want the tunnel up and the gateway's address", text)
+	}
+}
+
+// checkAdminSockets plays office staff, a stranger, ops and an auditor at
+// the admin sockets, under the units' real hardening and the packages'
+// real file modes: a member of bab-admin reads the appliance's status, a
+// user outside it is refused and told what to do, TCP serves no status;
+// at the exchange a member of bab-exchange-ro lists but cannot revoke, a
+// member of bab-exchange acts, and the audit log holds each with its real
+// uid.
+func checkAdminSockets(t *testing.T, c *container) {
+	t.Helper()
+	// bab:bab 660, and an ACL entry lets bab-admin in (the member below).
+	if got := strings.TrimSpace(c.must(t, "stat", "-c", "%U:%G %a", "/run/bab/admin.sock")); got != "bab:bab 660" {
+		t.Errorf("the appliance's control socket is %s, want bab:bab 660\n%s", got, c.journal("bab.service"))
+	}
+	users := map[string]string{"clerk": "bab-admin", "mallory": "", "opsuser": "bab-exchange", "auditor": "bab-exchange-ro"}
+	uids := map[string]string{}
+	for u, g := range users {
+		args := []string{"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", u}
+		if g != "" {
+			args = append(args, "--groups", g)
+		}
+		c.must(t, args...)
+		uids[u] = strings.TrimSpace(c.must(t, "id", "-u", u))
+	}
+	as := func(user string, args ...string) (string, error) {
+		return c.run(append([]string{"setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"}, args...)...)
+	}
+
+	if out, err := as("clerk", "bab", "status"); err != nil || !strings.Contains(out, "Appliance   MA/MUN/RABAT:office1") {
+		t.Errorf("bab status as a member of bab-admin: %v\n%s", err, out)
+	}
+	if out, err := as("mallory", "bab", "status"); err == nil || !strings.Contains(out, "permission denied") || !strings.Contains(out, "usermod -aG bab-admin") {
+		t.Errorf("bab status as a user outside bab-admin: %v, want permission denied and what to do:\n%s", err, out)
+	}
+	status := c.must(t, "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/7701 && printf 'GET /v1/status HTTP/1.0\r\n\r\n' >&3 && head -n 1 <&3`)
+	if !strings.Contains(status, " 404 ") {
+		t.Errorf("GET /v1/status on the appliance's TCP address: %q, want 404", status)
+	}
+
+	office1 := "MA/MUN/RABAT:office1"
+	if out, err := as("auditor", "bab-exchange", "fleet", "ls"); err != nil || !strings.Contains(out, office1) {
+		t.Errorf("fleet ls as a member of bab-exchange-ro: %v\n%s", err, out)
+	}
+	if out, err := as("auditor", "bab-exchange", "appliance", "revoke", office1); err == nil || !strings.Contains(out, "read-only") {
+		t.Errorf("appliance revoke as a member of bab-exchange-ro: %v, want a refusal\n%s", err, out)
+	}
+	if out, err := as("mallory", "bab-exchange", "fleet", "ls"); err == nil || !strings.Contains(out, "permission denied") {
+		t.Errorf("fleet ls as a user in neither group: %v, want permission denied\n%s", err, out)
+	}
+	if out, err := as("opsuser", "bab-exchange", "token", "create", "--member", "MA/MUN/RABAT"); err != nil {
+		t.Errorf("token create as a member of bab-exchange: %v\n%s", err, out)
+	}
+	var records []exchange.AuditRecord
+	out := c.must(t, "bab-exchange", "audit", "ls", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &records); err != nil {
+		t.Fatalf("audit ls: %v\n%s", err, out)
+	}
+	seen := map[string]string{}
+	for _, r := range records {
+		seen[fmt.Sprint(r.UID)+" "+r.User] = r.Outcome
+	}
+	for u, outcome := range map[string]string{"auditor": "read_only", "opsuser": "ok"} {
+		if got := seen[uids[u]+" "+u]; got != outcome {
+			t.Errorf("no audit record of %s (uid %s) with outcome %s: %v", u, uids[u], outcome, seen)
+		}
 	}
 }

@@ -18,10 +18,13 @@ import (
 // gets stricter. What remains is what the daemons need: the network
 // (PrivateNetwork, the address families, no IP allow list: both talk to
 // addresses only their config knows), for bab the TPM (DeviceAllow) and
-// group tss (SupplementaryGroups), and the host's root directory.
+// group tss (SupplementaryGroups), the host's root directory, and the
+// host's users (no PrivateUsers: the admin sockets let in groups the
+// services must see, and the exchange must see who calls on its socket;
+// the units say more).
 var maxExposure = map[string]float64{
-	"bab.service":          1.1,
-	"bab-exchange.service": 1.1,
+	"bab.service":          1.3,
+	"bab-exchange.service": 1.2,
 }
 
 // required are the settings the units must keep, beyond what the exposure
@@ -30,9 +33,10 @@ var required = map[string][]string{
 	"bab.service": {
 		"Type=notify", "NotifyAccess=main", "WatchdogSec=30s", "Restart=on-failure",
 		"User=bab", "SupplementaryGroups=tss", "StateDirectory=bab", "StateDirectoryMode=0700",
-		"ConfigurationDirectory=bab", "ExecStart=/usr/bin/bab serve --config /etc/bab/bab.yaml",
+		"ConfigurationDirectory=bab", "RuntimeDirectory=bab", "RuntimeDirectoryMode=0755",
+		"ExecStart=/usr/bin/bab serve --config /etc/bab/bab.yaml",
 		"PrivateDevices=yes", "BindPaths=-/dev/tpmrm0", "DevicePolicy=closed", "DeviceAllow=/dev/tpmrm0 rw",
-		"PrivateUsers=yes", "UMask=0077",
+		"UMask=0077",
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
 		"CapabilityBoundingSet=", "WantedBy=multi-user.target",
 	},
@@ -42,9 +46,9 @@ var required = map[string][]string{
 	"bab-exchange.service": {
 		"Type=notify", "NotifyAccess=main", "WatchdogSec=30s", "Restart=on-failure",
 		"User=bab-exchange", "StateDirectory=bab-exchange", "StateDirectoryMode=0700",
-		"ConfigurationDirectory=bab-exchange", "RuntimeDirectory=bab-exchange",
+		"ConfigurationDirectory=bab-exchange", "RuntimeDirectory=bab-exchange", "RuntimeDirectoryMode=0755",
 		"ExecStart=/usr/bin/bab-exchange serve --config /etc/bab-exchange/bab-exchange.yaml",
-		"PrivateDevices=yes", "PrivateUsers=yes", "UMask=0077",
+		"PrivateDevices=yes", "UMask=0077",
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
 		"CapabilityBoundingSet=", "WantedBy=multi-user.target",
 	},

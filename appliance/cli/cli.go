@@ -34,6 +34,8 @@ Usage:
   bab version
 
 The config file defaults to ` + DefaultConfig + `.
+status and doctor ask the running appliance through its control socket
+(admin.socket), which root and members of group bab-admin may use.
 `
 
 // Main runs the command line and returns the process exit status.

@@ -14,14 +14,14 @@ import (
 	"github.com/babgate/bab/appliance/store"
 )
 
-// diagnose says why the appliance is not running, when its admin API does
-// not answer: not enrolled, the TPM missing or locked out, or the TPM no
+// diagnose says why the appliance is not running, when its control socket
+// does not answer: not enrolled, the TPM missing or locked out, or the TPM no
 // longer holding the appliance's key. It looks at the state file and the
 // TPM directly, so it works while the service is failing to start.
 func diagnose(cfg *config.Config) error {
 	id, err := readIdentity(cfg.StateDir)
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("the service holds its state file but its admin address %s does not answer; see its log (journalctl -u bab)", cfg.Admin.Listen)
+		return fmt.Errorf("the service holds its state file but its control socket %s does not answer; see its log (journalctl -u bab)", cfg.Admin.Socket)
 	}
 	if err != nil {
 		return err

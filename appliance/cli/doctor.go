@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/babgate/bab/agent/keys"
@@ -35,8 +36,9 @@ type finding struct {
 // TPM, then for each exchange the name, UDP reachability with the
 // appliance's own certificate, and the clock. It exits non-zero if any
 // check fails. It runs beside the service without disturbing it: the
-// network checks then go through the service's admin API, since the
-// service holds the key.
+// network checks then go through the service's control socket, since the
+// service holds the key. Without the right to use that socket it says so
+// and stops.
 func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("doctor")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
@@ -51,6 +53,9 @@ func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 	out = append(out, checkStateDir(cfg.StateDir, serviceUser)...)
 	sub := examine(ctx, cfg)
 	out = append(out, sub.findings()...)
+	if sub.denied != nil {
+		return report(stdout, out)
+	}
 	out = append(out, sub.checkPolicy(cfg.StateDir))
 	out = append(out, checkTPM(cfg, sub.id)...)
 	addrs := sub.exchanges(cfg)
@@ -77,6 +82,10 @@ func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 func checkConfig(path string) (*config.Config, finding) {
 	cfg, err := config.Load(path)
 	switch {
+	case errors.Is(err, fs.ErrPermission) && path == DefaultConfig:
+		// A member of bab-admin: the running service can still answer.
+		return config.Default(), finding{check: "config", result: err.Error() + "; the checks below assume the packaged defaults", v: warn,
+			fix: "the config is for root and group bab: run sudo bab doctor to check it"}
 	case errors.Is(err, config.ErrNotFound):
 		return nil, finding{check: "config", result: err.Error(), v: fail,
 			fix: "the package installs " + DefaultConfig + "; give another file with --config FILE"}

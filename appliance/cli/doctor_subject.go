@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -19,52 +17,42 @@ import (
 )
 
 // subject is what doctor learnt about the appliance: from the running
-// service's admin API, or, while the service is not running, from the
+// service's control socket, or, while the service is not running, from the
 // state file.
 type subject struct {
-	admin   string            // the admin address
+	adm     config.Admin      // the control socket
 	running *appliance.Status // nil when the service does not answer
+	denied  error             // the control socket refused this user (ErrControlDenied)
 	id      *store.Identity   // from the state file, when the service is not running
 	idErr   error             // why id is nil then
 }
 
 // examine asks the running service for its status, and reads the state
-// file if it does not answer.
+// file if it does not answer (but not if the socket refused this user).
 func examine(ctx context.Context, cfg *config.Config) *subject {
-	s := &subject{admin: cfg.Admin.Listen}
-	if st, err := fetchStatus(ctx, cfg.Admin.Listen, 3*time.Second); err == nil {
+	s := &subject{adm: cfg.Admin}
+	st, err := fetchStatus(ctx, cfg.Admin, 3*time.Second)
+	switch {
+	case err == nil:
 		s.running = st
+		return s
+	case errors.Is(err, ErrControlDenied):
+		// The state file is the service's alone too: nothing more to
+		// learn without the rights the message asks for.
+		s.denied = err
 		return s
 	}
 	s.id, s.idErr = readIdentity(cfg.StateDir)
 	return s
 }
 
-// fetchStatus reads /v1/status from the admin API at addr.
-func fetchStatus(ctx context.Context, addr string, timeout time.Duration) (*appliance.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/status", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("admin API: %s", resp.Status)
-	}
-	var st appliance.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
-	}
-	return &st, nil
-}
-
 // findings are the service and enrollment lines.
 func (s *subject) findings() []finding {
+	if s.denied != nil {
+		return []finding{{check: "service", result: "not checked: permission denied on its control socket " + s.adm.Socket, v: fail,
+			fix: fmt.Sprintf("run sudo bab doctor, or have an administrator add you to group %s (sudo usermod -aG %s NAME; it takes effect at your next login)",
+				s.adm.SocketGroup, s.adm.SocketGroup)}}
+	}
 	if st := s.running; st != nil {
 		enrolled := finding{check: "enrollment", result: fmt.Sprintf("enrolled as %s (member %s) with a %s key", st.Appliance, st.Member, keyName(st.Certificate.Key))}
 		if anyRevoked(st.Tunnels) {
@@ -72,13 +60,13 @@ func (s *subject) findings() []finding {
 			enrolled.v = fail
 			enrolled.fix = "central ops make a token with bab-exchange token create --replace NAME; run bab enroll --reenroll with it"
 		}
-		return []finding{{check: "service", result: "running; its admin API at " + s.admin + " answers"}, enrolled}
+		return []finding{{check: "service", result: "running; its control socket " + s.adm.Socket + " answers"}, enrolled}
 	}
-	svc := finding{check: "service", result: "not running (its admin API at " + s.admin + " does not answer)", v: warn,
+	svc := finding{check: "service", result: "not running (its control socket " + s.adm.Socket + " does not answer)", v: warn,
 		fix: "systemctl start bab; if it stops again, its log says why: journalctl -u bab"}
 	switch {
 	case errors.Is(s.idErr, store.ErrLocked):
-		return []finding{{check: "service", result: "a bab process holds the state file, but the admin API at " + s.admin + " does not answer", v: fail,
+		return []finding{{check: "service", result: "a bab process holds the state file, but its control socket " + s.adm.Socket + " does not answer", v: fail,
 			fix: "see its log (journalctl -u bab); restart it with systemctl restart bab"}}
 	case errors.Is(s.idErr, store.ErrNotEnrolled):
 		return []finding{svc, {check: "enrollment", result: "not enrolled", v: fail,
@@ -120,7 +108,7 @@ func (s *subject) probe(ctx context.Context, cfg *config.Config, addrs []string)
 		return nil, ""
 	case s.running != nil:
 		var err error
-		if results, err = probeThroughService(ctx, s.admin); err != nil {
+		if results, err = probeThroughService(ctx, s.adm); err != nil {
 			return nil, err.Error()
 		}
 	case s.id != nil:
@@ -136,33 +124,6 @@ func (s *subject) probe(ctx context.Context, cfg *config.Config, addrs []string)
 		out[r.Addr] = r
 	}
 	return out, ""
-}
-
-// probeThroughService asks the running service to probe its exchanges.
-func probeThroughService(ctx context.Context, admin string) ([]tunnel.ProbeResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, tunnel.ProbeTimeout+10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+admin+"/v1/probe", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("the running service did not answer: %w", err)
-	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		return nil, errors.New("the running service is older than this bab and cannot check its exchanges: restart it (systemctl restart bab)")
-	default:
-		return nil, fmt.Errorf("the running service answered %s", resp.Status)
-	}
-	var out []tunnel.ProbeResult
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("read the service's answer: %w", err)
-	}
-	return out, nil
 }
 
 // probeDirectly probes the exchanges with the key and certificate from

@@ -212,19 +212,14 @@ func TestReportVerdicts(t *testing.T) {
 func TestDoctorNotEnrolled(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // an admin address where nothing answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := ln.Addr().String()
-	ln.Close()
 	cfg := filepath.Join(dir, "bab.yaml")
-	yaml := "version: 1\nstate_dir: " + state + "\nexchanges: [127.0.0.1:7700]\nadmin:\n  listen: " + admin + "\ntpm:\n  device: none\n"
+	// A control socket where nothing answers.
+	yaml := "version: 1\nstate_dir: " + state + "\nexchanges: [127.0.0.1:7700]\nadmin:\n  socket: " + filepath.Join(dir, "admin.sock") + "\ntpm:\n  device: none\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	err = doctor(context.Background(), []string{"--config", cfg}, &b)
+	err := doctor(context.Background(), []string{"--config", cfg}, &b)
 	if ee := (ExitError{}); !errors.As(err, &ee) || ee.Code != 1 {
 		t.Errorf("doctor = %v, want exit status 1", err)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,10 +13,10 @@ import (
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance"
-	"github.com/babgate/bab/appliance/config"
 )
 
-// status prints what the running appliance is doing, from its admin API;
+// status prints what the running appliance is doing, from its control
+// socket;
 // when that does not answer, it says why the service is not running.
 func status(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("status")
@@ -24,11 +25,14 @@ func status(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := controlConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	st, err := fetchStatus(ctx, cfg.Admin.Listen, 5*time.Second)
+	st, err := fetchStatus(ctx, cfg.Admin, 5*time.Second)
+	if errors.Is(err, ErrControlDenied) {
+		return err
+	}
 	if err != nil {
 		return diagnose(cfg)
 	}

@@ -41,9 +41,14 @@ const TPMNone = "none"
 // DefaultTPMDevice is the kernel's TPM resource manager.
 const DefaultTPMDevice = "/dev/tpmrm0"
 
-// Admin is the status and health endpoint.
+// Admin is where the appliance answers about itself: the control API on
+// a Unix socket (status and probes, for bab status and bab doctor), guarded
+// by the socket's group, and health and metrics on TCP for monitoring,
+// which show nothing sensitive.
 type Admin struct {
-	Listen string // host:port
+	Listen      string // host:port of /metrics, /healthz and /readyz
+	Socket      string // path of the control socket
+	SocketGroup string // whose members may use the control socket
 }
 
 // Gateway is where local information systems call Bab.
@@ -94,6 +99,8 @@ type BackendTLS struct {
 const (
 	DefaultStateDir       = "/var/lib/bab"
 	DefaultAdminListen    = "127.0.0.1:7701"
+	DefaultAdminSocket    = "/run/bab/admin.sock"
+	DefaultAdminGroup     = "bab-admin"
 	DefaultGatewayListen  = "127.0.0.1:8080"
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxTimeout     = 5 * time.Minute
@@ -106,7 +113,7 @@ const (
 func Default() *Config {
 	return &Config{
 		StateDir: DefaultStateDir,
-		Admin:    Admin{Listen: DefaultAdminListen},
+		Admin:    Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
 		Gateway: Gateway{
 			Listen:         DefaultGatewayListen,
 			DefaultTimeout: DefaultRequestTimeout,

@@ -32,7 +32,7 @@ func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
 		StateDir: "/var/lib/bab",
-		Admin:    Admin{Listen: "127.0.0.1:7701"},
+		Admin:    Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
 		Gateway: Gateway{
 			Listen:         "127.0.0.1:8080",
 			DefaultTimeout: 30 * time.Second,
@@ -68,6 +68,8 @@ state_dir: state
 exchanges: [ex1.example.gov:7700, "[2001:db8::1]:7700"]
 admin:
   listen: 127.0.0.1:9901
+  socket: run/admin.sock
+  socket_group: office-it
 gateway:
   listen: ":8443"
   tls:
@@ -108,7 +110,7 @@ log:
 		File:      "/etc/bab/bab.yaml",
 		StateDir:  "/etc/bab/state",
 		Exchanges: []string{"ex1.example.gov:7700", "[2001:db8::1]:7700"},
-		Admin:     Admin{Listen: "127.0.0.1:9901"},
+		Admin:     Admin{Listen: "127.0.0.1:9901", Socket: "/etc/bab/run/admin.sock", SocketGroup: "office-it"},
 		Gateway: Gateway{
 			Listen: ":8443",
 			TLS: &ServerTLS{

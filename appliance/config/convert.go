@@ -20,8 +20,8 @@ func (c *converter) config(f *fileV1) *Config {
 		cfg.StateDir = c.path(*f.StateDir)
 	}
 	cfg.Exchanges = c.exchanges(f.Exchanges)
-	if f.Admin != nil && f.Admin.Listen != nil {
-		cfg.Admin.Listen = c.listen(at("admin", "listen"), *f.Admin.Listen)
+	if f.Admin != nil {
+		c.admin(f.Admin, &cfg.Admin)
 	}
 	if f.Gateway != nil {
 		c.gateway(f.Gateway, &cfg.Gateway)

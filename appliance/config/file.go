@@ -26,7 +26,9 @@ type tpmV1 struct {
 }
 
 type adminV1 struct {
-	Listen *string `yaml:"listen"`
+	Listen      *string `yaml:"listen"`
+	Socket      *string `yaml:"socket"`
+	SocketGroup *string `yaml:"socket_group"`
 }
 
 type gatewayV1 struct {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"time"
@@ -16,16 +18,26 @@ import (
 
 // adminClient talks to the running exchange over its admin socket.
 type adminClient struct {
-	socket string
-	http   *http.Client
+	socket   string
+	readOnly string // the read-only group, for messages
+	http     *http.Client
 }
 
+// newAdmin reads the config to find the admin socket. The packaged config
+// is for root and group bab-exchange, not for the read-only group: for its
+// members the packaged defaults name the socket (a config that moved it
+// leaves them at the default path, where nothing answers).
 func newAdmin(cfgPath string) (*adminClient, error) {
 	cfg, err := config.Load(cfgPath)
+	if errors.Is(err, fs.ErrPermission) && cfgPath == DefaultConfig {
+		cfg, err = config.Default(), nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	return dialAdmin(cfg.AdminSocket), nil
+	c := dialAdmin(cfg.AdminSocket)
+	c.readOnly = cfg.AdminReadOnlyGroup
+	return c, nil
 }
 
 func dialAdmin(socket string) *adminClient {
@@ -36,14 +48,28 @@ func dialAdmin(socket string) *adminClient {
 	return &adminClient{socket: socket, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
+// denied says what to do when the kernel refused the socket.
+func (c *adminClient) denied() error {
+	ro := ""
+	if c.readOnly != "" {
+		ro = fmt.Sprintf(", or to %s to list and show without changing anything", c.readOnly)
+	}
+	return fmt.Errorf("permission denied on the exchange's admin socket %s: run the command with sudo, "+
+		"or have an administrator add you to group bab-exchange (sudo usermod -aG bab-exchange NAME)%s; "+
+		"a new group takes effect at your next login", c.socket, ro)
+}
+
 // do sends a request and decodes a JSON answer into out; admin errors come
 // back as Go errors with the exchange's own message.
 func (c *adminClient) do(ctx context.Context, method, path string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://exchange"+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+exchange.AdminHost+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	resp, err := c.http.Do(req)
+	if errors.Is(err, fs.ErrPermission) {
+		return c.denied()
+	}
 	if err != nil {
 		return fmt.Errorf("the exchange does not answer on %s (is bab-exchange running, and may you use its socket?): %w", c.socket, err)
 	}

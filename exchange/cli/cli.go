@@ -1,5 +1,5 @@
 // Package cli is the bab-exchange command: serve runs the exchange; token,
-// policy, appliances and trace are the ops commands, which talk to the
+// policy, fleet, appliance, trace and audit are the ops commands, which talk to the
 // running exchange over its admin socket. cmd/bab-exchange only calls Main.
 package cli
 
@@ -38,9 +38,13 @@ Usage:
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
   bab-exchange appliance revoke APPLIANCE            take it out for good (a token made with --replace enrolls another in its place)
   bab-exchange trace [--limit N]
+  bab-exchange audit ls [--limit N] [-o table|json] who changed what on the exchange, when, and the outcome
   bab-exchange version
 
 Ops commands read --config (default ` + DefaultConfig + `) to find the admin socket.
+Root and group bab-exchange may run them all; the read-only group (admin_readonly_group,
+bab-exchange-ro by default) may run those that only read: fleet ls and show, policy show
+and check, policy rollout status, trace, audit ls.
 `
 
 // Main runs the command line and returns the process exit status.
@@ -52,7 +56,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, rest := args[0], args[1:]
-	if (cmd == "token" || cmd == "policy" || cmd == "appliance" || cmd == "fleet") && len(rest) > 0 {
+	if (cmd == "token" || cmd == "policy" || cmd == "appliance" || cmd == "fleet" || cmd == "audit") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var err error
@@ -87,6 +91,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = fleetApprove(ctx, rest, stdout)
 	case "trace":
 		err = trace(ctx, rest, stdout)
+	case "audit ls":
+		err = auditLs(ctx, rest, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "bab-exchange "+versionString())
 	case "help", "-h", "--help":

@@ -13,21 +13,25 @@ const Version = 1
 
 // Config is the exchange's configuration, with defaults filled in.
 type Config struct {
-	File              string        // where it was loaded from ("" for defaults)
-	StateDir          string        // CA, registry, tokens, policy history, trace
-	Listen            string        // QUIC (UDP) host:port appliances connect to
-	Names             []string      // DNS names and IP addresses in the exchange's certificate
-	AdminSocket       string        // Unix socket the ops commands talk to
-	AdminListen       string        // TCP host:port of /healthz, /readyz and /metrics, for monitoring
-	OpsKeyFiles       []string      // ops public keys (PEM) trusted to sign policy
-	PolicyThreshold   int           // distinct ops keys that must sign a bundle
-	CertLifetime      time.Duration // lifetime of appliance certificates
-	Heartbeat         time.Duration // control stream heartbeat interval
-	RequestTimeoutMax time.Duration // longest deadline the exchange honours
-	TraceRetention    time.Duration // how long trace entries are kept
-	Attestation       Attestation
-	Limits            Limits
-	LogLevel          slog.Level
+	File        string   // where it was loaded from ("" for defaults)
+	StateDir    string   // CA, registry, tokens, policy history, trace
+	Listen      string   // QUIC (UDP) host:port appliances connect to
+	Names       []string // DNS names and IP addresses in the exchange's certificate
+	AdminSocket string   // Unix socket the ops commands talk to
+	AdminListen string   // TCP host:port of /healthz, /readyz and /metrics, for monitoring
+	// AdminReadOnlyGroup is let onto the admin socket to list and show,
+	// never to change anything; "" lets no one in beyond root, the
+	// service's user and group.
+	AdminReadOnlyGroup string
+	OpsKeyFiles        []string      // ops public keys (PEM) trusted to sign policy
+	PolicyThreshold    int           // distinct ops keys that must sign a bundle
+	CertLifetime       time.Duration // lifetime of appliance certificates
+	Heartbeat          time.Duration // control stream heartbeat interval
+	RequestTimeoutMax  time.Duration // longest deadline the exchange honours
+	TraceRetention     time.Duration // how long trace entries are kept
+	Attestation        Attestation
+	Limits             Limits
+	LogLevel           slog.Level
 }
 
 // Limits bound what one appliance can take of the exchange, so that one
@@ -72,6 +76,7 @@ const (
 	DefaultListen            = "[::]:7700"
 	DefaultAdminSocket       = "/run/bab-exchange/admin.sock"
 	DefaultAdminListen       = "127.0.0.1:7702"
+	DefaultAdminReadOnly     = "bab-exchange-ro"
 	DefaultPolicyThreshold   = 1
 	DefaultCertLifetime      = 24 * time.Hour
 	DefaultHeartbeat         = 10 * time.Second
@@ -98,18 +103,19 @@ func DefaultNames() []string { return []string{"localhost", "127.0.0.1", "::1"} 
 // no ops keys: a config file must list at least one.
 func Default() *Config {
 	return &Config{
-		StateDir:          DefaultStateDir,
-		Listen:            DefaultListen,
-		Names:             DefaultNames(),
-		AdminSocket:       DefaultAdminSocket,
-		AdminListen:       DefaultAdminListen,
-		PolicyThreshold:   DefaultPolicyThreshold,
-		CertLifetime:      DefaultCertLifetime,
-		Heartbeat:         DefaultHeartbeat,
-		RequestTimeoutMax: DefaultRequestTimeoutMax,
-		TraceRetention:    DefaultTraceRetention,
-		Attestation:       Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
-		Limits:            DefaultLimits(),
-		LogLevel:          slog.LevelInfo,
+		StateDir:           DefaultStateDir,
+		Listen:             DefaultListen,
+		Names:              DefaultNames(),
+		AdminSocket:        DefaultAdminSocket,
+		AdminListen:        DefaultAdminListen,
+		AdminReadOnlyGroup: DefaultAdminReadOnly,
+		PolicyThreshold:    DefaultPolicyThreshold,
+		CertLifetime:       DefaultCertLifetime,
+		Heartbeat:          DefaultHeartbeat,
+		RequestTimeoutMax:  DefaultRequestTimeoutMax,
+		TraceRetention:     DefaultTraceRetention,
+		Attestation:        Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
+		Limits:             DefaultLimits(),
+		LogLevel:           slog.LevelInfo,
 	}
 }

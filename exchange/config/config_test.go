@@ -13,19 +13,20 @@ import (
 func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
-		StateDir:          "/var/lib/bab-exchange",
-		Listen:            "[::]:7700",
-		Names:             []string{"localhost", "127.0.0.1", "::1"},
-		AdminSocket:       "/run/bab-exchange/admin.sock",
-		AdminListen:       "127.0.0.1:7702",
-		PolicyThreshold:   1,
-		CertLifetime:      24 * time.Hour,
-		Heartbeat:         10 * time.Second,
-		RequestTimeoutMax: 5 * time.Minute,
-		TraceRetention:    90 * 24 * time.Hour,
-		Attestation:       Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
-		Limits:            DefaultLimits(),
-		LogLevel:          slog.LevelInfo,
+		StateDir:           "/var/lib/bab-exchange",
+		Listen:             "[::]:7700",
+		Names:              []string{"localhost", "127.0.0.1", "::1"},
+		AdminSocket:        "/run/bab-exchange/admin.sock",
+		AdminListen:        "127.0.0.1:7702",
+		AdminReadOnlyGroup: "bab-exchange-ro",
+		PolicyThreshold:    1,
+		CertLifetime:       24 * time.Hour,
+		Heartbeat:          10 * time.Second,
+		RequestTimeoutMax:  5 * time.Minute,
+		TraceRetention:     90 * 24 * time.Hour,
+		Attestation:        Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
+		Limits:             DefaultLimits(),
+		LogLevel:           slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -59,6 +60,7 @@ listen: 192.0.2.1:7777
 names: [exchange.example.gov, 192.0.2.1]
 admin_socket: /run/x/admin.sock
 admin_listen: "[::1]:9102"
+admin_readonly_group: auditors
 ops_keys:
   - keys/ops-1.pub
   - /srv/ops-2.pub
@@ -86,21 +88,22 @@ log:
 		t.Fatal(err)
 	}
 	want := &Config{
-		File:              "/etc/bab-exchange/bab-exchange.yaml",
-		StateDir:          "/etc/bab-exchange/state",
-		Listen:            "192.0.2.1:7777",
-		Names:             []string{"exchange.example.gov", "192.0.2.1"},
-		AdminSocket:       "/run/x/admin.sock",
-		AdminListen:       "[::1]:9102",
-		OpsKeyFiles:       []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
-		PolicyThreshold:   2,
-		CertLifetime:      48 * time.Hour,
-		Heartbeat:         5 * time.Second,
-		RequestTimeoutMax: 10 * time.Minute,
-		TraceRetention:    400 * 24 * time.Hour,
-		Attestation:       Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
-		Limits:            Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
-		LogLevel:          slog.LevelWarn,
+		File:               "/etc/bab-exchange/bab-exchange.yaml",
+		StateDir:           "/etc/bab-exchange/state",
+		Listen:             "192.0.2.1:7777",
+		Names:              []string{"exchange.example.gov", "192.0.2.1"},
+		AdminSocket:        "/run/x/admin.sock",
+		AdminListen:        "[::1]:9102",
+		AdminReadOnlyGroup: "auditors",
+		OpsKeyFiles:        []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
+		PolicyThreshold:    2,
+		CertLifetime:       48 * time.Hour,
+		Heartbeat:          5 * time.Second,
+		RequestTimeoutMax:  10 * time.Minute,
+		TraceRetention:     400 * 24 * time.Hour,
+		Attestation:        Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
+		Limits:             Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
+		LogLevel:           slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)

@@ -31,6 +31,12 @@ func (c *converter) config(f *fileV1) *Config {
 			c.p.Add(at("admin_listen"), "%v", err)
 		}
 	}
+	if g := f.AdminReadOnlyGroup; g != nil {
+		if *g != "" && !yamlconf.ValidGroupName(*g) {
+			c.p.Add(at("admin_readonly_group"), "%q is not a group name; write \"\" for no read-only group, or remove the line to use %s", *g, DefaultAdminReadOnly)
+		}
+		cfg.AdminReadOnlyGroup = *g
+	}
 	cfg.OpsKeyFiles = c.opsKeys(f.OpsKeys)
 	if f.PolicyThreshold != nil {
 		cfg.PolicyThreshold = *f.PolicyThreshold

@@ -13,6 +13,7 @@ type fileV1 struct {
 	Names               *[]string          `yaml:"names"`
 	AdminSocket         *string            `yaml:"admin_socket"`
 	AdminListen         *string            `yaml:"admin_listen"`
+	AdminReadOnlyGroup  *string            `yaml:"admin_readonly_group"`
 	OpsKeys             []string           `yaml:"ops_keys"`
 	PolicyThreshold     *int               `yaml:"policy_threshold"`
 	CertificateLifetime *yamlconf.Duration `yaml:"certificate_lifetime"`

@@ -1,8 +1,8 @@
 // Package store is the exchange's persistent state in one bbolt file: its
 // CA, enrollment tokens, the registry of enrolled appliances, the history of
-// signed policy bundles, the counts of the members' quotas and the metadata
+// signed policy bundles, the counts of the members' quotas, the metadata
 // trace of every request (who, what service, when, outcome, sizes — never
-// the payload).
+// the payload) and the audit log of ops actions.
 package store
 
 import (
@@ -43,7 +43,7 @@ type Store struct {
 
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta, bucketLimits}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta, bucketLimits, bucketAudit}, ErrLocked)
 	if err != nil {
 		return nil, err
 	}

@@ -142,13 +142,14 @@ func (f *Fleet) enroll(ctx context.Context, i int, dir string) (*appliance.Appli
 state_dir: %s
 admin:
   listen: 127.0.0.1:0
+  socket: %s
 gateway:
   listen: 127.0.0.1:0
 tpm:
   device: none
 log:
   level: warn
-`, filepath.Join(dir, "state"))
+`, filepath.Join(dir, "state"), filepath.Join(dir, "admin.sock"))
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +59,16 @@ type Options struct {
 	// which Threshold (default 1) must sign a bundle. The keys are written
 	// as ops.key, ops-2.key, … in the exchange's directory.
 	OpsKeys, Threshold int
+	// AdminGroup is the group given the appliances' control sockets
+	// (admin.socket_group); empty leaves the default, bab-admin.
+	AdminGroup string
+	// ExchangeGroup, if set, is the group the exchange runs with, as
+	// Group= in its unit: its members are ops, with full rights on the
+	// admin socket. The exchange still runs as root.
+	ExchangeGroup string
+	// ReadOnlyGroup is the exchange's admin_readonly_group; empty leaves
+	// the default, bab-exchange-ro.
+	ReadOnlyGroup string
 }
 
 // Lab is a running federation.
@@ -73,6 +85,7 @@ type Lab struct {
 	threshold int
 
 	profileDir string
+	adminGroup string                // the appliances' admin.socket_group, if set
 	tpms       bool                  // the appliances run on swtpm instances
 	sims       map[string]*swtpm.Sim // by appliance name
 	mu         sync.Mutex
@@ -91,6 +104,7 @@ type Exchange struct {
 	// /healthz, /readyz and /metrics.
 	AdminURL string
 	args     []string
+	gid      uint32 // the group it runs with; 0 keeps the lab's
 }
 
 // Appliance is one of the lab's bab processes.
@@ -100,10 +114,15 @@ type Appliance struct {
 	Config     string
 	StateDir   string
 	GatewayURL string // http://host:port
-	AdminURL   string
-	Token      string     // the bearer token of the local system configured on it
-	TPM        *swtpm.Sim // nil when the appliance uses a software key
-	args       []string
+	// AdminURL is http://127.0.0.1:port of admin.listen, which serves
+	// /metrics, /healthz and /readyz.
+	AdminURL string
+	// Socket is the control socket (admin.socket), which serves
+	// /v1/status and /v1/probe: Admin and Call use it.
+	Socket string
+	Token  string     // the bearer token of the local system configured on it
+	TPM    *swtpm.Sim // nil when the appliance uses a software key
+	args   []string
 }
 
 // Start builds (if needed) and starts the federation, enrolls both
@@ -118,7 +137,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -202,13 +221,25 @@ func (l *Lab) startExchange(ctx context.Context, o Options) error {
 	x := &Exchange{Config: filepath.Join(dir, "bab-exchange.yaml"), Addr: fmt.Sprintf("127.0.0.1:%d", port),
 		Socket: filepath.Join(dir, "admin.sock"), StateDir: filepath.Join(dir, "state"),
 		AdminURL: fmt.Sprintf("http://127.0.0.1:%d", monitor)}
+	if o.ExchangeGroup != "" {
+		g, err := user.LookupGroup(o.ExchangeGroup)
+		if err != nil {
+			return fmt.Errorf("lab: exchange group: %w", err)
+		}
+		gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+		x.gid = uint32(gid)
+	}
+	readOnly := ""
+	if o.ReadOnlyGroup != "" {
+		readOnly = "admin_readonly_group: " + o.ReadOnlyGroup + "\n"
+	}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
 listen: %s
 names: [127.0.0.1, localhost]
 admin_socket: %s
 admin_listen: 127.0.0.1:%d
-ops_keys: [%s]
+%sops_keys: [%s]
 policy_threshold: %d
 heartbeat: %s
 certificate_lifetime: %s
@@ -216,7 +247,7 @@ certificate_lifetime: %s
 %s
 log:
   level: info
-`, x.StateDir, x.Addr, x.Socket, monitor, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation, o.ExchangeYAML)
+`, x.StateDir, x.Addr, x.Socket, monitor, readOnly, strings.Join(pubFiles, ", "), l.threshold, o.Heartbeat, o.CertLifetime, attestation, o.ExchangeYAML)
 	if err := os.WriteFile(x.Config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -232,7 +263,7 @@ log:
 // StartExchange (re)starts the exchange process and waits until it is ready.
 func (l *Lab) StartExchange(ctx context.Context) error {
 	x := l.Exchange
-	p, err := startProc("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), l.profileEnv("exchange"), x.args...)
+	p, err := startProcAs("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), l.profileEnv("exchange"), x.gid, x.args...)
 	if err != nil {
 		return err
 	}
@@ -270,7 +301,7 @@ func (l *Lab) CreateToken(member ident.Member, name string) (string, error) {
 	return tr.Token, nil
 }
 
-// Call sends one request to the exchange's admin API and decodes the JSON
+// Call sends one request to the exchange's admin socket and decodes the JSON
 // answer into out.
 func (x *Exchange) Call(method, path string, body []byte, out any) error {
 	req, _ := http.NewRequest(method, "http://exchange"+path, strings.NewReader(string(body)))
@@ -292,7 +323,7 @@ func (x *Exchange) Call(method, path string, body []byte, out any) error {
 }
 
 func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
-	a, err := writeAppliance(filepath.Join(l.Dir, id.Name), id, backend, maxBody, sim)
+	a, err := l.writeAppliance(filepath.Join(l.Dir, id.Name), id, backend, maxBody, sim)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +340,7 @@ func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend stri
 // writeAppliance writes the config of an appliance living in dir, on sim
 // or with a software key when sim is nil, with fresh gateway and admin
 // ports and a fresh local system token.
-func writeAppliance(dir string, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
+func (l *Lab) writeAppliance(dir string, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -326,11 +357,17 @@ func writeAppliance(dir string, id ident.Appliance, backend string, maxBody int6
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(token))
 	a := &Appliance{ID: id, Config: filepath.Join(dir, "bab.yaml"), StateDir: filepath.Join(dir, "state"), TPM: sim,
-		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gw), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm), Token: token}
+		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gw), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm),
+		Socket: filepath.Join(dir, "admin.sock"), Token: token}
+	group := ""
+	if l.adminGroup != "" {
+		group = "\n  socket_group: " + l.adminGroup
+	}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
 admin:
   listen: 127.0.0.1:%d
+  socket: %s%s
 gateway:
   listen: 127.0.0.1:%d
   max_body_bytes: %d
@@ -339,7 +376,7 @@ gateway:
       token_sha256: %x
 log:
   level: info
-`, a.StateDir, adm, gw, maxBody, CommuneSystem, sum)
+`, a.StateDir, adm, a.Socket, group, gw, maxBody, CommuneSystem, sum)
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
@@ -359,8 +396,9 @@ func (l *Lab) enroll(ctx context.Context, a *Appliance, token string) error {
 	return nil
 }
 
-// StartAppliance (re)starts an appliance and waits until its admin API
-// answers (not necessarily ready: the exchange may be down on purpose).
+// StartAppliance (re)starts an appliance and waits until its control
+// socket answers (not necessarily ready: the exchange may be down on
+// purpose).
 func (l *Lab) StartAppliance(ctx context.Context, a *Appliance) error {
 	p, err := startProc("bab "+a.ID.Name, filepath.Join(filepath.Dir(a.Config), "bab.log"), l.profileEnv(a.ID.Name), a.args...)
 	if err != nil {
@@ -376,16 +414,38 @@ func (l *Lab) StartAppliance(ctx context.Context, a *Appliance) error {
 	})
 }
 
-// Status fetches the appliance's status from its admin API.
-func (a *Appliance) Status() (*appliance.Status, error) {
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(a.AdminURL + "/v1/status")
+// Admin is a client of the appliance's control socket, as bab status
+// uses it; send requests to http://bab/….
+func (a *Appliance) Admin() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", a.Socket)
+	}}}
+}
+
+// Call sends one request to the appliance's control socket and decodes
+// the JSON answer into out.
+func (a *Appliance) Call(method, path string, out any) error {
+	req, _ := http.NewRequest(method, "http://"+appliance.ControlHost+path, nil)
+	resp, err := a.Admin().Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s %s on %s: %s: %s", method, path, a.ID, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Status fetches the appliance's status from its control socket.
+func (a *Appliance) Status() (*appliance.Status, error) {
 	var st appliance.Status
-	return &st, json.NewDecoder(resp.Body).Decode(&st)
+	if err := a.Call("GET", "/v1/status", &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 // AwaitReady waits until the appliance has a policy and a tunnel up.

@@ -13,7 +13,7 @@ import (
 // software key where like has none). The lab's policy does not list it, so
 // it waits for approval. The caller stops it.
 func (l *Lab) EnrollNew(ctx context.Context, id ident.Appliance, like *Appliance) (*Appliance, error) {
-	a, err := writeAppliance(filepath.Join(l.Dir, id.Name), id, "", 0, like.TPM)
+	a, err := l.writeAppliance(filepath.Join(l.Dir, id.Name), id, "", 0, like.TPM)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,12 @@ type Proc struct {
 }
 
 func startProc(name, logPath string, env []string, args ...string) (*Proc, error) {
+	return startProcAs(name, logPath, env, 0, args...)
+}
+
+// startProcAs is startProc with the process's group set to gid (0 keeps
+// the lab's).
+func startProcAs(name, logPath string, env []string, gid uint32, args ...string) (*Proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -32,6 +38,9 @@ func startProc(name, logPath string, env []string, args ...string) (*Proc, error
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the lab
+	if gid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(os.Geteuid()), Gid: gid}
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lab: start %s: %w", name, err)

@@ -32,7 +32,7 @@ func (l *Lab) EnrollInPlaceOf(ctx context.Context, a *Appliance, suffix, token s
 	if a == l.Provider {
 		backend = l.Backend.URL
 	}
-	b, err := writeAppliance(filepath.Join(l.Dir, a.ID.Name+"-"+suffix), a.ID, backend, 0, a.TPM)
+	b, err := l.writeAppliance(filepath.Join(l.Dir, a.ID.Name+"-"+suffix), a.ID, backend, 0, a.TPM)
 	if err != nil {
 		return nil, err
 	}

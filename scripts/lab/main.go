@@ -47,8 +47,8 @@ func run(ctx context.Context, dir string) error {
 	fmt.Printf(`
 The lab federation is up:
   exchange        %s (UDP)   ops socket %s
-  %-15s gateway %s   admin %s
-  %-15s gateway %s   admin %s   backend %s
+  %-15s gateway %s   metrics %s   control %s
+  %-15s gateway %s   metrics %s   control %s   backend %s
 
 The commune's complaint desk asks the civil registry for a citizen's record:
   curl -s -H '%s' %s/citizens/42
@@ -75,8 +75,8 @@ Monitoring (Prometheus metrics, readiness):
 Logs are in %s. Press Ctrl-C to stop.
 `,
 		l.Exchange.Addr, l.Exchange.Socket,
-		lab.CommuneHQ, l.Consumer.GatewayURL, l.Consumer.AdminURL,
-		lab.RegistryDC, l.Provider.GatewayURL, l.Provider.AdminURL, l.Backend.URL,
+		lab.CommuneHQ, l.Consumer.GatewayURL, l.Consumer.AdminURL, l.Consumer.Socket,
+		lab.RegistryDC, l.Provider.GatewayURL, l.Provider.AdminURL, l.Provider.Socket, l.Backend.URL,
 		auth, base, auth, base, auth, base, base,
 		filepath.Join(l.Bin, "bab"), l.Consumer.Config,
 		filepath.Join(l.Bin, "bab-exchange"), l.Exchange.Config,
