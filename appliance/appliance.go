@@ -222,6 +222,13 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 		al.Close()
 		return err
 	}
+	kl, err := a.listenConsole()
+	if err != nil {
+		gl.Close()
+		al.Close()
+		cl.Close()
+		return err
+	}
 	a.gatewayAddr.Store(gl.Addr())
 	a.adminAddr.Store(al.Addr())
 
@@ -233,6 +240,7 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 			gl.Close()
 			al.Close()
 			cl.Close()
+			kl.Close()
 			return err
 		}
 		gl = tls.NewListener(gl, tc)
@@ -265,6 +273,19 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	serve("gateway", gw, gl)
 	serve("admin", adm, al)
 	serve("control", ctl, cl)
+	serve("console", a.consoleSocketServer(), kl)
+	if a.cfg.Console.Listen != "" {
+		srv, tc, err := a.consoleHTTPS()
+		if err == nil {
+			var hl net.Listener
+			if hl, err = net.Listen("tcp", a.cfg.Console.Listen); err == nil {
+				serve("console https", srv, tls.NewListener(hl, tc))
+			}
+		}
+		if err != nil {
+			cancel(fmt.Errorf("console https (console.listen): %w", err))
+		}
+	}
 	a.ready.Store(true)
 	a.log.Info("appliance ready", "appliance", a.id.String(), "gateway", gl.Addr().String(), "admin", al.Addr().String(),
 		"control", a.cfg.Admin.Socket,

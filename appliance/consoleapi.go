@@ -50,6 +50,19 @@ func (a *Appliance) consoleHandler(who consoleCaller) http.Handler {
 		}))
 	})
 	handle("GET "+console.PathOffice, true, func(w http.ResponseWriter, _ *http.Request, _ console.WhoAmI) { writeJSON(w, a.officeView()) })
+	handle("POST "+console.PathRevoke, true, func(w http.ResponseWriter, r *http.Request, c console.WhoAmI) {
+		var req console.RevokeRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&req); err != nil {
+			problem.Write(w, problem.New(problem.BadRequest, "The revocation is not valid JSON: "+err.Error()), 0)
+			return
+		}
+		if err := a.revokeConsole(req.Name); err != nil {
+			problem.Write(w, problem.New(problem.BadRequest, err.Error()), 0)
+			return
+		}
+		a.log.Info("console revoked from a console", "subsys", "console", "by", c.System)
+		writeJSON(w, map[string]string{"revoked": req.Name})
+	})
 	return mux
 }
 

@@ -24,6 +24,7 @@ func (a *Appliance) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", serveHealthz)
 	mux.HandleFunc("POST /v1/probe", a.serveProbe)
+	a.controlConsoles(mux)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

@@ -26,7 +26,7 @@ import (
 
 // Pairing codes: short-lived, one use each, and few wrong guesses.
 const (
-	pairCodeLife     = 10 * time.Minute
+	maxPairCodeLife  = time.Hour
 	pairMaxFailures  = 10 // wrong codes within pairFailureSpan stop all pairing for that span
 	pairFailureSpan  = time.Minute
 	consoleCertLife  = 2 * 365 * 24 * time.Hour
@@ -48,9 +48,9 @@ type pairCode struct {
 	used    bool
 }
 
-// newPairCode makes a one-time code for a console of role; it returns the
-// code as office IT reads it and when it expires.
-func (a *Appliance) newPairCode(role console.Role) (string, time.Time, error) {
+// newPairCode makes a one-time code for a console of role, valid for
+// valid; it returns the code as office IT reads it and when it expires.
+func (a *Appliance) newPairCode(role console.Role, valid time.Duration) (string, time.Time, error) {
 	ca, err := a.consoleCA()
 	if err != nil {
 		return "", time.Time{}, err
@@ -58,7 +58,7 @@ func (a *Appliance) newPairCode(role console.Role) (string, time.Time, error) {
 	var raw [5]byte
 	_, _ = rand.Read(raw[:])
 	secret := base32.StdEncoding.EncodeToString(raw[:])[:console.SecretLen]
-	exp := time.Now().Add(pairCodeLife)
+	exp := time.Now().Add(valid)
 	a.pair.mu.Lock()
 	defer a.pair.mu.Unlock()
 	if a.pair.codes == nil {

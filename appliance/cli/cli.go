@@ -29,6 +29,8 @@ Usage:
   bab status  [--config FILE] [--json]                 what the running appliance is doing
   bab doctor  [--config FILE]                          check config, state, enrollment, TPM, DNS, UDP and clock, with fixes
   bab tpm     [--config FILE]                          the TPM in use, and its EK hash for central ops
+  bab console pair [--role clerk|office-it]            a one-time code that pairs a clerk's console
+  bab console ls | revoke NAME                         the paired consoles; revoke one for good
   bab client token NAME                                a new token for a local system, and its config lines
   bab client cert NAME CERT.pem                        config lines for a system with a client certificate
   bab version
@@ -60,6 +62,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = tpmCmd(args[1:], stdout)
 	case "client":
 		err = client(args[1:], stdout)
+	case "console":
+		err = consoleCmd(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, version())
 	case "help", "-h", "--help":

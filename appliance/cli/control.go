@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
+	"github.com/babgate/bab/problem"
 )
 
 // control reaches the running service's control socket (admin.socket).
@@ -32,7 +35,12 @@ func newControl(adm config.Admin) *control {
 // do sends a request and returns the answer; a refused connection comes
 // back as ErrControlDenied with what to do about it.
 func (c *control) do(ctx context.Context, method, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+appliance.ControlHost+path, nil)
+	return c.send(ctx, method, path, nil)
+}
+
+// send is do with a request body.
+func (c *control) send(ctx context.Context, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+appliance.ControlHost+path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -101,4 +109,30 @@ func controlConfig(path string) (*config.Config, error) {
 		return config.Default(), nil
 	}
 	return cfg, err
+}
+
+// call sends in as JSON and decodes the answer into out; a problem the
+// service answered with comes back as an error with its detail.
+func (c *control) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var p problem.Problem
+		if json.NewDecoder(resp.Body).Decode(&p) == nil && p.Detail != "" {
+			return errors.New(p.Detail)
+		}
+		return fmt.Errorf("control socket: %s", resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
 }

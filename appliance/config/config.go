@@ -18,6 +18,7 @@ type Config struct {
 	StateDir  string   // identity, certificates and the policy cache
 	Exchanges []string // host:port of each exchange; empty = the addresses recorded at enrollment
 	Admin     Admin
+	Console   Console
 	Gateway   Gateway
 	Services  []Service // services this office provides
 	TPM       TPM
@@ -49,6 +50,17 @@ type Admin struct {
 	Listen      string // host:port of /metrics, /healthz and /readyz
 	Socket      string // path of the control socket
 	SocketGroup string // whose members may use the control socket
+}
+
+// Console is where the clerks' consoles reach the appliance: a Unix socket
+// for consoles on the server itself, guarded by its group, and, if Listen
+// is set, HTTPS on the office network for paired consoles, each with the
+// client certificate the appliance issued it.
+type Console struct {
+	Socket      string   // path of the console socket
+	SocketGroup string   // whose members may use the console socket
+	Listen      string   // host:port of the console's HTTPS address; "" for none
+	Names       []string // names and addresses in its certificate
 }
 
 // Gateway is where local information systems call Bab.
@@ -101,6 +113,8 @@ const (
 	DefaultAdminListen    = "127.0.0.1:7701"
 	DefaultAdminSocket    = "/run/bab/admin.sock"
 	DefaultAdminGroup     = "bab-admin"
+	DefaultConsoleSocket  = "/run/bab/console.sock"
+	DefaultConsoleGroup   = "bab-console"
 	DefaultGatewayListen  = "127.0.0.1:8080"
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxTimeout     = 5 * time.Minute
@@ -114,6 +128,7 @@ func Default() *Config {
 	return &Config{
 		StateDir: DefaultStateDir,
 		Admin:    Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
+		Console:  Console{Socket: DefaultConsoleSocket, SocketGroup: DefaultConsoleGroup},
 		Gateway: Gateway{
 			Listen:         DefaultGatewayListen,
 			DefaultTimeout: DefaultRequestTimeout,

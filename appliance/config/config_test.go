@@ -33,6 +33,7 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		StateDir: "/var/lib/bab",
 		Admin:    Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
+		Console:  Console{Socket: "/run/bab/console.sock", SocketGroup: "bab-console"},
 		Gateway: Gateway{
 			Listen:         "127.0.0.1:8080",
 			DefaultTimeout: 30 * time.Second,
@@ -70,6 +71,11 @@ admin:
   listen: 127.0.0.1:9901
   socket: run/admin.sock
   socket_group: office-it
+console:
+  socket: run/console.sock
+  socket_group: clerks
+  listen: 192.0.2.10:7703
+  names: [bab.office.local, 192.0.2.10]
 gateway:
   listen: ":8443"
   tls:
@@ -111,6 +117,7 @@ log:
 		StateDir:  "/etc/bab/state",
 		Exchanges: []string{"ex1.example.gov:7700", "[2001:db8::1]:7700"},
 		Admin:     Admin{Listen: "127.0.0.1:9901", Socket: "/etc/bab/run/admin.sock", SocketGroup: "office-it"},
+		Console:   Console{Socket: "/etc/bab/run/console.sock", SocketGroup: "clerks", Listen: "192.0.2.10:7703", Names: []string{"bab.office.local", "192.0.2.10"}},
 		Gateway: Gateway{
 			Listen: ":8443",
 			TLS: &ServerTLS{

@@ -23,6 +23,9 @@ func (c *converter) config(f *fileV1) *Config {
 	if f.Admin != nil {
 		c.admin(f.Admin, &cfg.Admin)
 	}
+	if f.Console != nil {
+		c.console(f.Console, &cfg.Console)
+	}
 	if f.Gateway != nil {
 		c.gateway(f.Gateway, &cfg.Gateway)
 	}

@@ -10,6 +10,7 @@ type fileV1 struct {
 	StateDir  *string     `yaml:"state_dir"`
 	Exchanges []string    `yaml:"exchanges"`
 	Admin     *adminV1    `yaml:"admin"`
+	Console   *consoleV1  `yaml:"console"`
 	Gateway   *gatewayV1  `yaml:"gateway"`
 	Services  []serviceV1 `yaml:"services"`
 	TPM       *tpmV1      `yaml:"tpm"`
@@ -29,6 +30,13 @@ type adminV1 struct {
 	Listen      *string `yaml:"listen"`
 	Socket      *string `yaml:"socket"`
 	SocketGroup *string `yaml:"socket_group"`
+}
+
+type consoleV1 struct {
+	Socket      *string   `yaml:"socket"`
+	SocketGroup *string   `yaml:"socket_group"`
+	Listen      *string   `yaml:"listen"`
+	Names       *[]string `yaml:"names"`
 }
 
 type gatewayV1 struct {

@@ -120,9 +120,12 @@ type Appliance struct {
 	// Socket is the control socket (admin.socket), which serves
 	// /v1/status and /v1/probe: Admin and Call use it.
 	Socket string
-	Token  string     // the bearer token of the local system configured on it
-	TPM    *swtpm.Sim // nil when the appliance uses a software key
-	args   []string
+	// ConsoleSocket and ConsoleURL are where consoles reach it: the
+	// console socket and the console's HTTPS address.
+	ConsoleSocket, ConsoleURL string
+	Token                     string     // the bearer token of the local system configured on it
+	TPM                       *swtpm.Sim // nil when the appliance uses a software key
+	args                      []string
 }
 
 // Start builds (if needed) and starts the federation, enrolls both
@@ -352,13 +355,18 @@ func (l *Lab) writeAppliance(dir string, id ident.Appliance, backend string, max
 	if err != nil {
 		return nil, err
 	}
+	con, err := freeTCPPort()
+	if err != nil {
+		return nil, err
+	}
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(token))
 	a := &Appliance{ID: id, Config: filepath.Join(dir, "bab.yaml"), StateDir: filepath.Join(dir, "state"), TPM: sim,
 		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gw), AdminURL: fmt.Sprintf("http://127.0.0.1:%d", adm),
-		Socket: filepath.Join(dir, "admin.sock"), Token: token}
+		Socket: filepath.Join(dir, "admin.sock"), ConsoleSocket: filepath.Join(dir, "console.sock"),
+		ConsoleURL: fmt.Sprintf("https://127.0.0.1:%d", con), Token: token}
 	group := ""
 	if l.adminGroup != "" {
 		group = "\n  socket_group: " + l.adminGroup
@@ -368,6 +376,10 @@ state_dir: %s
 admin:
   listen: 127.0.0.1:%d
   socket: %s%s
+console:
+  socket: %s
+  listen: 127.0.0.1:%d
+  names: [127.0.0.1, localhost]
 gateway:
   listen: 127.0.0.1:%d
   max_body_bytes: %d
@@ -376,7 +388,7 @@ gateway:
       token_sha256: %x
 log:
   level: info
-`, a.StateDir, adm, a.Socket, group, gw, maxBody, CommuneSystem, sum)
+`, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, con, gw, maxBody, CommuneSystem, sum)
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
