@@ -248,4 +248,3 @@ func (c *testConsole) wantProblem(t *testing.T, method, path string, in any, cod
 		t.Errorf("%s %s: %d %s, want %s", method, path, resp.StatusCode, b, code)
 	}
 }
-
