@@ -42,7 +42,7 @@ func (p pkg) confFile() string { return p.conf + "/" + p.name + ".yaml" }
 
 var packages = []pkg{
 	{
-		name: "bab", recommends: "tpm-udev", user: "bab", groups: []string{"tss"}, people: []string{"bab-admin"},
+		name: "bab", recommends: "tpm-udev", user: "bab", groups: []string{"tss"}, people: []string{"bab-admin", "bab-console"},
 		conf: "/etc/bab", state: "/var/lib/bab",
 		units: []string{"bab.service", "bab.socket"}, sysctl: "30-bab.conf",
 		entries: map[string]string{
