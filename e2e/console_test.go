@@ -248,3 +248,30 @@ func (c *testConsole) wantProblem(t *testing.T, method, path string, in any, cod
 		t.Errorf("%s %s: %d %s, want %s", method, path, resp.StatusCode, b, code)
 	}
 }
+
+// TestConsoleSocketIsForItsGroup plays local users of the server: a member
+// of the console group uses the console as a clerk, under their own
+// account; a member of the admin group gets office IT; anyone else cannot
+// connect to the console socket at all.
+func TestConsoleSocketIsForItsGroup(t *testing.T) {
+	clerks, admins := newLocalGroup(t), newLocalGroup(t)
+	l := newLab(t, lab.Options{ConsoleGroup: clerks.Name, AdminGroup: admins.Name})
+	a := l.Consumer
+	clerk, it, mallory := newLocalUser(t, clerks), newLocalUser(t, clerks, admins), newLocalUser(t)
+	traversable(t, a.ConsoleSocket)
+	whoami := func(u localUser) (console.WhoAmI, int) {
+		out, code := runAs(t, u, "curl", "-sS", "--unix-socket", a.ConsoleSocket, "http://bab"+console.PathWhoAmI)
+		var w console.WhoAmI
+		_ = json.Unmarshal([]byte(out), &w)
+		return w, code
+	}
+	if w, code := whoami(clerk); code != 0 || w.User != clerk.Name || w.Role != console.RoleClerk || w.System != "console/local/"+clerk.Name {
+		t.Errorf("a member of the console group: exit %d, %+v", code, w)
+	}
+	if w, code := whoami(it); code != 0 || w.Role != console.RoleOfficeIT {
+		t.Errorf("a member of the admin group: exit %d, %+v, want office-it", code, w)
+	}
+	if _, code := whoami(mallory); code != 7 {
+		t.Errorf("a user outside the console group: curl exit %d, want 7 (could not connect)", code)
+	}
+}

@@ -62,6 +62,9 @@ type Options struct {
 	// AdminGroup is the group given the appliances' control sockets
 	// (admin.socket_group); empty leaves the default, bab-admin.
 	AdminGroup string
+	// ConsoleGroup is the appliances' console.socket_group (default: the
+	// packaged bab-console, which a test machine may not have).
+	ConsoleGroup string
 	// ExchangeGroup, if set, is the group the exchange runs with, as
 	// Group= in its unit: its members are ops, with full rights on the
 	// admin socket. The exchange still runs as root.
@@ -84,12 +87,13 @@ type Lab struct {
 	// threshold is how many of OpsKeys Push signs with.
 	threshold int
 
-	profileDir string
-	adminGroup string                // the appliances' admin.socket_group, if set
-	tpms       bool                  // the appliances run on swtpm instances
-	sims       map[string]*swtpm.Sim // by appliance name
-	mu         sync.Mutex
-	version    uint64
+	profileDir   string
+	adminGroup   string                // the appliances' admin.socket_group, if set
+	consoleGroup string                // the appliances' console.socket_group, if set
+	tpms         bool                  // the appliances run on swtpm instances
+	sims         map[string]*swtpm.Sim // by appliance name
+	mu           sync.Mutex
+	version      uint64
 }
 
 // Exchange is the lab's bab-exchange.
@@ -140,7 +144,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -371,13 +375,17 @@ func (l *Lab) writeAppliance(dir string, id ident.Appliance, backend string, max
 	if l.adminGroup != "" {
 		group = "\n  socket_group: " + l.adminGroup
 	}
+	consoleGroup := ""
+	if l.consoleGroup != "" {
+		consoleGroup = "\n  socket_group: " + l.consoleGroup
+	}
 	cfg := fmt.Sprintf(`version: 1
 state_dir: %s
 admin:
   listen: 127.0.0.1:%d
   socket: %s%s
 console:
-  socket: %s
+  socket: %s%s
   listen: 127.0.0.1:%d
   names: [127.0.0.1, localhost]
 gateway:
@@ -388,7 +396,7 @@ gateway:
       token_sha256: %x
 log:
   level: info
-`, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, con, gw, maxBody, CommuneSystem, sum)
+`, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum)
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
