@@ -28,12 +28,8 @@ func fleetApprove(ctx context.Context, args []string, stdout io.Writer) error {
 	if *source == "" {
 		return fmt.Errorf("--source FILE is required: the policy source you sign (bab-exchange policy sign)")
 	}
-	c, err := newAdmin(*cfgPath)
+	list, err := fleetList(ctx, *cfgPath)
 	if err != nil {
-		return err
-	}
-	var list []exchange.ApplianceView
-	if err := c.do(ctx, "GET", "/v1/appliances", nil, &list); err != nil {
 		return err
 	}
 	ids, err := pendingOf(list, fs.Args())

@@ -24,12 +24,8 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := newAdmin(*cfgPath)
+	list, err := fleetList(ctx, *cfgPath)
 	if err != nil {
-		return err
-	}
-	var list []exchange.ApplianceView
-	if err := c.do(ctx, "GET", "/v1/appliances", nil, &list); err != nil {
 		return err
 	}
 	if asJSON {
@@ -129,4 +125,17 @@ func trace(ctx context.Context, args []string, stdout io.Writer) error {
 			e.Service, e.Method, e.Path, e.Outcome, e.Status, e.RequestBytes, e.ResponseBytes, e.Duration.Round(time.Microsecond))
 	}
 	return tw.Flush()
+}
+
+// fleetList asks the running exchange for the fleet.
+func fleetList(ctx context.Context, cfgPath string) ([]exchange.ApplianceView, error) {
+	c, err := newAdmin(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	var list []exchange.ApplianceView
+	if err := c.do(ctx, "GET", "/v1/appliances", nil, &list); err != nil {
+		return nil, err
+	}
+	return list, nil
 }

@@ -329,6 +329,8 @@ func (x *Exchange) Call(method, path string, body []byte, out any) error {
 	return nil
 }
 
+// addAppliance writes the config of a new appliance id in its own
+// directory, enrolls it with a fresh token and starts it.
 func (l *Lab) addAppliance(ctx context.Context, id ident.Appliance, backend string, maxBody int64, sim *swtpm.Sim) (*Appliance, error) {
 	a, err := l.writeAppliance(filepath.Join(l.Dir, id.Name), id, backend, maxBody, sim)
 	if err != nil {

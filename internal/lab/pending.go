@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 
 	"github.com/babgate/bab/ident"
 )
@@ -13,18 +12,7 @@ import (
 // software key where like has none). The lab's policy does not list it, so
 // it waits for approval. The caller stops it.
 func (l *Lab) EnrollNew(ctx context.Context, id ident.Appliance, like *Appliance) (*Appliance, error) {
-	a, err := l.writeAppliance(filepath.Join(l.Dir, id.Name), id, "", 0, like.TPM)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := l.CreateToken(id.Member, id.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := l.enroll(ctx, a, tok); err != nil {
-		return nil, err
-	}
-	return a, l.StartAppliance(ctx, a)
+	return l.addAppliance(ctx, id, "", 0, like.TPM)
 }
 
 // Request builds a request from the commune's local system through a's
