@@ -143,13 +143,15 @@ state_dir: %s
 admin:
   listen: 127.0.0.1:0
   socket: %s
+console:
+  socket: %s
 gateway:
   listen: 127.0.0.1:0
 tpm:
   device: none
 log:
   level: warn
-`, filepath.Join(dir, "state"), filepath.Join(dir, "admin.sock"))
+`, filepath.Join(dir, "state"), filepath.Join(dir, "admin.sock"), filepath.Join(dir, "console.sock"))
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		return nil, err
 	}
