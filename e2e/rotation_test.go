@@ -49,7 +49,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	adm, _ := lab.FreeTCPPort()
 	cfg := filepath.Join(dir, "bab.yaml")
 	raw, _ := os.ReadFile(cfg)
-	_ = os.WriteFile(cfg, append(raw, fmt.Sprintf("gateway:\n  listen: 127.0.0.1:%d\nadmin:\n  listen: 127.0.0.1:%d\n  socket: %s\n", gw, adm, filepath.Join(dir, "admin.sock"))...), 0o644)
+	_ = os.WriteFile(cfg, append(raw, fmt.Sprintf("gateway:\n  listen: 127.0.0.1:%d\nadmin:\n  listen: 127.0.0.1:%d\n  socket: %s\nconsole:\n  socket: %s\n", gw, adm, filepath.Join(dir, "admin.sock"), filepath.Join(dir, "console.sock"))...), 0o644)
 	late := exec.Command(filepath.Join(binDir, "bab"), "serve", "--config", cfg)
 	if err := late.Start(); err != nil {
 		t.Fatal(err)
