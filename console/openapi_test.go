@@ -2,7 +2,6 @@ package console
 
 import (
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -72,22 +71,5 @@ func TestFillFreePath(t *testing.T) {
 	path, _, err := FreePath.Fill(map[string]string{"path": "/citizens/42;x"})
 	if err != nil || path != "/citizens/42%3Bx" {
 		t.Errorf("free path: %q %v", path, err)
-	}
-}
-
-func TestPairingCode(t *testing.T) {
-	fp := CodeFingerprint([]byte("a console CA key"))
-	code := MakeCode("K7Q26XF4", fp)
-	if len(code) != 24 || strings.Count(code, "-") != 4 {
-		t.Fatalf("code %q", code)
-	}
-	secret, got, err := SplitCode(strings.ToLower(strings.ReplaceAll(code, "-", " ")))
-	if err != nil || secret != "K7Q26XF4" || got != fp {
-		t.Errorf("SplitCode: %q %q %v", secret, got, err)
-	}
-	for _, bad := range []string{"", "K7Q2-6XF4", "K7Q2-6XF4-7H3M-PQ2R-AB3C-XXXX", "K7Q2-6XF4-7H3M-PQ2R-AB31"} {
-		if _, _, err := SplitCode(bad); !errors.Is(err, ErrCode) {
-			t.Errorf("SplitCode(%q): %v, want ErrCode", bad, err)
-		}
 	}
 }
