@@ -30,6 +30,11 @@ const (
 	PathPair     = "/v1/console/pair"     // POST PairRequest: PairResponse (no client certificate yet)
 )
 
+// SocketHost is the Host of every request on the console socket
+// (http://bab/v1/console/...); the socket refuses any other, as the
+// appliance's control socket does.
+const SocketHost = "bab"
+
 // HeaderUser carries, on the HTTPS address, the desktop account the
 // console runs under; the paired console's certificate vouches for it. On
 // the socket the appliance asks the kernel instead.
@@ -61,8 +66,8 @@ type WhoAmI struct {
 // Status is the office's connection at a glance. The console turns it
 // into plain words; the appliance reports facts.
 type Status struct {
-	Connected bool      `json:"connected"`        // a tunnel to the exchange is up
-	Since     time.Time `json:"since,omitzero"`   // up since, or down since
+	Connected bool      `json:"connected"`      // a tunnel to the exchange is up
+	Since     time.Time `json:"since,omitzero"` // up since, or down since
 	LastError string    `json:"last_error,omitempty"`
 	Revoked   bool      `json:"revoked,omitempty"` // the exchange refuses this appliance for good
 	// Attested: the exchange verified the boot state on the current
