@@ -17,6 +17,12 @@ var ErrBadCode = errors.New("not a pairing code")
 // stands between them; the console has not sent the code.
 var ErrWrongAppliance = errors.New("the appliance's certificate does not match the pairing code")
 
+// ErrWrongAddress: the appliance reached while pairing has the CA the code
+// names, but its certificate does not name the address the console used.
+// The address is one the appliance does not know itself by; its
+// certificate's names are in the error.
+var ErrWrongAddress = errors.New("the appliance's certificate does not name this address")
+
 // ErrNotPaired: the console's directory holds no pairing (absent, which
 // is not the same as a pairing that cannot be read).
 var ErrNotPaired = errors.New("this console is not paired")

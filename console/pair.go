@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -71,7 +73,8 @@ func LoadPairing(dir string) (*Pairing, error) {
 // the console's new key, its certificate and the appliance's console CA in
 // dir. Before it sends the code, it checks that the appliance's
 // certificate chains to a CA whose fingerprint is the one in the code and
-// names HOST (ErrWrongAppliance otherwise). The appliance's refusal, such
+// names HOST (ErrWrongAppliance otherwise, ErrWrongAddress when only the
+// name is wrong). The appliance's refusal, such
 // as an expired code, is a *ProblemError.
 func Pair(ctx context.Context, baseURL, code, name, dir string) (*Pairing, error) {
 	_, fingerprint, err := SplitCode(code)
@@ -153,12 +156,28 @@ func checkPairingPeer(certs []*x509.Certificate, host, fingerprint string) (*x50
 			Intermediates: inter,
 			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		})
+		var hostErr x509.HostnameError
+		if errors.As(err, &hostErr) {
+			return nil, fmt.Errorf("%w: %s; it names %s", ErrWrongAddress, host, certNames(certs[0]))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrWrongAppliance, err)
 		}
 		return ca, nil
 	}
 	return nil, fmt.Errorf("%w: no certificate in its chain has the code's fingerprint (the appliance must send its console CA in its chain)", ErrWrongAppliance)
+}
+
+// certNames lists the names and addresses a certificate is valid for.
+func certNames(c *x509.Certificate) string {
+	names := slices.Clone(c.DNSNames)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "no name"
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkIssued checks that the chain the appliance issued is for our key,

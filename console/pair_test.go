@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -55,6 +57,7 @@ func pairingServer(t *testing.T, ca *testCA, code string) *httptest.Server {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.serverCert(t)}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refusals below are expected
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
@@ -134,8 +137,8 @@ func TestPairRefusals(t *testing.T) {
 	t.Run("host the certificate does not name", func(t *testing.T) {
 		url := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 		_, err := Pair(context.Background(), url, code, "desk", t.TempDir())
-		if !errors.Is(err, ErrWrongAppliance) {
-			t.Errorf("Pair = %v, want ErrWrongAppliance", err)
+		if !errors.Is(err, ErrWrongAddress) || !strings.Contains(err.Error(), "127.0.0.1") {
+			t.Errorf("Pair = %v, want ErrWrongAddress naming the certificate's address", err)
 		}
 	})
 	t.Run("not a code", func(t *testing.T) {
