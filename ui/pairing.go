@@ -132,6 +132,8 @@ func pairErrorNote(err error, addr string) note {
 		return simpleNote(levelFail, "pair.bad_code", err.Error())
 	case errors.Is(err, console.ErrWrongAppliance):
 		return simpleNote(levelFail, "pair.wrong_appliance", err.Error())
+	case errors.Is(err, console.ErrWrongAddress):
+		return simpleNote(levelFail, "pair.wrong_address", err.Error())
 	case errors.As(err, &pe):
 		switch pe.Code() {
 		case problem.Unauthenticated, problem.BadRequest, problem.NotAllowed:

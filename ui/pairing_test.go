@@ -70,6 +70,7 @@ func TestPairingRefusals(t *testing.T) {
 		want string
 	}{
 		{"wrong appliance", fmt.Errorf("pair: %w", console.ErrWrongAppliance), "is not the one that printed the code"},
+		{"address the server does not know", fmt.Errorf("pair: %w: x509: certificate is valid for 10.0.0.5, not bab.local", console.ErrWrongAddress), "does not answer to this address"},
 		{"code refused", &console.ProblemError{Status: 401, Problem: *problem.New(problem.Unauthenticated, "wrong or expired pairing code")}, "The server refused the code: it is wrong or no longer valid."},
 		{"unreachable", errors.New("dial tcp 10.0.0.5:8443: connect: connection refused"), "The console cannot reach https://10.0.0.5:8443."},
 		{"rate limited", &console.ProblemError{Status: 429, Problem: *problem.New(problem.RateLimited, "")}, "Too many"},

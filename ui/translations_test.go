@@ -172,7 +172,7 @@ func TestDynamicKeysTranslated(t *testing.T) {
 				n, _ := providerStatusNote(s, "P")
 				notes = append(notes, n)
 			}
-			for _, err := range []error{console.ErrBadCode, console.ErrWrongAppliance, &console.ProblemError{Problem: problem.Problem{Code: problem.Unauthenticated}}, errors.New("x")} {
+			for _, err := range []error{console.ErrBadCode, console.ErrWrongAppliance, console.ErrWrongAddress, &console.ProblemError{Problem: problem.Problem{Code: problem.Unauthenticated}}, errors.New("x")} {
 				notes = append(notes, pairErrorNote(err, "https://a:1"))
 			}
 			for _, k := range []string{"pair.bad_address", "pair.bad_code", "pair.no_name"} {
