@@ -26,10 +26,7 @@ import (
 	"github.com/babgate/bab/problem"
 )
 
-// ConsoleHost is the Host that consoles send on the console socket.
-const ConsoleHost = "bab"
-
-var consoleHosts = hostcheck.Exact("the Bab appliance's console socket", ConsoleHost)
+var consoleHosts = hostcheck.Exact("the Bab appliance's console socket", console.SocketHost)
 
 // peerKey is the context key of a console socket connection's caller.
 type peerKey struct{}

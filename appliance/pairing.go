@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -55,9 +54,11 @@ func (a *Appliance) newPairCode(role console.Role, valid time.Duration) (string,
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	var raw [5]byte
-	_, _ = rand.Read(raw[:])
-	secret := base32.StdEncoding.EncodeToString(raw[:])[:console.SecretLen]
+	code := console.NewCode(ca.Leaf.RawSubjectPublicKeyInfo)
+	secret, _, err := console.SplitCode(code)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	exp := time.Now().Add(valid)
 	a.pair.mu.Lock()
 	defer a.pair.mu.Unlock()
@@ -65,7 +66,7 @@ func (a *Appliance) newPairCode(role console.Role, valid time.Duration) (string,
 		a.pair.codes = map[string]*pairCode{}
 	}
 	a.pair.codes[secret] = &pairCode{role: role, expires: exp}
-	return console.MakeCode(secret, console.CodeFingerprint(ca.Leaf.RawSubjectPublicKeyInfo)), exp, nil
+	return code, exp, nil
 }
 
 // redeem spends a code: it returns the role it was made for, or why not.

@@ -30,6 +30,11 @@ const (
 	PathPair     = "/v1/console/pair"     // POST PairRequest: PairResponse (no client certificate yet)
 )
 
+// SocketHost is the Host of every request on the console socket
+// (http://bab/v1/console/...); the socket refuses any other, as the
+// appliance's control socket does.
+const SocketHost = "bab"
+
 // HeaderUser carries, on the HTTPS address, the desktop account the
 // console runs under; the paired console's certificate vouches for it. On
 // the socket the appliance asks the kernel instead.

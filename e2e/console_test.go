@@ -275,3 +275,54 @@ func TestConsoleSocketIsForItsGroup(t *testing.T) {
 		t.Errorf("a user outside the console group: curl exit %d, want 7 (could not connect)", code)
 	}
 }
+
+// TestConsoleClientAgainstTheAppliance runs the client that bab-console
+// uses against a real appliance: pairing over HTTPS (checking the CA the
+// code names), then the calls of each screen, and the socket on the
+// server.
+func TestConsoleClientAgainstTheAppliance(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := console.Pair(ctx, l.Consumer.ConsoleURL, pairCode(t, l.Consumer, "clerk", "10m"), "desk-7", t.TempDir())
+	if err != nil {
+		t.Fatalf("pair: %v", err)
+	}
+	c, err := p.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	who, err := c.WhoAmI(ctx)
+	if err != nil || who.Console != "desk-7" || who.Role != console.RoleClerk {
+		t.Fatalf("whoami: %+v %v", who, err)
+	}
+	if st, err := c.Status(ctx); err != nil || !st.Connected || st.PolicyVersion == 0 {
+		t.Errorf("status: %+v %v", st, err)
+	}
+	cat, err := c.Catalog(ctx)
+	if err != nil || len(cat) != 1 {
+		t.Fatalf("catalog: %+v %v", cat, err)
+	}
+	res, err := c.Lookup(ctx, console.LookupRequest{Service: cat[0].ID, Path: cat[0].Operations[0].Path, Params: map[string]string{"id": "7"}})
+	if err != nil || res.Status != 200 || !bytes.Contains(res.Body, []byte(who.System)) {
+		t.Fatalf("lookup: %+v %v", res, err)
+	}
+	if _, err := c.Lookup(ctx, console.LookupRequest{Service: cat[0].ID, Path: cat[0].Operations[0].Path, Params: map[string]string{"id": "x"}}); err == nil {
+		t.Error("a lookup the form refuses went through")
+	} else if pe, ok := errors.AsType[*console.ProblemError](err); !ok || pe.Problem.Code != problem.BadRequest {
+		t.Errorf("a lookup the form refuses: %v, want a bad_request problem", err)
+	}
+	acts, err := c.Activity(ctx, console.ActivityFilter{})
+	if err != nil || !hasActivity(acts, res.RequestID, who.System) {
+		t.Errorf("activity: %+v %v", acts, err)
+	}
+	local, err := console.DialSocket(l.Consumer.ConsoleSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	if office, err := local.Office(ctx); err != nil || len(office.Consoles) != 1 || office.Consoles[0].Name != "desk-7" {
+		t.Errorf("office IT on the socket: %+v %v", office, err)
+	}
+}
