@@ -1,0 +1,118 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// BuildConsole compiles bab-console into dir: it links OpenGL and X11 with
+// cgo, so it needs a C compiler and their headers (scripts/deps).
+func BuildConsole(dir string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "bab-console")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/bab-console")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("lab: build bab-console: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Display is an Xvfb X server of the lab's, for running the console and
+// taking screenshots without a screen.
+type Display struct {
+	Name string // :N
+	proc *Proc
+}
+
+// DesktopTools reports what is missing to run the console headless.
+func DesktopTools() error {
+	for _, c := range []string{"Xvfb", "xwininfo", "import", "gcc"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return fmt.Errorf("%s is not installed (scripts/deps installs it)", c)
+		}
+	}
+	return nil
+}
+
+// StartDisplay starts Xvfb at width×height on the first free display
+// number from 90, listening on no TCP port.
+func StartDisplay(ctx context.Context, dir string, width, height int) (*Display, error) {
+	for n := 90; n < 110; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		name := fmt.Sprintf(":%d", n)
+		p, err := startProc("Xvfb", filepath.Join(dir, fmt.Sprintf("xvfb-%d.log", n)), nil,
+			"Xvfb", name, "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
+		if err != nil {
+			return nil, err
+		}
+		err = poll(ctx, 10*time.Second, func() error {
+			if p.Exited() {
+				return errors.New("Xvfb exited: " + tail(p.Log()))
+			}
+			_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+			return err
+		})
+		if err == nil {
+			return &Display{Name: name, proc: p}, nil
+		}
+		_ = p.Stop()
+	}
+	return nil, errors.New("lab: no free X display between :90 and :109")
+}
+
+// Close stops the X server.
+func (d *Display) Close() error { return d.proc.Stop() }
+
+// Env is the environment of a program shown on d.
+func (d *Display) Env() []string { return []string{"DISPLAY=" + d.Name} }
+
+// AwaitWindow waits until a window whose name starts with prefix is shown
+// and returns its name.
+func (d *Display) AwaitWindow(ctx context.Context, prefix string) (string, error) {
+	var title string
+	err := poll(ctx, 60*time.Second, func() error {
+		cmd := exec.Command("xwininfo", "-root", "-tree")
+		cmd.Env = append(os.Environ(), d.Env()...)
+		out, err := cmd.Output()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if i := strings.Index(line, `"`+prefix); i >= 0 {
+				rest := line[i+1:]
+				title = rest[:strings.IndexByte(rest, '"')]
+				return nil
+			}
+		}
+		return fmt.Errorf("no window named %s… yet", prefix)
+	})
+	return title, err
+}
+
+// Screenshot writes the whole screen to path (PNG).
+func (d *Display) Screenshot(path string) error {
+	cmd := exec.Command("import", "-window", "root", path)
+	cmd.Env = append(os.Environ(), d.Env()...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("lab: screenshot: %v: %s", err, out)
+	}
+	return nil
+}
+
+// StartConsole runs bin (bab-console) on d with args, its output in dir.
+func (d *Display) StartConsole(bin, dir string, env []string, args ...string) (*Proc, error) {
+	return startProc("bab-console", filepath.Join(dir, "bab-console.log"), append(d.Env(), env...), append([]string{bin}, args...)...)
+}
