@@ -72,6 +72,13 @@ Monitoring (Prometheus metrics, readiness):
   curl -s %s/metrics | grep '^bab_'
   curl -s %s/readyz
 
+The clerks' console (a desktop; needs a display, and the first build
+compiles Fyne for a few minutes), on the commune's server as office IT:
+  go run ./cmd/bab-console --socket %s
+or paired from another desktop over HTTPS, with a code from:
+  %s console pair --config %s
+  go run ./cmd/bab-console --appliance %s --config-dir %s
+
 Logs are in %s. Press Ctrl-C to stop.
 `,
 		l.Exchange.Addr, l.Exchange.Socket,
@@ -83,6 +90,7 @@ Logs are in %s. Press Ctrl-C to stop.
 		filepath.Join(l.Bin, "bab-exchange"), l.Exchange.Config,
 		filepath.Join(l.Bin, "bab"), l.Consumer.Config,
 		l.Consumer.AdminURL, l.Exchange.AdminURL,
+		l.Consumer.ConsoleSocket, filepath.Join(l.Bin, "bab"), l.Consumer.Config, l.Consumer.ConsoleURL, filepath.Join(dir, "desk"),
 		dir)
 	<-ctx.Done()
 	fmt.Println("\nStopping the lab…")
