@@ -26,7 +26,13 @@ func TestConsoleUnderXvfb(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := newLab(t, lab.Options{})
-	for _, c := range []struct{ lang, connected string }{{"en", "Bab — connected"}, {"fr", "Bab — connecté"}} {
+	for _, c := range []struct {
+		lang, connected string
+		tabs            map[string]int // screenshot name → x of the tab's label
+	}{
+		{"en", "Bab — connected", map[string]int{"lookup": 170, "activity": 300, "office": 410}},
+		{"fr", "Bab — connecté", map[string]int{"lookup": 190, "activity": 335, "office": 470}},
+	} {
 		t.Run(c.lang, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
@@ -68,6 +74,17 @@ func TestConsoleUnderXvfb(t *testing.T) {
 				b, _ := os.ReadFile(shot)
 				if err := os.WriteFile(filepath.Join(out, "home-"+c.lang+".png"), b, 0o644); err != nil {
 					t.Fatal(err)
+				}
+				// The other tabs, by clicking their labels where the
+				// window puts them (screenshots only: nothing is asserted).
+				for name, x := range c.tabs {
+					if err := d.Click(x, 69); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(time.Second) // let it draw; a picture, not a condition
+					if err := d.Screenshot(filepath.Join(out, name+"-"+c.lang+".png")); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			if strings.Contains(p.Log(), "panic") {

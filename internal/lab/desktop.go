@@ -116,3 +116,13 @@ func (d *Display) Screenshot(path string) error {
 func (d *Display) StartConsole(bin, dir string, env []string, args ...string) (*Proc, error) {
 	return startProc("bab-console", filepath.Join(dir, "bab-console.log"), append(d.Env(), env...), append([]string{bin}, args...)...)
 }
+
+// Click clicks the left button at x, y of the screen.
+func (d *Display) Click(x, y int) error {
+	cmd := exec.Command("xdotool", "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
+	cmd.Env = append(os.Environ(), d.Env()...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("lab: click: %v: %s", err, out)
+	}
+	return nil
+}
