@@ -172,11 +172,25 @@ type Tunnel struct {
 }
 
 // Finding is one check of the appliance, with its fix when it is not ok.
+// Code (one of FindingCodes) and Args let the console word it in the
+// clerk's language; Result and Fix are the appliance's English words, for
+// a code the console does not know.
 type Finding struct {
-	Check   string `json:"check"`
-	Result  string `json:"result"`
-	Fix     string `json:"fix,omitempty"`
-	Verdict string `json:"verdict"` // "ok", "warn" or "fail"
+	Check   string            `json:"check"`
+	Code    string            `json:"code,omitempty"`
+	Args    map[string]string `json:"args,omitempty"` // Since and Until are RFC 3339 times
+	Result  string            `json:"result"`
+	Fix     string            `json:"fix,omitempty"`
+	Verdict string            `json:"verdict"` // "ok", "warn" or "fail"
+}
+
+// FindingCodes are the findings an appliance reports.
+var FindingCodes = []string{
+	"doctor.server",
+	"tunnel.revoked", "tunnel.down", "tunnel.ok",
+	"attestation.quarantined", "attestation.pending", "attestation.ok",
+	"policy.refused", "policy.pending", "policy.none", "policy.expired", "policy.expiring", "policy.ok",
+	"certificate.expiring", "certificate.ok",
 }
 
 // Paired is a console paired with the appliance.

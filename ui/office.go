@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -94,7 +95,7 @@ func (o *officeScreen) show(v *console.Office) {
 
 	var findings []fyne.CanvasObject
 	for _, f := range v.Findings {
-		findings = append(findings, noteView(findingNote(f)))
+		findings = append(findings, noteView(findingNote(f, clk)))
 	}
 	if len(findings) == 0 {
 		findings = append(findings, widget.NewLabel(lang.L("office.findings.none")))
@@ -125,8 +126,10 @@ func tunnelNote(t console.Tunnel, clk clock) note {
 	return n
 }
 
-// findingNote is one of the doctor's checks, with its fix.
-func findingNote(f console.Finding) note {
+// findingNote is one of the appliance's checks of itself, with its fix,
+// in the clerk's language when the console knows its code (the
+// appliance's English words otherwise).
+func findingNote(f console.Finding, clk clock) note {
 	n := note{level: levelOK, text: f.Check + ": " + f.Result}
 	switch f.Verdict {
 	case "warn":
@@ -134,8 +137,22 @@ func findingNote(f console.Finding) note {
 	case "fail":
 		n.level = levelFail
 	}
-	if f.Fix != "" && n.level != levelOK {
-		n.next = lang.L("office.fix", map[string]any{"Fix": f.Fix})
+	fix := f.Fix
+	if slices.Contains(console.FindingCodes, f.Code) {
+		data := map[string]any{}
+		for k, v := range f.Args {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				v = clk.when(t)
+			}
+			data[k] = v
+		}
+		n.text = lang.L("finding."+f.Code, data)
+		if n.level != levelOK {
+			fix = lang.L("finding." + f.Code + ".fix")
+		}
+	}
+	if fix != "" && n.level != levelOK {
+		n.next = lang.L("office.fix", map[string]any{"Fix": fix})
 	}
 	return n
 }

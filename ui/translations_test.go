@@ -69,7 +69,7 @@ func fields(s string) []string {
 // dynamicPrefixes are the key families the code builds from a name: a
 // status, a problem code, an error, a provider's status, a column. The
 // texts they give are checked by TestDynamicKeysTranslated.
-var dynamicPrefixes = []string{"status.", "problem.", "error.", "result.status.", "activity.col.", "pair."}
+var dynamicPrefixes = []string{"status.", "problem.", "error.", "result.status.", "activity.col.", "pair.", "finding."}
 
 // TestKeysInCode reads the package's sources: every key given literally
 // to lang.L or lang.X exists, and every key in the files is used, by a
@@ -177,6 +177,15 @@ func TestDynamicKeysTranslated(t *testing.T) {
 			}
 			for _, k := range []string{"pair.bad_address", "pair.bad_code", "pair.no_name"} {
 				notes = append(notes, simpleNote(levelFail, k, ""))
+			}
+			// Every finding an appliance reports, with its fix unless it is ok.
+			args := map[string]string{"Since": "2026-11-27T09:00:00Z", "Until": "2026-12-27T09:00:00Z", "Version": "4", "Reason": "r", "Error": "e"}
+			for _, code := range console.FindingCodes {
+				verdict := "fail"
+				if strings.HasSuffix(code, ".ok") {
+					verdict = "ok"
+				}
+				notes = append(notes, findingNote(console.Finding{Code: code, Args: args, Verdict: verdict, Result: "x", Fix: "y"}, clk))
 			}
 			for _, n := range notes {
 				for _, s := range []string{n.short, n.text, n.next} {
