@@ -118,7 +118,7 @@ func (c *gatewayCall) admit() *outbound {
 		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return nil
 	}
-	out := &outbound{timeout: timeout, limit: max, head: wire.RequestHead{ID: c.id, Service: svc.String(), Method: r.Method,
+	out := &outbound{timeout: timeout, limit: max, head: wire.RequestHead{ID: c.id, Service: c.service, Method: r.Method,
 		Path: rest, Query: r.URL.RawQuery, Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength,
 		ConsumerSystem: system, Purpose: purpose}}
 	if r.Body == nil || r.Body == http.NoBody {

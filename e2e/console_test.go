@@ -326,3 +326,20 @@ func TestConsoleClientAgainstTheAppliance(t *testing.T) {
 		t.Errorf("office IT on the socket: %+v %v", office, err)
 	}
 }
+
+// TestConsolePairingGuessesPause plays someone on the office network who
+// guesses pairing codes: after ten wrong codes within a minute, pairing is
+// paused, so that even the right code is refused for that minute.
+func TestConsolePairingGuessesPause(t *testing.T) {
+	l := newLab(t, lab.Options{})
+	code := pairCode(t, l.Consumer, "clerk", "10m")
+	wrong := code[:5] + flip(code[5]) + code[6:]
+	for i := range 10 {
+		if _, err := pairConsole(l.Consumer, wrong, fmt.Sprintf("guess-%d", i)); err == nil || !strings.Contains(err.Error(), "not known") {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if _, err := pairConsole(l.Consumer, code, "desk-1"); err == nil || !strings.Contains(err.Error(), "paused") {
+		t.Fatalf("the right code after ten wrong guesses: %v, want pairing paused", err)
+	}
+}

@@ -29,9 +29,7 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(stdout, list)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tATTESTATION\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
@@ -86,6 +84,13 @@ func printLive(w io.Writer, list []exchange.ApplianceView) error {
 	return tw.Flush()
 }
 
+// printJSON prints v indented, for -o json and --json.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // outputJSON reads the -o flag.
 func outputJSON(o string) (bool, error) {
 	switch o {
@@ -114,9 +119,7 @@ func trace(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(stdout, list)
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tID\tCONSUMER\tSERVICE\tMETHOD\tPATH\tOUTCOME\tSTATUS\tBYTES IN/OUT\tDURATION")
