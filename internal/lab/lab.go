@@ -353,18 +353,11 @@ func (l *Lab) writeAppliance(dir string, id ident.Appliance, backend string, max
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	gw, err := freeTCPPort()
+	ports, err := freeTCPPorts(3) // distinct: each is held until all are chosen
 	if err != nil {
 		return nil, err
 	}
-	adm, err := freeTCPPort()
-	if err != nil {
-		return nil, err
-	}
-	con, err := freeTCPPort()
-	if err != nil {
-		return nil, err
-	}
+	gw, adm, con := ports[0], ports[1], ports[2]
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
@@ -591,6 +584,22 @@ func tail(s string) string {
 
 // FreeTCPPort is a TCP port on 127.0.0.1 that was free a moment ago.
 func FreeTCPPort() (int, error) { return freeTCPPort() }
+
+// freeTCPPorts are n distinct TCP ports on 127.0.0.1 that were free a
+// moment ago: each listener stays open until all are chosen, so that the
+// system cannot hand the same port out twice.
+func freeTCPPorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
 
 func freeTCPPort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
