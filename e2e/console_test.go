@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,8 @@ func TestConsoleOnceOnlyLookup(t *testing.T) {
 	}
 	var cat []console.Service
 	desk.call(t, "GET", console.PathCatalog, nil, &cat, 200)
-	if len(cat) != 1 || cat[0].ID != lab.CivilStatus.String() || len(cat[0].Operations) != 1 || cat[0].Operations[0].Path != "/citizens/{id}" {
+	if len(cat) != 2 || cat[0].ID != lab.CivilStatus.String() || len(cat[0].Operations) != 1 || cat[0].Operations[0].Path != "/citizens/{id}" ||
+		cat[1].ID != lab.FamilyRecord.String() || !slices.Equal(cat[1].Purposes, []string{lab.FamilyPurpose}) {
 		t.Fatalf("catalog %+v", cat)
 	}
 	var res console.LookupResult
@@ -72,6 +74,19 @@ func TestConsoleOnceOnlyLookup(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A service whose rule asks for a purpose: the purpose is sent, the
+	// drop-down's values are the only ones taken.
+	family := console.LookupRequest{Service: lab.FamilyRecord.String(), Path: "/families/{holder}", Params: map[string]string{"holder": "42", "view": "full"}, Purpose: lab.FamilyPurpose}
+	desk.call(t, "POST", console.PathLookup, family, &res, 200)
+	if err := json.Unmarshal(res.Body, &record); err != nil || res.Status != 200 || record["purpose"] != lab.FamilyPurpose || record["spouse"] == nil {
+		t.Fatalf("family record lookup: %+v %s", res, res.Body)
+	}
+	noPurpose, badView := family, family
+	noPurpose.Purpose = ""
+	badView.Params = map[string]string{"holder": "42", "view": "everything"}
+	desk.wantProblem(t, "POST", console.PathLookup, noPurpose, problem.NotAllowed)
+	desk.wantProblem(t, "POST", console.PathLookup, badView, problem.BadRequest)
 
 	// Refusals, each typed.
 	desk.wantProblem(t, "POST", console.PathLookup, console.LookupRequest{Service: lab.CivilStatus.String(), Path: "/citizens/{id}", Params: map[string]string{"id": "0042"}}, problem.BadRequest)
@@ -301,7 +316,7 @@ func TestConsoleClientAgainstTheAppliance(t *testing.T) {
 		t.Errorf("status: %+v %v", st, err)
 	}
 	cat, err := c.Catalog(ctx)
-	if err != nil || len(cat) != 1 {
+	if err != nil || len(cat) != 2 {
 		t.Fatalf("catalog: %+v %v", cat, err)
 	}
 	res, err := c.Lookup(ctx, console.LookupRequest{Service: cat[0].ID, Path: cat[0].Operations[0].Path, Params: map[string]string{"id": "7"}})

@@ -26,6 +26,7 @@ type activityScreen struct {
 	service   *widget.SelectEntry
 	summary   *widget.Label
 	table     *widget.Table
+	fit       *fitLayout
 	rows      []console.Activity
 	services  []string // every service seen, for the filter's list
 	loading   bool
@@ -37,6 +38,10 @@ const (
 	filterOut // asked by this office / succeeded
 	filterIn  // asked of this office / failed
 )
+
+// activityFixed are the columns shown whole; the service has the rest (a
+// long service name is cut before who asked, the outcome or a request id).
+var activityFixed = []bool{true, true, true, false, true, true, true}
 
 var activityColumns = []string{"activity.col.time", "activity.col.direction", "activity.col.who", "activity.col.service", "activity.col.outcome", "activity.col.duration", "activity.col.request_id"}
 
@@ -82,9 +87,7 @@ func newActivityScreen(e *env) *activityScreen {
 			o.(*widget.Label).SetText(lang.L(activityColumns[id.Col]))
 		}
 	}
-	for col, w := range []float32{145, 95, 160, 230, 235, 70, 130} {
-		a.table.SetColumnWidth(col, w)
-	}
+	a.fit = &fitLayout{table: a.table, fixed: activityFixed, texts: a.column}
 	a.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(a.rows) {
 			e.app.Clipboard().SetContent(a.rows[id.Row].RequestID)
@@ -92,7 +95,7 @@ func newActivityScreen(e *env) *activityScreen {
 		}
 		a.table.UnselectAll()
 	}
-	a.root = container.NewBorder(container.NewVBox(filters, a.summary), nil, nil, nil, a.table)
+	a.root = container.NewBorder(container.NewVBox(filters, a.summary), nil, nil, nil, container.New(a.fit, a.table))
 	return a
 }
 
@@ -148,15 +151,25 @@ func (a *activityScreen) refresh() {
 		} else {
 			a.summary.SetText(lang.L("activity.count", map[string]any{"N": number(uint64(len(a.rows)))}))
 		}
+		a.fit.fit()
 		a.table.Refresh()
 	})
+}
+
+// column is a column's header and the cells it shows.
+func (a *activityScreen) column(col int) []string {
+	texts := []string{lang.L(activityColumns[col])}
+	for _, r := range a.rows {
+		texts = append(texts, a.cell(r, col))
+	}
+	return texts
 }
 
 // cell is one column of a row in words.
 func (a *activityScreen) cell(r console.Activity, col int) string {
 	switch col {
 	case 0:
-		return a.env.clock.when(r.At)
+		return a.env.clock.recent(r.At)
 	case 1:
 		if r.Direction == "in" {
 			return lang.L("activity.cell.in")
@@ -194,4 +207,65 @@ func outcomeText(outcome string) string {
 		return lang.L("activity.outcome.ok")
 	}
 	return problemNote(&console.ProblemError{Problem: problem.Problem{Code: problem.Code(outcome)}}).short
+}
+
+// fitLayout sizes the columns of its table to the width it has: the
+// columns marked fixed (time, direction, duration, request id) as wide as
+// their widest text, the others sharing what is left in proportion to
+// their own widest text, so that the table fits the window rather than
+// scroll and only long names are cut.
+type fitLayout struct {
+	table *widget.Table
+	fixed []bool
+	texts func(col int) []string // a column's header and cells
+	width float32
+}
+
+func (l *fitLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if size.Width != l.width {
+		l.width = size.Width
+		l.fit()
+	}
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (l *fitLayout) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+// fit sets the columns' widths for the layout's width and the texts now
+// shown.
+func (l *fitLayout) fit() {
+	if l.width <= 0 {
+		return
+	}
+	natural := make([]float32, len(l.fixed))
+	var fixedSum, flexSum float32
+	for col := range l.fixed {
+		for i, s := range l.texts(col) {
+			// As wide as a label showing it whole: its padding included.
+			probe := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: i == 0})
+			natural[col] = max(natural[col], probe.MinSize().Width+theme.Padding())
+		}
+		if l.fixed[col] {
+			fixedSum += natural[col]
+		} else {
+			flexSum += natural[col]
+		}
+	}
+	room := l.width - float32(len(l.fixed))*theme.Padding() // less the separators
+	// The fixed columns leave the others a fifth at least.
+	fixedScale := min(1, (room-min(flexSum, room/5))/fixedSum)
+	for col, w := range natural {
+		switch total := fixedSum + flexSum; {
+		case total <= room: // room for all: the extra goes in proportion
+			w += (room - total) * w / total
+		case l.fixed[col]:
+			w *= fixedScale
+		default:
+			w = (room - fixedSum*fixedScale) * w / flexSum
+		}
+		l.table.SetColumnWidth(col, w)
+	}
 }

@@ -32,9 +32,9 @@ func TestActivity(t *testing.T) {
 	c := activityConsole(t, s)
 	test.AssertRendersToMarkup(t, "activity/list.xml", c.env.win.Canvas())
 	wantText(t, c.activity.root,
-		"3 exchanges", "10:44", "Outgoing", "amina (desk-3)", "Succeeded", "312 ms", "01J9Z6R2M4",
+		"Exchanges shown: 3", "10:44:00", "Outgoing", "amina (desk-3)", "Succeeded", "312 ms", "01J9Z6R2M4",
 		"Incoming", "MA/GOV/CNSS/bab-1", "1.5 s",
-		"13 Mar 2026 08:45", "Administration not connected")
+		"13 Mar 08:45", "Administration not connected")
 	if len(s.filters) != 1 || s.filters[0] != (console.ActivityFilter{}) {
 		t.Errorf("filters %+v, want one without filter", s.filters)
 	}
@@ -90,5 +90,5 @@ func TestActivityErrors(t *testing.T) {
 func TestActivityFrench(t *testing.T) {
 	useLanguage(t, "fr")
 	c := activityConsole(t, &stub{activity: recentActivity()})
-	wantText(t, c.activity.root, "3 échanges", "Sortant", "Réussi", "1,5 s", "13/03/2026 08:45", "Administration non connectée")
+	wantText(t, c.activity.root, "Échanges affichés : 3", "Sortant", "Réussi", "1,5 s", "13/03 08:45", "N° de demande", "Administration non connectée")
 }

@@ -33,6 +33,10 @@ type Console struct {
 	stop      context.CancelFunc
 }
 
+// windowSize is the window's size at start: it fits a 1024×768 screen
+// with room for a desktop's panel.
+var windowSize = fyne.NewSize(1000, 700)
+
 // New makes the console's window; Connect or ShowPairing fills it.
 func New(a fyne.App) *Console {
 	return newConsole(defaultEnv(a))
@@ -40,7 +44,7 @@ func New(a fyne.App) *Console {
 
 func newConsole(e *env) *Console {
 	e.win = e.app.NewWindow(lang.L("window.title.plain"))
-	e.win.Resize(fyne.NewSize(1100, 720))
+	e.win.Resize(windowSize)
 	c := &Console{env: e, banner: newBanner()}
 	e.win.SetContent(widget.NewLabel(lang.L("window.starting")))
 	e.win.SetOnClosed(func() {

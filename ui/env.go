@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"log"
+	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -22,6 +24,15 @@ type env struct {
 	after func(d time.Duration, f func()) (stop func() bool)
 	// tick: refresh every RefreshEvery.
 	tick bool
+	// logf writes a line to the console's log (standard error): what
+	// happened and how long it took, never what a lookup asked or got.
+	logf func(format string, args ...any)
+}
+
+func (e *env) log(format string, args ...any) {
+	if e.logf != nil {
+		e.logf(format, args...)
+	}
 }
 
 func defaultEnv(a fyne.App) *env {
@@ -29,6 +40,7 @@ func defaultEnv(a fyne.App) *env {
 		app:   a,
 		clock: clock{now: time.Now, loc: time.Local},
 		tick:  true,
+		logf:  log.New(os.Stderr, "bab-console: ", log.LstdFlags).Printf,
 		async: func(f func()) { go f() },
 		after: func(d time.Duration, f func()) func() bool {
 			return time.AfterFunc(d, func() { fyne.Do(f) }).Stop

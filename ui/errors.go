@@ -22,6 +22,16 @@ func errorNote(err error) note {
 	return simpleNote(levelFail, errorKey(err), err.Error())
 }
 
+// problemCode is a failure as the console's log says it: a problem's code
+// and request id, which office IT can look up, or the error itself.
+func problemCode(err error) string {
+	var pe *console.ProblemError
+	if errors.As(err, &pe) {
+		return string(pe.Problem.Code) + " (request " + pe.Problem.RequestID + ")"
+	}
+	return err.Error()
+}
+
 // errorKey names the words for a failure that is not a problem.
 func errorKey(err error) string {
 	var se *console.StatusError

@@ -42,15 +42,18 @@ func newLookupForm(s console.Service, touched func(), next func(console.LookupRe
 	if len(f.ops) == 0 {
 		f.ops = []console.Operation{{Path: freePath}}
 	}
+	// The service as the catalog lists it: what it is, who holds it, its
+	// name in the policy.
 	title := widget.NewLabelWithStyle(s.ID, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	title.Wrapping = fyne.TextWrapWord
 	head := []fyne.CanvasObject{title,
 		widget.NewLabel(lang.L("form.provider", map[string]any{"Provider": providerName(&s)}))}
 	if s.Description != "" {
-		d := widget.NewLabel(s.Description)
-		d.Wrapping = fyne.TextWrapWord
-		head = append(head, d)
+		title.SetText(s.Description)
+		id := widget.NewLabel(s.ID)
+		id.SizeName = theme.SizeNameCaptionText
+		head = append(head, id)
 	}
 	if len(f.ops) > 1 {
 		names := make([]string, len(f.ops))
@@ -65,12 +68,12 @@ func newLookupForm(s console.Service, touched func(), next func(console.LookupRe
 		f.opRow = []fyne.CanvasObject{keyLabel(lang.L("form.operation")), f.opSelect}
 	}
 	if len(s.Purposes) > 0 {
+		f.purpErr = errorLabel()
 		f.purpose = widget.NewSelect(s.Purposes, func(string) { f.purpErr.Hide(); touched() })
 		f.purpose.PlaceHolder = lang.L("form.purpose.choose")
 		if len(s.Purposes) == 1 {
 			f.purpose.SetSelectedIndex(0)
 		}
-		f.purpErr = errorLabel()
 		hint := hintLabel(lang.L("form.purpose.hint"))
 		f.purpRow = []fyne.CanvasObject{keyLabel(lang.L("form.purpose") + " *"), container.NewVBox(f.purpose, hint, f.purpErr)}
 	}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/text/unicode/norm"
@@ -60,16 +61,24 @@ func newLookupScreen(e *env) *lookupScreen {
 		func() int { return len(l.shown) },
 		func() fyne.CanvasObject {
 			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			name.Truncation = fyne.TextTruncateEllipsis
-			provider := widget.NewLabel("")
-			provider.Truncation = fyne.TextTruncateEllipsis
-			return container.NewVBox(name, provider)
+			provider, id := widget.NewLabel(""), widget.NewLabel("")
+			id.SizeName = theme.SizeNameCaptionText
+			for _, l := range []*widget.Label{name, provider, id} {
+				l.Truncation = fyne.TextTruncateEllipsis
+			}
+			// The lines of one service close together, services apart.
+			return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.InnerPadding()), name, provider, id)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			s := l.services[l.shown[id]]
 			box := o.(*fyne.Container)
-			box.Objects[0].(*widget.Label).SetText(s.ID)
+			title := s.Description
+			if title == "" {
+				title = s.ID
+			}
+			box.Objects[0].(*widget.Label).SetText(title)
 			box.Objects[1].(*widget.Label).SetText(providerName(&s))
+			box.Objects[2].(*widget.Label).SetText(s.ID)
 		},
 	)
 	l.list.OnSelected = func(id widget.ListItemID) {
@@ -217,6 +226,7 @@ func (l *lookupScreen) confirm(req console.LookupRequest) {
 func (l *lookupScreen) send(req console.LookupRequest) {
 	gen := l.gen
 	provider := providerName(l.current)
+	sent := time.Now()
 	bar := widget.NewProgressBarInfinite()
 	l.setPanel(container.NewVBox(
 		widget.NewLabel(lang.L("lookup.sending", map[string]any{"Provider": provider})), bar))
@@ -231,12 +241,14 @@ func (l *lookupScreen) send(req console.LookupRequest) {
 			return
 		}
 		if err != nil {
+			l.env.log("lookup in %s failed after %s: %v", req.Service, time.Since(sent).Round(time.Millisecond), problemCode(err))
 			l.failed(err)
 			return
 		}
 		l.result = res
 		l.setPanel(resultPanel(l, res))
 		l.touch()
+		l.env.log("lookup %s in %s: status %d, fields shown %s after Send", res.RequestID, req.Service, res.Status, time.Since(sent).Round(time.Millisecond))
 	})
 }
 

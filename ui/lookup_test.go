@@ -394,3 +394,24 @@ func TestCatalogFollowsPolicy(t *testing.T) {
 		t.Errorf("after a new policy: %d catalog calls, %d services", s.catalogs-n, len(c.lookup.services))
 	}
 }
+
+// TestLookupSinglePurpose: a service whose rules grant one purpose has it
+// chosen already (choosing such a service once crashed the console).
+func TestLookupSinglePurpose(t *testing.T) {
+	family := schoolRecords()
+	family.Purposes = []string{"marriage-file"}
+	s := &stub{catalog: []console.Service{family}, result: answer(`{"holder":{"name":"Amina"}}`)}
+	c, _ := lookupConsole(t, s)
+	c.lookup.list.Select(0)
+	f := c.lookup.form
+	if f == nil || f.purpose == nil || f.purpose.Selected != "marriage-file" {
+		t.Fatalf("form %+v: want the one purpose chosen", f)
+	}
+	test.Type(f.fields[0].entry, "/pupils/7")
+	test.Tap(f.cont)
+	wantText(t, c.lookup.panel, "For this purpose: marriage-file.")
+	test.Tap(findButton(t, c.lookup.panel, "Send"))
+	if len(s.lookups) != 1 || s.lookups[0].Purpose != "marriage-file" {
+		t.Fatalf("lookups %+v", s.lookups)
+	}
+}

@@ -120,7 +120,7 @@ func newTestConsole(t *testing.T, api Appliance) (*Console, *timers) {
 		},
 	}
 	c := newConsole(e)
-	c.env.win.Resize(fyne.NewSize(1100, 720))
+	c.env.win.Resize(windowSize)
 	t.Cleanup(c.env.win.Close)
 	if api != nil {
 		c.Connect(api)

@@ -60,6 +60,7 @@ func (b *Backend) handler() http.Handler {
 			"birth_place": "Rabat", "asked_by": r.Header.Get("Bab-Consumer"), "system": r.Header.Get("Bab-Consumer-System"), "purpose": r.Header.Get("Bab-Purpose"),
 		})
 	})
+	mux.HandleFunc("GET /families/{holder}", familyRecord)
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
 		// Echo while reading, so bodies of any size stream through.
 		_ = http.NewResponseController(w).EnableFullDuplex()
@@ -116,6 +117,36 @@ func (b *Backend) handler() http.Handler {
 		b.Requests.Add(1)
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// familyRecord answers a family record: nested objects and a list, as
+// real registries answer, so that the console's result shows sections and
+// tables. ?view=children gives the children only.
+func familyRecord(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(r.PathValue("holder"))
+	if err != nil || n <= 0 {
+		http.Error(w, "no such family record", http.StatusNotFound)
+		return
+	}
+	person := func(i int, year int) map[string]any {
+		return map[string]any{"name": names[i%len(names)], "birth_date": fmt.Sprintf("%d-%02d-%02d", year, 1+i%12, 1+i%28)}
+	}
+	children := []any{}
+	for i := range 1 + n%3 {
+		c := person(n+2+i, 2005+i*3)
+		c["birth_place"] = "Rabat"
+		children = append(children, c)
+	}
+	rec := map[string]any{"children": children, "asked_by": r.Header.Get("Bab-Consumer"), "system": r.Header.Get("Bab-Consumer-System"), "purpose": r.Header.Get("Bab-Purpose")}
+	if r.URL.Query().Get("view") != "children" {
+		rec["holder"] = person(n, 1970+n%20)
+		spouse := person(n+1, 1972+n%20)
+		spouse["married_on"] = fmt.Sprintf("%d-06-%02d", 1998+n%10, 1+n%28)
+		rec["spouse"] = spouse
+		rec["registered_at"] = "Rabat"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(rec)
 }
 
 var names = []string{"Amina El Idrissi", "Youssef Benali", "Fatima Zahra Alaoui", "Omar Tazi", "Khadija Bennani", "Mehdi Chraibi"}

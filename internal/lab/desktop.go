@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ type Display struct {
 
 // DesktopTools reports what is missing to run the console headless.
 func DesktopTools() error {
-	for _, c := range []string{"Xvfb", "xwininfo", "import", "gcc"} {
+	for _, c := range []string{"Xvfb", "xwininfo", "import", "xdotool", "gcc"} {
 		if _, err := exec.LookPath(c); err != nil {
 			return fmt.Errorf("%s is not installed (scripts/deps installs it)", c)
 		}
@@ -112,6 +113,66 @@ func (d *Display) Screenshot(path string) error {
 	return nil
 }
 
+// Frame is the whole screen's pixels, for telling whether it changed.
+func (d *Display) Frame() ([]byte, error) {
+	cmd := exec.Command("import", "-window", "root", "-depth", "8", "rgb:-")
+	cmd.Env = append(os.Environ(), d.Env()...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("lab: capture the screen: %v", err)
+	}
+	return out, nil
+}
+
+// Settle waits until the screen differs from before and then holds still
+// (two captures in a row alike, or a few tries: a text cursor blinks), and
+// returns what it shows: the sign that a click or keys were taken in.
+func (d *Display) Settle(ctx context.Context, before []byte) ([]byte, error) {
+	var now []byte
+	err := poll(ctx, 20*time.Second, func() error {
+		var err error
+		if now, err = d.Frame(); err != nil {
+			return err
+		}
+		if bytes.Equal(now, before) {
+			return errors.New("the screen has not changed")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for range 4 {
+		next, err := d.Frame()
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Equal(next, now) {
+			break
+		}
+		now = next
+	}
+	return now, nil
+}
+
+// Keys types text into the window that has the focus.
+func (d *Display) Keys(text string) error { return d.xdotool("type", "--delay", "30", text) }
+
+// Resize makes the window named prefix… width×height, as a window
+// manager does when the window is maximised.
+func (d *Display) Resize(prefix string, width, height int) error {
+	return d.xdotool("search", "--name", "^"+prefix, "windowsize", "%@", fmt.Sprint(width), fmt.Sprint(height))
+}
+
+func (d *Display) xdotool(args ...string) error {
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), d.Env()...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("lab: xdotool %s: %v: %s", args[0], err, out)
+	}
+	return nil
+}
+
 // StartConsole runs bin (bab-console) on d with args, its output in dir.
 func (d *Display) StartConsole(bin, dir string, env []string, args ...string) (*Proc, error) {
 	return startProc("bab-console", filepath.Join(dir, "bab-console.log"), append(d.Env(), env...), append([]string{bin}, args...)...)
@@ -119,10 +180,5 @@ func (d *Display) StartConsole(bin, dir string, env []string, args ...string) (*
 
 // Click clicks the left button at x, y of the screen.
 func (d *Display) Click(x, y int) error {
-	cmd := exec.Command("xdotool", "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
-	cmd.Env = append(os.Environ(), d.Env()...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("lab: click: %v: %s", err, out)
-	}
-	return nil
+	return d.xdotool("mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
 }

@@ -394,7 +394,10 @@ log:
 `, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum)
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
-		cfg += fmt.Sprintf("services:\n  - service: %s\n    backend: %s\n    timeout: 5m\n", CivilStatus, backend)
+		cfg += "services:\n"
+		for _, svc := range []ident.Service{CivilStatus, FamilyRecord} {
+			cfg += fmt.Sprintf("  - service: %s\n    backend: %s\n    timeout: 5m\n", svc, backend)
+		}
 	}
 	if err := os.WriteFile(a.Config, []byte(cfg), 0o644); err != nil {
 		return nil, err

@@ -16,13 +16,16 @@ var (
 	CommuneHQ      = ident.MustAppliance("MA/MUN/RABAT:hq")
 	RegistryDC     = ident.MustAppliance("MA/GOV/ETATCIVIL:dc1")
 	CivilStatus    = ident.MustService("MA/GOV/ETATCIVIL/civil-status")
+	FamilyRecord   = ident.MustService("MA/GOV/ETATCIVIL/family-record") // lookups for a declared purpose only
+	FamilyPurpose  = "marriage-file"
 	CommuneSystem  = "complaint-desk" // the local system that calls through the commune's appliance
 	labPolicyLines = []string{"/citizens/", "/echo", "/sink", "/bytes", "/slow"}
 	labQueryNames  = []string{"cin", "d", "headers", "n"} // the only query parameters the commune may send
 )
 
 // DefaultPolicy is the lab's bundle content: the commune may GET and POST
-// the sample paths of the civil registry's civil-status service.
+// the sample paths of the civil registry's civil-status service, and GET
+// a family record for one purpose, the file of a marriage.
 func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 	return &policy.Bundle{
 		Version: version,
@@ -33,17 +36,26 @@ func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 			{ID: Registry, Name: "État civil (civil registry)"},
 		},
 		Appliances: []policy.Appliance{{ID: CommuneHQ}, {ID: RegistryDC}},
-		Services:   []policy.Service{{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: []byte(CivilStatusOpenAPI)}},
+		Services: []policy.Service{
+			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: []byte(CivilStatusOpenAPI)},
+			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: []byte(FamilyRecordOpenAPI)},
+		},
 		ConsoleRoles: []policy.ConsoleRole{
-			{Role: "clerk", Member: Commune, Services: []ident.Service{CivilStatus}},
-			{Role: "office-it", Member: Commune, Services: []ident.Service{CivilStatus}},
+			{Role: "clerk", Member: Commune, Services: []ident.Service{CivilStatus, FamilyRecord}},
+			{Role: "office-it", Member: Commune, Services: []ident.Service{CivilStatus, FamilyRecord}},
 		},
 		Rules: []policy.Rule{{
 			Consumer: Commune, Service: CivilStatus,
 			Methods: []string{"GET", "POST"}, PathPrefixes: append([]string(nil), labPolicyLines...),
 			Query: append([]string(nil), labQueryNames...),
+		}, {
+			Consumer: Commune, Service: FamilyRecord,
+			Methods: []string{"GET"}, PathPrefixes: []string{"/families/"}, Query: []string{"view"}, Purpose: FamilyPurpose,
 		}},
-		Routes: []policy.Route{{Service: CivilStatus, Appliances: []ident.Appliance{RegistryDC}}},
+		Routes: []policy.Route{
+			{Service: CivilStatus, Appliances: []ident.Appliance{RegistryDC}},
+			{Service: FamilyRecord, Appliances: []ident.Appliance{RegistryDC}},
+		},
 	}
 }
 
@@ -53,35 +65,53 @@ const CivilStatusOpenAPI = `{"openapi":"3.0.3","info":{"title":"Civil status rec
 	`"paths":{"/citizens/{id}":{"get":{"summary":"A citizen's civil status record","parameters":[` +
 	`{"name":"id","in":"path","required":true,"description":"National number","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}}]}}}}`
 
+// FamilyRecordOpenAPI describes the family record lookup: a family by the
+// national number of its holder, whole or the children only.
+const FamilyRecordOpenAPI = `{"openapi":"3.0.3","info":{"title":"Family records","version":"1"},` +
+	`"paths":{"/families/{holder}":{"get":{"summary":"A family record (livret de famille)","parameters":[` +
+	`{"name":"holder","in":"path","required":true,"description":"National number of the holder","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}},` +
+	`{"name":"view","in":"query","required":false,"description":"What to show","schema":{"type":"string","enum":["full","children"]}}]}}}}`
+
 // PolicySource renders the default policy as the YAML ops would write.
 func PolicySource(version uint64) string {
-	return fmt.Sprintf(`version: %d
+	return fmt.Sprintf(`version: %[1]d
 valid_for: 30d
 members:
-  - id: %s
+  - id: %[2]s
     name: Commune de Rabat
-  - id: %s
+  - id: %[3]s
     name: État civil (civil registry)
-appliances: [%s, %s]
+appliances: [%[10]s, %[4]s]
 services:
-  - id: %s
+  - id: %[5]s
     description: Civil status records
-    openapi_doc: %s
+    openapi_doc: %[6]s
+  - id: %[7]s
+    description: Family records (livret de famille)
+    openapi_doc: %[8]s
 console_roles:
   - role: clerk
-    member: %s
-    services: [%s]
+    member: %[2]s
+    services: [%[5]s, %[7]s]
   - role: office-it
-    member: %s
-    services: [%s]
+    member: %[2]s
+    services: [%[5]s, %[7]s]
 rules:
-  - consumer: %s
-    service: %s
+  - consumer: %[2]s
+    service: %[5]s
     methods: [GET, POST]
     paths: [/citizens/, /echo, /sink, /bytes, /slow]
     query: [cin, d, headers, n]
+  - consumer: %[2]s
+    service: %[7]s
+    methods: [GET]
+    paths: [/families/]
+    query: [view]
+    purpose: %[9]s
 routes:
-  - service: %s
-    appliances: [%s]
-`, version, Commune, Registry, CommuneHQ, RegistryDC, CivilStatus, CivilStatusOpenAPI, Commune, CivilStatus, Commune, CivilStatus, Commune, CivilStatus, CivilStatus, RegistryDC)
+  - service: %[5]s
+    appliances: [%[4]s]
+  - service: %[7]s
+    appliances: [%[4]s]
+`, version, Commune, Registry, RegistryDC, CivilStatus, CivilStatusOpenAPI, FamilyRecord, FamilyRecordOpenAPI, FamilyPurpose, CommuneHQ)
 }
