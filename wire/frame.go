@@ -31,10 +31,19 @@ const (
 	FrameRequestHead  FrameType = 0x10
 	FrameResponseHead FrameType = 0x11
 	FrameError        FrameType = 0x12 // a typed error instead of a response head
-	FrameEnroll       FrameType = 0x20 // appliance → exchange on an enrollment connection
-	FrameEnrolled     FrameType = 0x21
-	FrameChallenge    FrameType = 0x22 // exchange → appliance: credential and nonce for a TPM enrollment
-	FrameProof        FrameType = 0x23 // appliance → exchange: the answer to a challenge
+	// End-to-end protected requests (package seal): what the exchange
+	// reads, then what only the two appliances can.
+	FrameRoute       FrameType = 0x13 // consumer → provider: the route head, in clear
+	FrameSealHello   FrameType = 0x14 // consumer → provider: a session handshake's first message
+	FrameSealReply   FrameType = 0x15 // provider → consumer: its answer
+	FrameSealedHead  FrameType = 0x16 // a request or response head, sealed
+	FrameSealedBody  FrameType = 0x17 // a piece of a body, sealed
+	FrameSealedEnd   FrameType = 0x18 // the last piece of a body, sealed (possibly empty)
+	FrameSealedError FrameType = 0x19 // provider → consumer: a typed error, its code in clear and its text sealed
+	FrameEnroll      FrameType = 0x20 // appliance → exchange on an enrollment connection
+	FrameEnrolled    FrameType = 0x21
+	FrameChallenge   FrameType = 0x22 // exchange → appliance: credential and nonce for a TPM enrollment
+	FrameProof       FrameType = 0x23 // appliance → exchange: the answer to a challenge
 )
 
 func (t FrameType) String() string {
@@ -71,6 +80,20 @@ func (t FrameType) String() string {
 		return "response-head"
 	case FrameError:
 		return "error"
+	case FrameRoute:
+		return "route"
+	case FrameSealHello:
+		return "seal-hello"
+	case FrameSealReply:
+		return "seal-reply"
+	case FrameSealedHead:
+		return "sealed-head"
+	case FrameSealedBody:
+		return "sealed-body"
+	case FrameSealedEnd:
+		return "sealed-end"
+	case FrameSealedError:
+		return "sealed-error"
 	case FrameEnroll:
 		return "enroll"
 	case FrameEnrolled:

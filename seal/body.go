@@ -1,0 +1,118 @@
+package seal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/babgate/bab/wire"
+)
+
+// PieceSize is the most of a body one sealed piece carries.
+const PieceSize = 16 << 10
+
+// BodyWriter seals a body into sealed-body frames as it is written, each
+// piece at most PieceSize, and Close ends it with the sealed last piece.
+// Each Write goes out at once: a streamed body is not held back.
+type BodyWriter struct {
+	s     *Session
+	d     Direction
+	seq   uint64
+	piece uint32
+	w     io.Writer
+	buf   []byte
+}
+
+// NewBodyWriter seals the body of request seq going in direction d.
+func (s *Session) NewBodyWriter(w io.Writer, d Direction, seq uint64) *BodyWriter {
+	return &BodyWriter{s: s, d: d, seq: seq, w: w}
+}
+
+func (b *BodyWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), PieceSize)
+		if err := b.put(wire.FrameSealedBody, false, p[:k]); err != nil {
+			return n, err
+		}
+		n += k
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// Close writes the last piece, empty: a body that ends without it is cut
+// off, not complete.
+func (b *BodyWriter) Close() error { return b.put(wire.FrameSealedEnd, true, nil) }
+
+// put writes one frame holding a sealed piece, in one write.
+func (b *BodyWriter) put(t wire.FrameType, last bool, plain []byte) error {
+	b.piece++
+	if b.piece == 0 {
+		return fmt.Errorf("seal: body of more than 2^32 pieces")
+	}
+	buf := append(b.buf[:0], byte(t))
+	buf = binary.AppendUvarint(buf, uint64(len(plain)+Overhead))
+	buf = b.s.Seal(buf, b.d, b.seq, b.piece, last, nil, plain)
+	b.buf = buf
+	_, err := b.w.Write(buf)
+	return err
+}
+
+// BodyReader opens a sealed body: it returns io.EOF only after the sealed
+// last piece, ErrTruncated when the stream ends before it, ErrTampered when
+// a piece does not open.
+type BodyReader struct {
+	s     *Session
+	d     Direction
+	seq   uint64
+	piece uint32
+	r     wire.ByteReader
+	rest  []byte
+	plain []byte
+	done  bool
+	err   error
+}
+
+// NewBodyReader opens the body of request seq that came in direction d.
+func (s *Session) NewBodyReader(r wire.ByteReader, d Direction, seq uint64) *BodyReader {
+	return &BodyReader{s: s, d: d, seq: seq, r: r}
+}
+
+func (b *BodyReader) Read(p []byte) (int, error) {
+	for len(b.rest) == 0 {
+		if b.err != nil {
+			return 0, b.err
+		}
+		if b.done {
+			return 0, io.EOF
+		}
+		b.err = b.next()
+	}
+	n := copy(p, b.rest)
+	b.rest = b.rest[n:]
+	return n, nil
+}
+
+// next reads and opens one piece.
+func (b *BodyReader) next() error {
+	t, sealed, err := wire.ReadFrame(b.r, PieceSize+Overhead)
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w after %d pieces", ErrTruncated, b.piece)
+	}
+	if err != nil {
+		return err
+	}
+	if t != wire.FrameSealedBody && t != wire.FrameSealedEnd {
+		return fmt.Errorf("%w: %s in a sealed body", ErrMalformed, t)
+	}
+	b.piece++
+	last := t == wire.FrameSealedEnd
+	b.plain, err = b.s.Open(b.plain[:0], b.d, b.seq, b.piece, last, nil, sealed)
+	if err != nil {
+		return err
+	}
+	b.rest, b.done = b.plain, last
+	return nil
+}

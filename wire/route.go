@@ -1,0 +1,113 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// SessionIDLen is the length of an end-to-end session's identifier.
+const SessionIDLen = 16
+
+// RouteHead opens an end-to-end protected request stream: what the
+// exchange reads to route, enforce and trace a request, and nothing else.
+// The request's path, query and headers travel sealed after it (package
+// seal), readable only by the provider appliance. The provider checks
+// every field but Timeout and ConsumerAppliance as part of the seal (see
+// AuthBytes), so the exchange can read them but not change them.
+type RouteHead struct {
+	ID      string // request id, also in the trace and logs
+	Service string // provider service identifier
+	Method  string // HTTP method, for the exchange's policy check
+	// Provider is the provider appliance the consumer holds a session
+	// with; empty on a handshake, where the exchange chooses.
+	Provider string
+	// Session identifies the end-to-end session the request is sealed
+	// in (all zero on a handshake); Seq numbers the request in it.
+	Session [SessionIDLen]byte
+	Seq     uint64
+	// ContentLength is the body's length in clear (-1 unknown): what the
+	// trace records as the request's size.
+	ContentLength int64
+	// ConsumerSystem names the local system or clerk that made the call,
+	// as its own appliance authenticated it; Purpose is what the caller
+	// declared the call is for (Bab-Purpose).
+	ConsumerSystem string
+	Purpose        string
+	// Timeout is what is left of the caller's deadline when sent; the
+	// exchange lowers it. ConsumerAppliance is the calling appliance as
+	// the exchange verified it: appliances leave it empty, the exchange
+	// sets it. The provider takes the consumer from the session, not from
+	// this field, and refuses the request when the two differ.
+	Timeout           time.Duration
+	ConsumerAppliance string
+}
+
+// routeVersion is the first byte of an encoded route head.
+const routeVersion = 1
+
+// AuthBytes encodes the fields the exchange may read but not change, for
+// the seal to authenticate.
+func (h *RouteHead) AuthBytes() []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, routeVersion)
+	b = appendString(b, h.ID)
+	b = appendString(b, h.Service)
+	b = appendString(b, h.Method)
+	b = appendString(b, h.Provider)
+	b = append(b, h.Session[:]...)
+	b = binary.AppendUvarint(b, h.Seq)
+	b = binary.AppendVarint(b, h.ContentLength)
+	b = appendString(b, h.ConsumerSystem)
+	b = appendString(b, h.Purpose)
+	return b
+}
+
+// MarshalBinary encodes the route head: AuthBytes, then the fields the
+// exchange sets.
+func (h *RouteHead) MarshalBinary() ([]byte, error) {
+	b := h.AuthBytes()
+	b = binary.AppendUvarint(b, uint64(max(h.Timeout, 0)/time.Millisecond))
+	b = appendString(b, h.ConsumerAppliance)
+	if len(b) > MaxHead {
+		return nil, fmt.Errorf("%w: route head of %d bytes; at most %d are carried", ErrHeadTooLarge, len(b), MaxHead)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a route head written by MarshalBinary.
+func (h *RouteHead) UnmarshalBinary(data []byte) error {
+	d := decoder{b: data}
+	if v := d.byte(); v != routeVersion && d.err == nil {
+		return fmt.Errorf("%w: route head version %d, want %d", ErrMalformed, v, routeVersion)
+	}
+	h.ID = d.string()
+	h.Service = d.string()
+	h.Method = d.string()
+	h.Provider = d.string()
+	d.bytes(h.Session[:])
+	h.Seq = d.uvarint()
+	h.ContentLength = d.length()
+	h.ConsumerSystem = d.string()
+	h.Purpose = d.string()
+	h.Timeout = d.millis()
+	h.ConsumerAppliance = d.string()
+	return d.finish("route head")
+}
+
+// Handshake reports whether the head opens a session rather than a
+// request.
+func (h *RouteHead) Handshake() bool { return h.Session == [SessionIDLen]byte{} }
+
+// bytes fills dst with the next len(dst) bytes.
+func (d *decoder) bytes(dst []byte) {
+	if d.err != nil {
+		return
+	}
+	if len(d.b) < len(dst) {
+		d.fail("bytes")
+		return
+	}
+	copy(dst, d.b)
+	d.b = d.b[len(dst):]
+}
