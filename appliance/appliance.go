@@ -21,6 +21,7 @@ import (
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
@@ -53,8 +54,12 @@ type Appliance struct {
 	consoleAuth *consoleAuthority
 	roots       *x509.CertPool
 
-	cert    atomic.Pointer[tls.Certificate]
-	policy  atomic.Pointer[policy.Policy]
+	cert   atomic.Pointer[tls.Certificate]
+	policy atomic.Pointer[policy.Policy]
+	// The end-to-end sessions with other appliances, and this appliance's
+	// name and key as their handshakes present them.
+	sess    sessions
+	sealID  *seal.Identity
 	applyMu sync.Mutex
 
 	metrics *applianceMetrics // served at /metrics on the admin address
@@ -99,6 +104,10 @@ func (a *Appliance) init() error {
 	if err := a.openKey(id); err != nil {
 		return err
 	}
+	if a.sealID, err = seal.NewIdentity(a.id, a.key.Signer); err != nil {
+		return err
+	}
+	a.sess = sessions{out: map[ident.Service]*seal.Session{}, flights: map[ident.Service]*flight{}, in: map[[wire.SessionIDLen]byte]*seal.Session{}}
 	caCert, err := x509.ParseCertificate(id.CA)
 	if err != nil {
 		return fmt.Errorf("stored exchange CA: %w", err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -20,6 +21,7 @@ import (
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
@@ -73,10 +75,12 @@ func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Dur
 	c.log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(c.start))
 }
 
-// outbound is an admitted request, ready to leave the office.
+// outbound is an admitted request, ready to leave the office: what the
+// exchange may read, and what only the provider may.
 type outbound struct {
-	head    wire.RequestHead
-	raw     []byte // head, encoded
+	svc     ident.Service
+	route   wire.RouteHead
+	inner   []byte // the sealed head's clear bytes: path, query and headers
 	timeout time.Duration
 	limit   int64 // the body limit, 0 for none
 }
@@ -118,16 +122,19 @@ func (c *gatewayCall) admit() *outbound {
 		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return nil
 	}
-	out := &outbound{timeout: timeout, limit: max, head: wire.RequestHead{ID: c.id, Service: c.service, Method: r.Method,
-		Path: rest, Query: r.URL.RawQuery, Header: toFields(r.Header), Timeout: timeout, ContentLength: r.ContentLength,
-		ConsumerSystem: system, Purpose: purpose}}
+	out := &outbound{svc: svc, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
+		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}}
 	if r.Body == nil || r.Body == http.NoBody {
-		out.head.ContentLength = 0
+		out.route.ContentLength = 0
 	}
-	// Encoded here, as the exchange will pass it on, so that a head the
+	// Encoded here, as the exchange will pass them on, so that a head the
 	// wire cannot carry is refused before a stream is opened.
-	out.head.ConsumerAppliance = a.id.String()
-	if out.raw, err = out.head.MarshalBinary(); err != nil {
+	inner := wire.RequestHead{Path: rest, Query: r.URL.RawQuery, Header: toFields(r.Header)}
+	if out.inner, err = inner.MarshalBinary(); err == nil {
+		out.route.ConsumerAppliance = a.id.String()
+		_, err = out.route.MarshalBinary()
+	}
+	if err != nil {
 		if errors.Is(err, wire.ErrHeadTooLarge) {
 			c.fail(problem.HeadersTooLarge, "consumer", err.Error(), 0)
 		} else {
@@ -204,41 +211,95 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string
 	return p.RulePurpose(rule), true
 }
 
-// relay sends the request through the tunnel and streams the answer back.
-// Every goroutine it starts has ended when it returns.
+// relay seals the request in the session for its service, sends it
+// through the tunnel and streams the answer back. A request without a body
+// whose session the provider no longer knows is sent once more in a new
+// one. Every goroutine it starts has ended when it returns.
 func (c *gatewayCall) relay(out *outbound) {
 	ctx, cancel := context.WithTimeout(c.r.Context(), out.timeout)
 	defer cancel()
+	for attempt := 0; attempt < 2; attempt++ {
+		x := c.send(ctx, out)
+		if x == nil {
+			return
+		}
+		if !c.exchange(ctx, x, attempt == 0 && out.route.ContentLength == 0) {
+			return
+		}
+	}
+}
+
+// sealedCall is a request on its way: its session, number and stream.
+type sealedCall struct {
+	out  *outbound
+	sess *seal.Session
+	seq  uint64
+	s    *quicStream
+}
+
+// send opens the request's stream and writes its route head and sealed
+// head in one write. It answers and returns nil when it cannot.
+func (c *gatewayCall) send(ctx context.Context, out *outbound) *sealedCall {
+	sess, err := c.a.outSession(ctx, c.a.policy.Load(), out.svc)
+	if err != nil {
+		c.failOpen(ctx, err, "Opening a protected session with the provider")
+		return nil
+	}
 	s, err := c.a.openStream(ctx)
 	if err != nil {
-		switch {
-		case c.a.revoked():
-			c.fail(problem.ApplianceRevoked, "consumer", "The exchange refuses this appliance: central ops revoked it or enrolled another in its place.", 0)
-		case errors.Is(err, tunnel.ErrNotConnected):
-			c.fail(problem.ExchangeUnreachable, "consumer", "No tunnel to the exchange is up at the moment.", 5*time.Second)
-		default:
-			c.fail(problem.Timeout, "consumer", "Opening a stream to the exchange did not complete in time.", 0)
-		}
-		return
+		c.failOpen(ctx, err, "Opening a stream to the exchange")
+		return nil
 	}
-	if err := wire.WriteFrame(s, wire.FrameRequestHead, out.raw); err != nil {
+	x := &sealedCall{out: out, sess: sess, seq: sess.Next(), s: s}
+	route := out.route
+	route.Provider, route.Session, route.Seq = sess.Provider.String(), sess.ID, x.seq
+	b := routeFrame(make([]byte, 0, 256+len(out.inner)), &route)
+	b = sess.AppendFrame(b, wire.FrameSealedHead, seal.ToProvider, x.seq, 0, false, route.AuthBytes(), out.inner)
+	if _, err := s.Write(b); err != nil {
 		wire.Abort(s, wire.CodeInternal)
 		code, hop, detail := brokenStream(err)
 		c.fail(code, hop, detail, 0)
-		return
+		return nil
 	}
+	return x
+}
+
+// failOpen answers a request that could not get a session or a stream.
+func (c *gatewayCall) failOpen(ctx context.Context, err error, what string) {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		c.fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
+	case c.a.revoked():
+		c.fail(problem.ApplianceRevoked, "consumer", "The exchange refuses this appliance: central ops revoked it or enrolled another in its place.", 0)
+	case errors.Is(err, tunnel.ErrNotConnected):
+		c.fail(problem.ExchangeUnreachable, "consumer", "No tunnel to the exchange is up at the moment.", 5*time.Second)
+	case ctx.Err() != nil:
+		c.fail(problem.Timeout, "consumer", what+" did not complete in time.", 0)
+	default:
+		code, hop, detail := brokenStream(err)
+		c.fail(code, hop, detail, 0)
+	}
+}
+
+// exchange uploads the body and streams the answer back. It reports true
+// when the provider did not know the session and the request may go again
+// in a new one (retry says whether it may).
+func (c *gatewayCall) exchange(ctx context.Context, x *sealedCall, retry bool) (again bool) {
+	s := x.s
 	// The deadline or the caller leaving ends the stream on every hop.
 	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
 	defer stop()
-	up := startUpload(c.w, c.r, s, out.head.ContentLength, out.limit)
+	up := startUpload(c.w, c.r, s, x.sess.NewBodyWriter(s, seal.ToProvider, x.seq), x.out.route.ContentLength, x.out.limit)
 	defer up.stop()
 
 	rr := wire.NewReader(s)
-	rh := c.awaitAnswer(ctx, s, rr, up, out)
+	rh, again := c.awaitAnswer(ctx, x, rr, up, retry)
 	if rh == nil {
-		return
+		return again
 	}
-	c.streamAnswer(s, rr, rh, stop, up)
+	c.streamAnswer(x, rr, rh, stop, up)
+	return false
 }
 
 // ctxCode is the stream error code for a request context that ended.
@@ -249,55 +310,90 @@ func ctxCode(ctx context.Context) quic.StreamErrorCode {
 	return wire.CodeCanceled
 }
 
-// awaitAnswer reads the provider's response head, or answers with the
-// problem that came instead and returns nil.
-func (c *gatewayCall) awaitAnswer(ctx context.Context, s *quicStream, rr *bufio.Reader, up *upload, out *outbound) *wire.ResponseHead {
+// awaitAnswer reads and opens the provider's response head, or answers
+// with the problem that came instead and returns nil; again says the
+// provider did not know the session and the request may go once more.
+func (c *gatewayCall) awaitAnswer(ctx context.Context, x *sealedCall, rr *bufio.Reader, up *upload, retry bool) (rh *wire.ResponseHead, again bool) {
 	ft, payload, err := wire.ReadFrame(rr, wire.MaxHead)
 	if err != nil {
-		switch {
-		case up.tooLarge():
-			c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body exceeded the gateway limit of %d bytes.", out.limit), 0)
-		case errors.Is(ctx.Err(), context.DeadlineExceeded) || wire.ResetCode(err) == wire.CodeTimeout:
-			c.fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", out.timeout), 0)
-		case c.r.Context().Err() != nil:
-			c.record(metrics.Canceled)
-			c.log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(c.start))
-		case up.readErr() != nil:
-			c.fail(problem.BadRequest, "consumer", "The request body could not be read: "+up.readErr().Error(), 0)
-		default:
-			code, hop, detail := brokenStream(err)
-			c.fail(code, hop, detail, 0)
-		}
-		return nil
+		c.failWaiting(ctx, err, up, x.out)
+		return nil, false
 	}
 	switch ft {
 	case wire.FrameError:
 		we, err := wire.DecodeError(payload)
 		if err != nil {
 			c.fail(problem.Internal, "exchange", err.Error(), 0)
-			return nil
+			return nil, false
+		}
+		if problem.Code(we.Code) == problem.SessionUnknown || problem.Code(we.Code) == problem.ProviderOffline {
+			c.a.forget(x.out.svc, x.sess)
+			if retry && problem.Code(we.Code) == problem.SessionUnknown {
+				return nil, true
+			}
 		}
 		c.fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
-		return nil
-	case wire.FrameResponseHead:
+	case wire.FrameSealedError:
+		code, text, err := x.sess.OpenError(x.seq, payload)
+		if err != nil {
+			c.tampered(x.s, "the provider's refusal", err)
+			return nil, false
+		}
+		we, err := wire.DecodeError(text)
+		if err != nil || we.Code != code {
+			c.tampered(x.s, "the provider's refusal", fmt.Errorf("code %q, sealed %v", code, we))
+			return nil, false
+		}
+		c.fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
+	case wire.FrameSealedHead:
+		head, err := x.sess.Open(nil, seal.ToConsumer, x.seq, 0, false, nil, payload)
+		var rh wire.ResponseHead
+		if err == nil {
+			err = rh.UnmarshalBinary(head)
+		}
+		if err != nil {
+			c.tampered(x.s, "the answer's head", err)
+			return nil, false
+		}
+		return &rh, false
 	default:
-		wire.Abort(s, wire.CodeProtocol)
+		wire.Abort(x.s, wire.CodeProtocol)
 		c.fail(problem.Internal, "exchange", fmt.Sprintf("unexpected %s frame", ft), 0)
-		return nil
 	}
-	var rh wire.ResponseHead
-	if err := rh.UnmarshalBinary(payload); err != nil {
-		wire.Abort(s, wire.CodeProtocol)
-		c.fail(problem.Internal, "exchange", err.Error(), 0)
-		return nil
+	return nil, false
+}
+
+// failWaiting answers a request whose stream failed before the answer.
+func (c *gatewayCall) failWaiting(ctx context.Context, err error, up *upload, out *outbound) {
+	switch {
+	case up.tooLarge():
+		c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body exceeded the gateway limit of %d bytes.", out.limit), 0)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || wire.ResetCode(err) == wire.CodeTimeout:
+		c.fail(problem.Timeout, "consumer", fmt.Sprintf("No answer within %s.", out.timeout), 0)
+	case c.r.Context().Err() != nil:
+		c.record(metrics.Canceled)
+		c.log.Info("caller went away", "outcome", metrics.Canceled, "duration", time.Since(c.start))
+	case up.readErr() != nil:
+		c.fail(problem.BadRequest, "consumer", "The request body could not be read: "+up.readErr().Error(), 0)
+	default:
+		code, hop, detail := brokenStream(err)
+		c.fail(code, hop, detail, 0)
 	}
-	return &rh
+}
+
+// tampered refuses an answer that did not open as the provider sealed
+// it, and logs it: something between the appliances altered it.
+func (c *gatewayCall) tampered(s *quicStream, what string, err error) {
+	wire.Abort(s, wire.CodeProtocol)
+	c.log.Warn("answer refused: it was altered on the way", "what", what, "err", err)
+	c.fail(problem.Tampered, "consumer", fmt.Sprintf("%s did not arrive as the provider's appliance sealed it; nothing of it was passed on.", strings.ToUpper(what[:1])+what[1:]), 0)
 }
 
 // streamAnswer passes the response on. Once the status is written the only
 // honest signal left for a failure is to cut the connection, so that the
 // caller sees an incomplete answer rather than a shorter success.
-func (c *gatewayCall) streamAnswer(s *quicStream, rr *bufio.Reader, rh *wire.ResponseHead, stop func() bool, up *upload) {
+func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.ResponseHead, stop func() bool, up *upload) {
+	s := x.s
 	h := c.w.Header()
 	fromFields(h, rh.Header)
 	h.Set("Bab-Request-Id", c.id)
@@ -305,13 +401,15 @@ func (c *gatewayCall) streamAnswer(s *quicStream, rr *bufio.Reader, rh *wire.Res
 		h.Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	c.w.WriteHeader(rh.Status)
-	n, rerr, werr := copyAnswer(c.w, wire.BodyReader(rr, s), rh.ContentLength)
+	n, rerr, werr := copyAnswer(c.w, x.sess.NewBodyReader(rr, seal.ToConsumer, x.seq), rh.ContentLength)
 	stop()
 	switch {
+	case errors.Is(rerr, seal.ErrTampered) || errors.Is(rerr, seal.ErrMalformed):
+		c.cut(s, wire.CodeProtocol, string(problem.Tampered), "answer refused: it was altered on the way", "bytes", n, "err", rerr)
 	case rerr != nil:
 		code := wire.ResetCode(rerr)
 		outcome, _, _ := brokenStream(rerr)
-		if errors.Is(rerr, wire.ErrMalformed) {
+		if errors.Is(rerr, wire.ErrMalformed) || errors.Is(rerr, seal.ErrTruncated) {
 			code, outcome = wire.CodeProtocol, problem.BadGateway
 		}
 		c.cut(s, code, string(outcome), "answer cut off", "bytes", n, "reset", wire.CodeName(code), "err", rerr)

@@ -3,6 +3,7 @@ package appliance
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,18 +16,28 @@ import (
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
-// Request serves a request that arrived through the tunnel for one of this
-// office's services: check the policy again (the exchange is not trusted to
-// be the only gate), forward to the configured backend, and stream the
-// answer back.
-func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead) {
-	c := &providerCall{a: a, s: s, head: head, start: time.Now(),
-		log: &reqLog{log: a.log, subsys: "provider", id: head.ID,
-			fields: []any{"service", head.Service, "consumer", head.ConsumerAppliance, "consumer_system", head.ConsumerSystem}},
+// Request serves a stream the exchange opened: a consumer's session
+// handshake, or a request sealed in a session for one of this office's
+// services. A request is opened and checked (the session's consumer, its
+// number, the seal), checked again against the policy (the exchange is
+// not trusted to be the only gate), forwarded to the configured backend,
+// and its answer sealed back.
+func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, route *wire.RouteHead) {
+	if route.Handshake() {
+		a.acceptSession(s, r, route)
+		return
+	}
+	c := &providerCall{a: a, s: s, start: time.Now(),
+		log: &reqLog{log: a.log, subsys: "provider", id: route.ID,
+			fields: []any{"service", route.Service, "consumer", route.ConsumerAppliance, "consumer_system", route.ConsumerSystem}},
 		rec: a.metrics.in.For(ident.Service{}), // until the service is known to the policy
+	}
+	if c.head = c.unseal(route, r); c.head == nil {
+		return
 	}
 	in := c.admit()
 	if in == nil {
@@ -50,6 +61,10 @@ type providerCall struct {
 	start time.Time
 	log   *reqLog
 	rec   *metrics.ServiceRequests
+	// The session the request came in and its number in it, once the
+	// request opened: from then on answers and refusals are sealed.
+	sess *seal.Session
+	seq  uint64
 }
 
 // inbound is an admitted request: who asks, and where it goes.
@@ -62,14 +77,74 @@ type inbound struct {
 }
 
 // refuse answers with a typed problem that the caller's administration
-// sees. detail must say nothing of this office's systems: what only this
-// office should know goes to logDetail, into this appliance's log.
+// sees, sealed once the request has opened (the exchange reads its code,
+// not its text). detail must say nothing of this office's systems: what
+// only this office should know goes to logDetail, into this appliance's
+// log.
 func (c *providerCall) refuse(code problem.Code, detail string, logDetail ...any) {
-	_ = wire.WriteError(c.s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
+	we := &wire.Error{Code: string(code), Detail: detail, Hop: "provider"}
+	if c.sess != nil {
+		text, _ := json.Marshal(we)
+		_ = wire.WriteFrame(c.s, wire.FrameSealedError, c.sess.SealError(c.seq, we.Code, text))
+	} else {
+		_ = wire.WriteError(c.s, we)
+	}
 	_ = c.s.Close()
 	c.s.CancelRead(wire.CodeCanceled)
 	c.record(string(code))
 	c.log.Info("request refused", append([]any{"outcome", code, "detail", detail, "duration", time.Since(c.start)}, logDetail...)...)
+}
+
+// tampered refuses a request that did not arrive as its consumer sealed
+// it, and logs it as a warning: the exchange, or someone on the way,
+// altered, replayed or redirected it.
+func (c *providerCall) tampered(detail string, err error) {
+	c.log.Warn("request refused: it was altered on the way", "detail", detail, "err", err)
+	c.refuse(problem.Tampered, detail+" This appliance refused it and logged it.")
+}
+
+// unseal finds the session the request was sealed in and opens its head:
+// the consumer is the session's (never the exchange's word), the route
+// head is the one the consumer sealed, the request's number is new. It
+// returns the whole request head, or refuses and returns nil.
+func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.RequestHead {
+	a := c.a
+	sess := a.inSession(route.Session)
+	if p := a.policy.Load(); sess == nil || p == nil || !stillTrusted(p, sess.Consumer, sess.ConsumerKey) || time.Now().After(sess.Expires) {
+		c.refuse(problem.SessionUnknown, "The provider's appliance does not know the session this request was sealed in (it restarted, or the session ended); the consumer's appliance opens a new one.")
+		return nil
+	}
+	if route.ConsumerAppliance != sess.Consumer.String() || route.Provider != a.id.String() {
+		c.tampered(fmt.Sprintf("The request came in %s's session but was passed on as from %q to %q.", sess.Consumer, route.ConsumerAppliance, route.Provider), nil)
+		return nil
+	}
+	_ = c.s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ft, sealed, err := wire.ReadFrame(r, wire.MaxHead+seal.Overhead)
+	_ = c.s.SetReadDeadline(time.Time{})
+	if err == nil && ft != wire.FrameSealedHead {
+		err = fmt.Errorf("%w: %s instead of the sealed head", wire.ErrUnexpectedFrame, ft)
+	}
+	var plain []byte
+	if err == nil {
+		plain, err = sess.Open(nil, seal.ToProvider, route.Seq, 0, false, route.AuthBytes(), sealed)
+	}
+	if err != nil {
+		c.tampered("The request's head did not open as its consumer sealed it.", err)
+		return nil
+	}
+	c.sess, c.seq = sess, route.Seq
+	if err := sess.Admit(route.Seq, time.Now()); err != nil {
+		c.tampered(fmt.Sprintf("Request %d of this session came a second time.", route.Seq), err)
+		return nil
+	}
+	var inner wire.RequestHead
+	if err := inner.UnmarshalBinary(plain); err != nil {
+		c.refuse(problem.BadRequest, "The sealed request head is malformed: "+err.Error())
+		return nil
+	}
+	return &wire.RequestHead{ID: route.ID, Service: route.Service, Method: route.Method, Path: inner.Path, Query: inner.Query,
+		Header: inner.Header, Timeout: route.Timeout, ContentLength: route.ContentLength,
+		ConsumerAppliance: sess.Consumer.String(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
 }
 
 // admit checks what the exchange passed on against this office's own
@@ -139,7 +214,7 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	head := c.head
 	var body io.Reader = http.NoBody
 	if head.ContentLength != 0 {
-		body = wire.BodyReader(r, c.s)
+		body = c.sess.NewBodyReader(r, seal.ToProvider, c.seq)
 	}
 	req, err := http.NewRequestWithContext(rctx, head.Method, in.be.target(head.Path, head.Query).String(), body)
 	if err != nil {
@@ -189,18 +264,23 @@ func setBabHeaders(h http.Header, head *wire.RequestHead, in *inbound) {
 func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, resp *http.Response) {
 	s := c.s
 	rh := wire.ResponseHead{Status: resp.StatusCode, Header: toFields(resp.Header), ContentLength: resp.ContentLength}
-	if err := wire.WriteBinary(s, wire.FrameResponseHead, &rh); err != nil {
-		if errors.Is(err, wire.ErrHeadTooLarge) {
-			c.refuse(problem.BadGateway, fmt.Sprintf("The backend of %s answered with more or larger headers than Bab carries.", c.head.Service), "err", err)
-			return
-		}
+	head, err := rh.MarshalBinary()
+	if err != nil {
+		c.refuse(problem.BadGateway, fmt.Sprintf("The backend of %s answered with more or larger headers than Bab carries.", c.head.Service), "err", err)
+		return
+	}
+	if _, err := s.Write(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head)); err != nil {
 		// The stream broke before the answer could start: the exchange or
 		// the caller gave it up.
 		wire.Abort(s, wire.ResetCode(err))
 		c.record(metrics.Canceled)
 		return
 	}
-	n, rerr, werr := wire.Copy(s, resp.Body)
+	bw := c.sess.NewBodyWriter(s, seal.ToConsumer, c.seq)
+	n, rerr, werr := wire.Copy(bw, resp.Body)
+	if rerr == nil && werr == nil {
+		werr = bw.Close() // the sealed last piece: the answer is whole
+	}
 	switch {
 	case werr != nil:
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
@@ -20,6 +21,7 @@ import (
 // answer starts, and the provider would receive a body with a hole in it.
 type upload struct {
 	s    *quicStream
+	bw   *seal.BodyWriter
 	rc   *http.ResponseController
 	done chan struct{}
 	// Set before done closes.
@@ -36,11 +38,11 @@ const (
 
 var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
 
-// startUpload enables full duplex on w and starts copying r's body (length
-// as in the head, limit 0 for none) into s. A bodiless request just closes
-// the stream's sending side.
-func startUpload(w http.ResponseWriter, r *http.Request, s *quicStream, length, limit int64) *upload {
-	u := &upload{s: s, rc: http.NewResponseController(w), done: make(chan struct{})}
+// startUpload enables full duplex on w and starts sealing r's body (length
+// as in the head, limit 0 for none) into s through bw. A bodiless request
+// just closes the stream's sending side.
+func startUpload(w http.ResponseWriter, r *http.Request, s *quicStream, bw *seal.BodyWriter, length, limit int64) *upload {
+	u := &upload{s: s, bw: bw, rc: http.NewResponseController(w), done: make(chan struct{})}
 	if length == 0 {
 		_ = s.Close()
 		close(u.done)
@@ -58,7 +60,10 @@ func (u *upload) run(body io.Reader, limit int64) {
 	if limit > 0 {
 		body = &limitReader{r: body, left: limit}
 	}
-	_, rerr, werr := wire.Copy(u.s, body)
+	_, rerr, werr := wire.Copy(u.bw, body)
+	if rerr == nil && werr == nil {
+		werr = u.bw.Close() // the sealed last piece: the body is whole
+	}
 	switch {
 	case errors.Is(rerr, errBodyTooLarge):
 		u.why.Store(uploadTooLarge)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -15,17 +16,20 @@ import (
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
-// serveRequest handles one request stream from a consumer appliance: check
-// the policy and routing, open a stream to the provider appliance, pass on
-// the head with the verified consumer, and splice the two streams.
+// serveRequest handles one stream from a consumer appliance: a request
+// sealed end to end, or the handshake that opens a session for such
+// requests. It reads the route head (all it can read), checks the policy
+// and routing, opens a stream to the provider appliance, passes the head
+// on with the verified consumer, and splices the two streams.
 func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	start := time.Now()
 	from.requests.Add(1)
 	r := wire.NewReader(cs)
-	head, err := readRequestHead(cs, r, start)
+	head, err := readRouteHead(cs, r, start)
 	if err != nil {
 		from.log.Warn("bad request stream", "err", err)
 		wire.Abort(cs, wire.CodeProtocol)
@@ -35,7 +39,7 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	c := &routeCall{x: x, from: from, cs: cs, head: head, start: start,
 		rec: x.metrics.requests.For(ident.Service{}), // until the service is known to the policy
 		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
-			Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}}
+			Service: head.Service, Method: head.Method, Purpose: head.Purpose, RequestBytes: head.ContentLength}}
 	defer c.record()
 	p, svc := c.authorise()
 	if p == nil {
@@ -70,16 +74,16 @@ func (c *routeCall) budget(f *inflight, key any, max int, limit string) bool {
 	return false
 }
 
-// readRequestHead reads the head that opens a request stream; a consumer
+// readRouteHead reads the head that opens a request stream; a consumer
 // gets ten seconds to send it.
-func readRequestHead(cs *quic.Stream, r *bufio.Reader, start time.Time) (*wire.RequestHead, error) {
+func readRouteHead(cs *quic.Stream, r *bufio.Reader, start time.Time) (*wire.RouteHead, error) {
 	_ = cs.SetReadDeadline(start.Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
 	_ = cs.SetReadDeadline(time.Time{})
-	if err == nil && ft != wire.FrameRequestHead {
-		err = fmt.Errorf("%w: %s instead of request head", wire.ErrUnexpectedFrame, ft)
+	if err == nil && ft != wire.FrameRoute {
+		err = fmt.Errorf("%w: %s instead of route head", wire.ErrUnexpectedFrame, ft)
 	}
-	var head wire.RequestHead
+	var head wire.RouteHead
 	if err == nil {
 		err = head.UnmarshalBinary(payload)
 	}
@@ -91,15 +95,19 @@ type routeCall struct {
 	x     *Exchange
 	from  *session
 	cs    *quic.Stream
-	head  *wire.RequestHead
+	head  *wire.RouteHead
 	start time.Time
 	rec   *metrics.ServiceRequests
 	tr    store.TraceEntry
 }
 
+// record counts the request and traces it; a handshake is counted, not
+// traced: it carries nothing of a request.
 func (c *routeCall) record() {
 	c.tr.Duration = time.Since(c.start)
-	c.x.trace.add(c.tr)
+	if !c.head.Handshake() {
+		c.x.trace.add(c.tr)
+	}
 	c.rec.Done(outcome(c.tr.Outcome), c.tr.Duration)
 }
 
@@ -140,7 +148,8 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 	if p.HasService(svc) {
 		c.rec = x.metrics.requests.For(svc)
 	}
-	rule, limits, err := p.Grant(from.id.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
+	// The path and query are sealed: the provider's appliance checks them.
+	rule, limits, err := p.GrantSealed(from.id.Member, svc, head.Method, head.Purpose)
 	if err != nil {
 		code := problem.NotAllowed
 		if errors.Is(err, policy.ErrUnknownService) {
@@ -150,6 +159,9 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 		return nil, ident.Service{}
 	}
 	// The exchange counts the member's calls across all its appliances.
+	if head.Handshake() {
+		return p, svc
+	}
 	if ok, retry := x.limits.Take(from.id.Member, p.RuleKey(rule), limits, time.Now()); !ok {
 		c.refuse(problem.RateLimited, fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc), retry)
 		return nil, ident.Service{}
@@ -171,13 +183,22 @@ func (c *routeCall) standing() bool {
 	return false
 }
 
-// provider picks a connected provider appliance for svc, spreading
-// requests over the route, starting each time one further along it. Only
-// appliances that are attested on their connection and listed in their
-// own assigned policy are candidates.
+// provider is the provider appliance the request goes to: for a
+// handshake, a connected one of svc's route, starting each time one further
+// along it; for a request, the one whose session it is sealed in, which
+// the policy must route svc to. Only appliances that are attested on their
+// connection and listed in their own assigned policy are candidates.
 func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
 	x := c.x
 	routes := p.Routes(svc)
+	if !c.head.Handshake() {
+		a, err := ident.ParseAppliance(c.head.Provider)
+		if err != nil || !slices.Contains(routes, a) {
+			c.refuse(problem.NotAllowed, fmt.Sprintf("The policy does not route %s to %q.", svc, c.head.Provider), 0)
+			return nil
+		}
+		routes = []ident.Appliance{a}
+	}
 	first := int(x.next.Add(1))
 	for i := range routes {
 		prov := x.session(routes[(first+i)%len(routes)])
@@ -190,12 +211,17 @@ func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
 		c.tr.Provider = prov.id.String()
 		return prov
 	}
+	if !c.head.Handshake() {
+		c.refuse(problem.ProviderOffline, fmt.Sprintf("%s, which holds this office's session for %s, is not connected to the exchange; the next request opens a session with another.", c.head.Provider, svc), 0)
+		return nil
+	}
 	c.refuse(problem.ProviderOffline, fmt.Sprintf("No appliance serving %s is connected to the exchange.", svc), 0)
 	return nil
 }
 
-// forward opens the stream to the provider, passes the head on with the
-// verified consumer and splices the two streams.
+// forward opens the stream to the provider, passes the route head on with
+// the verified consumer and what is left of the deadline, and splices the
+// two streams.
 func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 	x, head := c.x, c.head
 	timeout := head.Timeout
@@ -212,7 +238,7 @@ func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 	}
 	head.ConsumerAppliance = c.from.id.String()
 	head.Timeout = time.Until(deadline)
-	if err := wire.WriteBinary(ps, wire.FrameRequestHead, head); err != nil {
+	if err := wire.WriteBinary(ps, wire.FrameRoute, head); err != nil {
 		wire.Abort(ps, wire.CodeInternal)
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("Sending the request to %s failed: %v.", prov.id, err), 0)
 		return
@@ -255,8 +281,8 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 	}()
 
 	pr := wire.NewReader(ps)
-	ft, payload, err := wire.ReadFrame(pr, wire.MaxHead)
-	if err == nil && ft != wire.FrameResponseHead && ft != wire.FrameError {
+	ft, payload, err := wire.ReadFrame(pr, wire.MaxHead+seal.Overhead)
+	if err == nil && !answerFrame(ft) {
 		err = fmt.Errorf("%w: %s instead of response", wire.ErrUnexpectedFrame, ft)
 	}
 	if err != nil {
@@ -269,17 +295,7 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 		<-up
 		return
 	}
-	if ft == wire.FrameError {
-		if we, derr := wire.DecodeError(payload); derr == nil {
-			tr.Outcome = we.Code
-		}
-	} else {
-		var rh wire.ResponseHead
-		if rh.UnmarshalBinary(payload) == nil {
-			tr.Status = rh.Status
-			tr.Outcome = "ok"
-		}
-	}
+	tr.Outcome = answerOutcome(ft, payload)
 	if err := wire.WriteFrame(cs, ft, payload); err != nil {
 		abortBoth(wire.ResetCode(err))
 		<-up
@@ -315,4 +331,32 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 	if c, ok := reset.Load().(quic.StreamErrorCode); ok && tr.Outcome == "ok" {
 		tr.Outcome = "reset:" + wire.CodeName(c)
 	}
+}
+
+// answerFrame reports whether t may open a provider's answer.
+func answerFrame(t wire.FrameType) bool {
+	switch t {
+	case wire.FrameSealedHead, wire.FrameSealReply, wire.FrameSealedError, wire.FrameError:
+		return true
+	}
+	return false
+}
+
+// answerOutcome is what the exchange can tell of an answer for the trace:
+// that it came (its status is sealed), or the refusal's code, which a
+// sealed refusal carries in clear.
+func answerOutcome(t wire.FrameType, payload []byte) string {
+	switch t {
+	case wire.FrameError:
+		if we, err := wire.DecodeError(payload); err == nil {
+			return we.Code
+		}
+		return "reset:" + wire.CodeName(wire.CodeProtocol)
+	case wire.FrameSealedError:
+		if code, ok := seal.ErrorCode(payload); ok {
+			return code
+		}
+		return "reset:" + wire.CodeName(wire.CodeProtocol)
+	}
+	return "ok"
 }

@@ -63,6 +63,37 @@ func (p *Policy) Grant(consumer ident.Member, svc ident.Service, method, path, q
 	return -1, nil, p.deny(consumer, svc, method, path, "no rule grants it")
 }
 
+// GrantSealed is Grant for the hop that sees a request's method and
+// purpose but not its path or query, which travel sealed: the exchange.
+// The first rule that grants consumer the method on svc for the purpose,
+// whatever the path, decides; the provider's appliance checks the path
+// and query with Grant. A method of "" (a session handshake) asks whether
+// any rule lets consumer call svc at all.
+func (p *Policy) GrantSealed(consumer ident.Member, svc ident.Service, method, purpose string) (rule int, limits []Limit, err error) {
+	if _, ok := p.index.services[svc]; !ok {
+		return -1, nil, fmt.Errorf("%w: %s is not in policy v%d", ErrUnknownService, name(svc.String()), p.Version())
+	}
+	wrongPurpose := -1
+	for _, g := range p.grants[grantKey{consumer, svc}] {
+		if method == "" {
+			return g.rule, nil, nil
+		}
+		if !g.anyMethod && !slices.Contains(g.methods, method) {
+			continue
+		}
+		if g.purpose == "" || g.purpose == purpose {
+			return g.rule, g.limits, nil
+		}
+		if wrongPurpose < 0 {
+			wrongPurpose = g.rule
+		}
+	}
+	if wrongPurpose >= 0 {
+		return -1, nil, p.purposeError(wrongPurpose, purpose)
+	}
+	return -1, nil, p.deny(consumer, svc, method, "(sealed)", "no rule grants it")
+}
+
 func (g *grant) allows(method, path string) bool {
 	ok := g.anyMethod
 	for i := 0; !ok && i < len(g.methods); i++ {

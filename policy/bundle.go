@@ -43,6 +43,9 @@ type Member struct {
 // Appliance is a Bab appliance allowed to connect to the exchange.
 type Appliance struct {
 	ID ident.Appliance `json:"id"`
+	// Key is the fingerprint of the appliance's key (the SHA-256 of its
+	// SubjectPublicKeyInfo): the one key it may use under its name.
+	Key []byte `json:"key,omitempty"`
 }
 
 // Service is a service a member provides through its appliances.

@@ -39,6 +39,8 @@ const (
 	AppliancePending     Code = "appliance_pending"
 	AttestationPending   Code = "attestation_pending"
 	Overloaded           Code = "overloaded"
+	Tampered             Code = "tampered"
+	SessionUnknown       Code = "session_unknown"
 )
 
 // Info is what the catalog knows about a code.
@@ -69,6 +71,8 @@ var catalog = map[Code]Info{
 	HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "The request has more or larger headers than Bab carries", "Send fewer or shorter headers: at most 200 header fields and 64 KiB for the request line and headers together."},
 	RateLimited:          {http.StatusTooManyRequests, "Your administration called this service more often than the policy allows", "Wait for the time in Retry-After and try again; if the limit is too low for your work, ask central ops to raise it."},
 	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
+	Tampered:             {http.StatusBadGateway, "The request or its answer was altered on the way", "Try again. Both appliances logged it with the request id: give it to office IT, who should tell central ops — something between the two administrations changed, replayed or redirected the request, and neither appliance accepted it."},
+	SessionUnknown:       {http.StatusServiceUnavailable, "The provider's appliance has forgotten this office's protected session", "Retry at once: your appliance opens a new session by itself (it retries requests without a body on its own). The provider's appliance restarted, or the session expired."},
 	Internal:             {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},
 }
 

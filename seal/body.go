@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -52,11 +51,8 @@ func (b *BodyWriter) put(t wire.FrameType, last bool, plain []byte) error {
 	if b.piece == 0 {
 		return fmt.Errorf("seal: body of more than 2^32 pieces")
 	}
-	buf := append(b.buf[:0], byte(t))
-	buf = binary.AppendUvarint(buf, uint64(len(plain)+Overhead))
-	buf = b.s.Seal(buf, b.d, b.seq, b.piece, last, nil, plain)
-	b.buf = buf
-	_, err := b.w.Write(buf)
+	b.buf = b.s.AppendFrame(b.buf[:0], t, b.d, b.seq, b.piece, last, nil, plain)
+	_, err := b.w.Write(b.buf)
 	return err
 }
 

@@ -100,6 +100,14 @@ func (s *Session) Seal(dst []byte, d Direction, seq uint64, piece uint32, last b
 	return s.aead(d).Seal(dst, nonce[:], plain, aad)
 }
 
+// AppendFrame appends a frame of type t holding plain sealed, as Seal
+// seals it: what a sender writes.
+func (s *Session) AppendFrame(b []byte, t wire.FrameType, d Direction, seq uint64, piece uint32, last bool, extra, plain []byte) []byte {
+	b = append(b, byte(t))
+	b = binary.AppendUvarint(b, uint64(len(plain)+Overhead))
+	return s.Seal(b, d, seq, piece, last, extra, plain)
+}
+
 // Open appends the opened form of sealed to dst, or fails with
 // ErrTampered.
 func (s *Session) Open(dst []byte, d Direction, seq uint64, piece uint32, last bool, extra, sealed []byte) ([]byte, error) {

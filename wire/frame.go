@@ -117,12 +117,16 @@ func WriteFrame(w io.Writer, t FrameType, payload []byte) error {
 	if len(payload) > MaxFrame {
 		return fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, t, len(payload), MaxFrame)
 	}
-	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(payload))
-	buf = append(buf, byte(t))
-	buf = binary.AppendUvarint(buf, uint64(len(payload)))
-	buf = append(buf, payload...)
-	_, err := w.Write(buf)
+	_, err := w.Write(AppendFrame(make([]byte, 0, 1+binary.MaxVarintLen64+len(payload)), t, payload))
 	return err
+}
+
+// AppendFrame appends one frame to b, for a caller that writes several in
+// one write. The payload must be at most MaxFrame bytes.
+func AppendFrame(b []byte, t FrameType, payload []byte) []byte {
+	b = append(b, byte(t))
+	b = binary.AppendUvarint(b, uint64(len(payload)))
+	return append(b, payload...)
 }
 
 // WriteBinary writes v's binary form (a request or response head) as one

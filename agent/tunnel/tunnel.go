@@ -32,8 +32,8 @@ type Handler interface {
 	// frame's payload) against the bundle in force.
 	PolicyDelta(delta []byte) wire.PolicyAck
 	// Request serves one request stream opened by the exchange; r reads the
-	// stream after its head. It must end the stream (close or cancel).
-	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, head *wire.RequestHead)
+	// stream after its route head. It must end the stream (close or cancel).
+	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, route *wire.RouteHead)
 	// Attest quotes the boot state for the exchange's check.
 	Attest(a wire.Attest) wire.Quote
 	// Attested receives the exchange's verdict.
@@ -378,20 +378,20 @@ func (t *Tunnel) serveStream(ctx context.Context, s *quic.Stream) {
 	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
 	_ = s.SetReadDeadline(time.Time{})
-	if err != nil || ft != wire.FrameRequestHead {
+	if err != nil || ft != wire.FrameRoute {
 		t.cfg.Log.Warn("bad stream from exchange", "type", ft, "err", err)
 		s.CancelRead(wire.CodeProtocol)
 		s.CancelWrite(wire.CodeProtocol)
 		return
 	}
-	var head wire.RequestHead
-	if err := head.UnmarshalBinary(payload); err != nil {
-		t.cfg.Log.Warn("bad request head from exchange", "err", err)
+	var route wire.RouteHead
+	if err := route.UnmarshalBinary(payload); err != nil {
+		t.cfg.Log.Warn("bad route head from exchange", "err", err)
 		s.CancelRead(wire.CodeProtocol)
 		s.CancelWrite(wire.CodeProtocol)
 		return
 	}
-	t.cfg.Handler.Request(ctx, s, r, &head)
+	t.cfg.Handler.Request(ctx, s, r, &route)
 }
 
 // Renew asks the exchange for a new certificate over the control stream.
