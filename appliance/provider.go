@@ -214,7 +214,12 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	head := c.head
 	var body io.Reader = http.NoBody
 	if head.ContentLength != 0 {
-		body = c.sess.NewBodyReader(r, seal.ToProvider, c.seq)
+		br := c.sess.NewBodyReader(r, seal.ToProvider, c.seq)
+		if err := br.Prime(); err != nil {
+			c.bodyFailed(rctx, err)
+			return nil
+		}
+		body = br
 	}
 	req, err := http.NewRequestWithContext(rctx, head.Method, in.be.target(head.Path, head.Query).String(), body)
 	if err != nil {
@@ -232,6 +237,8 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		return resp
 	}
 	switch {
+	case sealBroken(err):
+		c.tampered("The request's body did not open as its consumer sealed it; the backend got no whole request.", err)
 	case errors.Is(rctx.Err(), context.DeadlineExceeded):
 		c.refuse(problem.Timeout, fmt.Sprintf("The backend of %s did not answer within %s.", in.svc, in.timeout))
 	case rctx.Err() != nil:
@@ -244,6 +251,27 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		c.refuse(problem.BackendUnreachable, fmt.Sprintf("The backend of %s failed before answering; the provider's IT can find request %s in their log.", in.svc, head.ID), "err", err)
 	}
 	return nil
+}
+
+// bodyFailed refuses a request whose body's first piece did not arrive
+// whole and sealed for it.
+func (c *providerCall) bodyFailed(rctx context.Context, err error) {
+	switch {
+	case sealBroken(err):
+		c.tampered("The request's body did not open as its consumer sealed it; the backend was not called.", err)
+	case rctx.Err() != nil:
+		wire.Abort(c.s, wire.CodeCanceled)
+		c.record(metrics.Canceled)
+		c.log.Info("caller went away before the body came", "outcome", metrics.Canceled, "duration", time.Since(c.start))
+	default:
+		c.refuse(problem.BadRequest, "The request's body did not arrive: "+err.Error())
+	}
+}
+
+// sealBroken reports whether err says sealed bytes were not what the other
+// appliance sealed.
+func sealBroken(err error) bool {
+	return errors.Is(err, seal.ErrTampered) || errors.Is(err, seal.ErrTruncated) || errors.Is(err, seal.ErrMalformed)
 }
 
 // setBabHeaders sets what the backend learns from Bab about the request.

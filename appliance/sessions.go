@@ -232,6 +232,10 @@ func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.R
 		return
 	}
 	svc, err := ident.ParseService(route.Service)
+	if err == nil && !p.HasService(svc) {
+		refuse(problem.UnknownService, fmt.Sprintf("%s is not in the provider's policy v%d.", svc, p.Version()), nil)
+		return
+	}
 	if err != nil || !routedTo(p, svc, a.id) {
 		refuse(problem.NotAllowed, fmt.Sprintf("The policy does not route %s to %s.", route.Service, a.id), err)
 		return

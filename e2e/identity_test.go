@@ -17,9 +17,10 @@ import (
 // disk and its TPM could use it: the tests use it to speak the tunnel
 // protocol by hand, honestly or not.
 type heldIdentity struct {
-	id  *astore.Identity
-	tpm *tpm.TPM // nil for a software key
-	tls *tls.Config
+	id     *astore.Identity
+	tpm    *tpm.TPM // nil for a software key
+	tls    *tls.Config
+	signer crypto.Signer // the appliance key
 }
 
 // holdIdentity reads a's identity from its state (a must be stopped) and
@@ -58,6 +59,7 @@ func holdIdentity(t *testing.T, a *lab.Appliance) *heldIdentity {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(caCert)
+	h.signer = signer
 	h.tls = &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{wire.ALPNTunnel},
 		Certificates: []tls.Certificate{{Certificate: id.Chain, PrivateKey: signer}}}
 	return h

@@ -297,22 +297,28 @@ func (r *rogueExchange) accept(t *testing.T, name string) *rogueSession {
 			conn.CloseWithError(0, "")
 			continue
 		}
-		ctrl, err := conn.AcceptStream(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		br := wire.NewReader(ctrl)
-		if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameHello {
-			t.Fatalf("hello: %v %v", ft, err)
-		}
-		if err := wire.WriteJSON(ctrl, wire.FrameWelcome, wire.Welcome{Exchange: "rogue", Heartbeat: wire.ToMillis(time.Second)}); err != nil {
-			t.Fatal(err)
-		}
-		s := &rogueSession{conn: conn, ctrl: ctrl, acks: make(chan wire.PolicyAck, 8)}
-		go s.readControl(br)
-		t.Cleanup(func() { conn.CloseWithError(0, "") })
-		return s
+		return r.welcome(t, ctx, conn)
 	}
+}
+
+// welcome answers an appliance's hello and keeps its control stream.
+func (r *rogueExchange) welcome(t *testing.T, ctx context.Context, conn *quic.Conn) *rogueSession {
+	t.Helper()
+	ctrl, err := conn.AcceptStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := wire.NewReader(ctrl)
+	if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameHello {
+		t.Fatalf("hello: %v %v", ft, err)
+	}
+	if err := wire.WriteJSON(ctrl, wire.FrameWelcome, wire.Welcome{Exchange: "rogue", Heartbeat: wire.ToMillis(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	s := &rogueSession{conn: conn, ctrl: ctrl, acks: make(chan wire.PolicyAck, 8)}
+	go s.readControl(br)
+	t.Cleanup(func() { conn.CloseWithError(0, "") })
+	return s
 }
 
 func (s *rogueSession) readControl(br *bufio.Reader) {

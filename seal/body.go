@@ -91,6 +91,16 @@ func (b *BodyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Prime opens the body's first piece now, so that a body that is not the
+// one sealed for this request is refused before anything of the request is
+// passed on.
+func (b *BodyReader) Prime() error {
+	if len(b.rest) == 0 && !b.done && b.err == nil {
+		b.err = b.next()
+	}
+	return b.err
+}
+
 // next reads and opens one piece.
 func (b *BodyReader) next() error {
 	t, sealed, err := wire.ReadFrame(b.r, PieceSize+Overhead)
