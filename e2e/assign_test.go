@@ -33,7 +33,7 @@ func TestRolloutVersionIsTheExchangesChoice(t *testing.T) {
 	h := holdIdentity(t, l.Consumer)
 	before := l.Backend.Requests.Load()
 	rt := dialClaiming(t, l, h, 2)
-	ft, payload := roundTrip(t, rt.conn, wire.RequestHead{ID: "claim-staged", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/4", Timeout: 5 * time.Second})
+	ft, payload := rt.roundTrip(t, wire.RequestHead{ID: "claim-staged", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/4", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "not_allowed", "exchange")
 	if got := l.Backend.Requests.Load() - before; got != 0 {
 		t.Fatalf("the staged-only call reached the backend %d times", got)
@@ -49,14 +49,14 @@ func TestRolloutVersionIsTheExchangesChoice(t *testing.T) {
 	v4.Rules[0].Methods = []string{"GET"}
 	stageBundle(t, l, v4, "appliance:"+lab.CommuneHQ.String())
 	rt = dialClaiming(t, l, h, 3)
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "claim-old", Service: lab.CivilStatus.String(), Method: "POST", Path: "/echo", Timeout: 5 * time.Second})
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "claim-old", Service: lab.CivilStatus.String(), Method: "POST", Path: "/echo", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "not_allowed", "exchange")
 	if got := l.Backend.Requests.Load() - before; got != 0 {
 		t.Fatalf("the call the staged bundle takes away reached the backend %d times", got)
 	}
 	rt.awaitPush(t, 4)
 	// What the stage allows still goes through.
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "get", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/4", Timeout: 5 * time.Second})
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "get", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/4", Timeout: 5 * time.Second})
 	if ft != wire.FrameResponseHead {
 		t.Fatalf("GET under the assigned bundle: %s %s", ft, payload)
 	}

@@ -27,7 +27,7 @@ func TestNoTrafficBeforeTheFirstQuote(t *testing.T) {
 	rogue := dialSilent(t, l, l.Consumer) // answers no boot-state check
 	head := wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/5",
 		ConsumerSystem: "x", Timeout: 5 * time.Second}
-	ft, payload := roundTrip(t, rogue.conn, head)
+	ft, payload := rogue.roundTrip(t, head)
 	wantWireError(t, ft, payload, string(problem.AttestationPending), "exchange")
 	rogue.conn.CloseWithError(0, "")
 

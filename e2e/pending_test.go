@@ -61,7 +61,7 @@ func TestUnlistedApplianceWaitsForApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	rogue := dialAs(t, l, annex)
-	ft, payload := roundTrip(t, rogue.conn, wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET",
+	ft, payload := rogue.roundTrip(t, wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET",
 		Path: "/citizens/5", ConsumerSystem: "x", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, string(problem.AppliancePending), "exchange")
 	rogue.conn.CloseWithError(0, "")

@@ -54,6 +54,6 @@ func TestPurposeBoundAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := dialAs(t, l, l.Consumer)
-	ft, payload := roundTrip(t, rt.conn, wire.RequestHead{ID: "p1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/6", Timeout: 5 * time.Second})
+	ft, payload := rt.roundTrip(t, wire.RequestHead{ID: "p1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/6", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "not_allowed", "exchange")
 }

@@ -44,7 +44,7 @@ func TestQuotaSurvivesExchangeRestartAndPush(t *testing.T) {
 	h := holdIdentity(t, l.Consumer)
 	rt := dialClaiming(t, l, h, v)
 	call := func(i int) (wire.FrameType, []byte) {
-		return roundTrip(t, rt.conn, wire.RequestHead{ID: fmt.Sprint("q", i), Service: lab.CivilStatus.String(), Method: "GET", Path: fmt.Sprint("/citizens/", i), Timeout: 5 * time.Second})
+		return rt.roundTrip(t, wire.RequestHead{ID: fmt.Sprint("q", i), Service: lab.CivilStatus.String(), Method: "GET", Path: fmt.Sprint("/citizens/", i), Timeout: 5 * time.Second})
 	}
 	for i := 1; i <= 3; i++ {
 		if ft, payload := call(i); ft != wire.FrameResponseHead {

@@ -41,7 +41,7 @@ func TestRateLimitsAtTheApplianceAndTheExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := dialAs(t, l, l.Consumer)
-	ft, payload := roundTrip(t, rt.conn, wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/2", Timeout: 5 * time.Second})
+	ft, payload := rt.roundTrip(t, wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/2", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "rate_limited", "exchange")
 	if we, _ := wire.DecodeError(payload); we == nil || we.RetryAfter.Duration() <= 0 {
 		t.Fatalf("no retry time from the exchange: %+v", we)

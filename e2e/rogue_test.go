@@ -36,6 +36,7 @@ import (
 // that the test can send what a tampered appliance would.
 type rawTunnel struct {
 	conn *quic.Conn
+	seal *sealer // speaks the end-to-end protocol with the identity's key
 	// frames are the control frames other than boot-state checks, as they
 	// arrive (policy pushes, say); one that finds the buffer full is lost.
 	frames chan ctrlFrame
@@ -85,7 +86,7 @@ func dialTunnel(t *testing.T, l *lab.Lab, h *heldIdentity, claim uint64, answer 
 	if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameWelcome {
 		t.Fatalf("welcome: %v %v", ft, err)
 	}
-	rt := &rawTunnel{conn: conn, frames: make(chan ctrlFrame, 64)}
+	rt := &rawTunnel{conn: conn, frames: make(chan ctrlFrame, 64), seal: newSealer(t, h, l)}
 	if !answer {
 		return rt
 	}
@@ -146,28 +147,11 @@ func (rt *rawTunnel) answerChecks(h *heldIdentity, ctrl io.Writer, br *bufio.Rea
 	}
 }
 
-// roundTrip sends a request head (and no body) and returns the first frame
-// of the answer.
-func roundTrip(t *testing.T, conn *quic.Conn, head wire.RequestHead) (wire.FrameType, []byte) {
+// roundTrip sends a request head (and no body), sealed end to end as the
+// appliance would, and returns the first frame of the answer, opened.
+func (rt *rawTunnel) roundTrip(t *testing.T, head wire.RequestHead) (wire.FrameType, []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
-	hb, _ := head.MarshalBinary()
-	if err := wire.WriteFrame(s, wire.FrameRequestHead, hb); err != nil {
-		t.Fatal(err)
-	}
-	_ = s.Close()
-	ft, payload, err := wire.ReadFrame(wire.NewReader(s), wire.MaxHead)
-	if err != nil {
-		t.Fatalf("read answer: %v", err)
-	}
-	s.CancelRead(wire.CodeCanceled)
-	return ft, payload
+	return rt.seal.roundTrip(t, rt.conn, head)
 }
 
 func wantWireError(t *testing.T, ft wire.FrameType, payload []byte, code, hop string) {
@@ -184,6 +168,10 @@ func wantWireError(t *testing.T, ft wire.FrameType, payload []byte, code, hop st
 	}
 }
 
+// TestDenyAtExchange: a consumer appliance that skips its own checks is
+// refused at the exchange for what the exchange can see (the service,
+// the method, the purpose); what is sealed (the path, the query) the
+// provider refuses (TestDenyAtProvider).
 func TestDenyAtExchange(t *testing.T) {
 	l := newLab(t, lab.Options{})
 	if err := l.Consumer.Stop(); err != nil {
@@ -193,21 +181,23 @@ func TestDenyAtExchange(t *testing.T) {
 	before := l.Backend.Requests.Load()
 
 	// Control: an allowed call made by hand goes through, so the refusals
-	// below are the exchange's decision and not a broken harness.
-	ft, payload := roundTrip(t, rt.conn, wire.RequestHead{ID: "t1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/3", Timeout: 5 * time.Second})
+	// below are decisions and not a broken harness.
+	ft, payload := rt.roundTrip(t, wire.RequestHead{ID: "t1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/3", Timeout: 5 * time.Second})
 	if ft != wire.FrameResponseHead {
 		t.Fatalf("allowed call: %s %s", ft, payload)
 	}
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t2", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3", Timeout: 5 * time.Second})
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "t2", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "not_allowed", "exchange")
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t3", Service: lab.CivilStatus.String(), Method: "GET", Path: "/internal", Timeout: 5 * time.Second})
-	wantWireError(t, ft, payload, "not_allowed", "exchange")
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t4", Service: "MA/GOV/ETATCIVIL/marriages", Method: "GET", Path: "/", Timeout: 5 * time.Second})
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "t3", Service: lab.CivilStatus.String(), Method: "GET", Path: "/internal", Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "not_allowed", "provider")
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "t4", Service: "MA/GOV/ETATCIVIL/marriages", Method: "GET", Path: "/", Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "unknown_service", "exchange")
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "t6", Service: lab.FamilyRecord.String(), Method: "GET", Path: "/families/3", Timeout: 5 * time.Second})
+	wantWireError(t, ft, payload, "not_allowed", "exchange") // no purpose declared
 	// A consumer cannot claim to be someone else: the exchange overwrites
 	// the consumer with what the certificate says, so this is still the
 	// commune asking and still refused.
-	ft, payload = roundTrip(t, rt.conn, wire.RequestHead{ID: "t5", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3",
+	ft, payload = rt.roundTrip(t, wire.RequestHead{ID: "t5", Service: lab.CivilStatus.String(), Method: "DELETE", Path: "/citizens/3",
 		ConsumerAppliance: lab.RegistryDC.String(), Timeout: 5 * time.Second})
 	wantWireError(t, ft, payload, "not_allowed", "exchange")
 
@@ -372,15 +362,24 @@ func (s *rogueSession) ack(t *testing.T) wire.PolicyAck {
 	return wire.PolicyAck{}
 }
 
+// TestDenyAtProvider plays an exchange that lets anything through, with
+// a consumer appliance's key (a compromised consumer and exchange at
+// once): the provider's appliance checks every request against its own
+// policy, path and query included, and takes the consumer from the
+// session, never from the route head.
 func TestDenyAtProvider(t *testing.T) {
 	l := newLab(t, lab.Options{})
+	if err := l.Consumer.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	commune := newSealer(t, holdIdentity(t, l.Consumer), l)
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.RegistryDC.String())
 	before := l.Backend.Requests.Load()
 
 	ok := wire.RequestHead{ID: "r1", Service: lab.CivilStatus.String(), Method: "GET", Path: "/citizens/5",
 		ConsumerAppliance: lab.CommuneHQ.String(), ConsumerSystem: "x", Timeout: 5 * time.Second}
-	if ft, payload := roundTrip(t, s.conn, ok); ft != wire.FrameResponseHead {
+	if ft, payload := commune.roundTrip(t, s.conn, ok); ft != wire.FrameResponseHead {
 		t.Fatalf("allowed call through the rogue exchange: %s %s", ft, payload)
 	}
 	cases := []struct {
@@ -390,18 +389,21 @@ func TestDenyAtProvider(t *testing.T) {
 	}{
 		{"method not allowed", func(h *wire.RequestHead) { h.Method = "DELETE" }, "not_allowed"},
 		{"path not allowed", func(h *wire.RequestHead) { h.Path = "/internal/all" }, "not_allowed"},
-		{"consumer with no rule", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/GOV/ETATCIVIL:dc1" }, "not_allowed"},
-		{"consumer not named", func(h *wire.RequestHead) { h.ConsumerAppliance = "" }, "bad_request"},
-		{"consumer appliance not listed in the policy", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/MUN/RABAT:annex" }, "appliance_pending"},
+		{"passed on as another consumer", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/GOV/ETATCIVIL:dc1" }, "tampered"},
+		{"consumer not named", func(h *wire.RequestHead) { h.ConsumerAppliance = "" }, "tampered"},
+		{"passed on as an appliance not in the policy", func(h *wire.RequestHead) { h.ConsumerAppliance = "MA/MUN/RABAT:annex" }, "tampered"},
 		{"unknown service", func(h *wire.RequestHead) { h.Service = "MA/GOV/ETATCIVIL/marriages" }, "unknown_service"},
 		{"climbing path", func(h *wire.RequestHead) { h.Path = "/citizens/../admin" }, "not_allowed"},
 		{"matrix parameter", func(h *wire.RequestHead) { h.Path = "/citizens/..;/admin" }, "not_allowed"},
 		{"query parameter the rule does not list", func(h *wire.RequestHead) { h.Query = "cin=1&admin=true" }, "not_allowed"},
+		{"purpose the rule does not name", func(h *wire.RequestHead) {
+			h.Service, h.Path, h.Purpose = lab.FamilyRecord.String(), "/families/5", "curiosity"
+		}, "not_allowed"},
 	}
 	for _, c := range cases {
 		h := ok
 		c.edit(&h)
-		ft, payload := roundTrip(t, s.conn, h)
+		ft, payload := commune.roundTrip(t, s.conn, h)
 		if ft != wire.FrameError {
 			t.Fatalf("%s: answer %s", c.name, ft)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/lab"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
@@ -19,11 +20,11 @@ import (
 // provider on the rogue exchange's connection.
 type sealer struct {
 	id       *seal.Identity
-	p        *policy.Policy // whose keys and routes the replies are checked against
+	l        *lab.Lab // whose policy's keys and routes the replies are checked against
 	sessions map[string]*seal.Session
 }
 
-func newSealer(t *testing.T, h *heldIdentity, p *policy.Policy) *sealer {
+func newSealer(t *testing.T, h *heldIdentity, l *lab.Lab) *sealer {
 	t.Helper()
 	name, err := ident.ParseAppliance(h.id.Appliance)
 	if err != nil {
@@ -33,7 +34,7 @@ func newSealer(t *testing.T, h *heldIdentity, p *policy.Policy) *sealer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sealer{id: id, p: p, sessions: map[string]*seal.Session{}}
+	return &sealer{id: id, l: l, sessions: map[string]*seal.Session{}}
 }
 
 // roundTrip sends head (without a body) sealed in a session for its
@@ -93,8 +94,12 @@ func (s *sealer) handshake(t *testing.T, conn *quic.Conn, head wire.RequestHead)
 		return nil, ft, payload
 	}
 	svc, _ := ident.ParseService(head.Service)
-	sess, err := pend.Finish(payload, func(a ident.Appliance) ([32]byte, bool) { return s.p.ApplianceKey(a) },
-		func(a ident.Appliance) bool { return routes(s.p, svc, a) }, time.Now())
+	p, err := s.l.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := pend.Finish(payload, func(a ident.Appliance) ([32]byte, bool) { return p.ApplianceKey(a) },
+		func(a ident.Appliance) bool { return routes(p, svc, a) }, time.Now())
 	if err != nil {
 		t.Fatalf("session reply: %v", err)
 	}

@@ -506,6 +506,20 @@ func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, er
 	return v, l.Exchange.Call("POST", "/v1/policy", raw, nil)
 }
 
+// Policy is the policy the exchange distributes now, verified with the
+// lab's ops keys.
+func (l *Lab) Policy() (*policy.Policy, error) {
+	var signed policy.Signed
+	if err := l.Exchange.Call("GET", "/v1/policy/bundle", nil, &signed); err != nil {
+		return nil, err
+	}
+	t := policy.Trust{Threshold: l.threshold}
+	for _, k := range l.OpsKeys {
+		t.Keys = append(t.Keys, k.Public().(ed25519.PublicKey))
+	}
+	return signed.VerifyOver(t, time.Now(), nil)
+}
+
 // PolicyVersion is the version of the last bundle Push sent.
 func (l *Lab) PolicyVersion() uint64 {
 	l.mu.Lock()
