@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -216,6 +218,38 @@ func TestExchangeCannotReadWhatItRelays(t *testing.T) {
 	}
 	if len(seen) < 200 {
 		t.Fatalf("the relay saw %d bytes: the test did not watch the traffic", len(seen))
+	}
+}
+
+// TestRealExchangeCannotRead is the same check at the real exchange,
+// built for the test with a tap (tag babtap) that copies every byte it
+// relays on request streams into a file.
+func TestRealExchangeCannotRead(t *testing.T) {
+	bin := t.TempDir()
+	if err := lab.Build(bin, "babtap"); err != nil {
+		t.Fatal(err)
+	}
+	tapFile := filepath.Join(t.TempDir(), "relayed")
+	l := newLab(t, lab.Options{ExchangeBin: filepath.Join(bin, "bab-exchange"), ExchangeEnv: []string{"BAB_TAP_FILE=" + tapFile}})
+	const marker = "MARKER4242424242"
+	status, body := call(t, l, "POST", "/echo?n="+marker, "note "+marker, []byte("the body "+marker))
+	if status != 200 || string(body) != "the body "+marker {
+		t.Fatalf("through the exchange: %d %q", status, body)
+	}
+	if status, body = call(t, l, "GET", "/citizens/4242424242", "", nil); status != 200 {
+		t.Fatalf("lookup: %d %s", status, body)
+	}
+	seen, err := os.ReadFile(tapFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 200 {
+		t.Fatalf("the tap saw %d bytes: the test did not watch the traffic", len(seen))
+	}
+	for _, s := range []string{marker, "4242424242", "/echo", "/citizens", "X-Case-Note", "the body", "Amina", "Youssef"} {
+		if bytes.Contains(seen, []byte(s)) {
+			t.Errorf("the exchange relayed %q in clear", s)
+		}
 	}
 }
 

@@ -238,7 +238,7 @@ func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 	}
 	head.ConsumerAppliance = c.from.id.String()
 	head.Timeout = time.Until(deadline)
-	if err := wire.WriteBinary(ps, wire.FrameRoute, head); err != nil {
+	if err := wire.WriteBinary(tapped(ps), wire.FrameRoute, head); err != nil {
 		wire.Abort(ps, wire.CodeInternal)
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("Sending the request to %s failed: %v.", prov.id, err), 0)
 		return
@@ -268,7 +268,7 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 	up := make(chan struct{})
 	go func() {
 		defer close(up)
-		n, rerr, werr := wire.Copy(ps, reqBody)
+		n, rerr, werr := wire.Copy(tapped(ps), reqBody)
 		tr.RequestBytes = n
 		switch {
 		case rerr != nil:
@@ -296,12 +296,12 @@ func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody inte
 		return
 	}
 	tr.Outcome = answerOutcome(ft, payload)
-	if err := wire.WriteFrame(cs, ft, payload); err != nil {
+	if err := wire.WriteFrame(tapped(cs), ft, payload); err != nil {
 		abortBoth(wire.ResetCode(err))
 		<-up
 		return
 	}
-	n, rerr, werr := wire.Copy(cs, wire.BodyReader(pr, ps))
+	n, rerr, werr := wire.Copy(tapped(cs), wire.BodyReader(pr, ps))
 	tr.ResponseBytes = n
 	switch {
 	case rerr != nil:

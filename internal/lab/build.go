@@ -28,13 +28,18 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// Build compiles bab and bab-exchange into dir, statically, as shipped.
-func Build(dir string) error {
+// Build compiles bab and bab-exchange into dir, statically, as shipped
+// (with build tags for a test build).
+func Build(dir string, tags ...string) error {
 	root, err := ModuleRoot()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+string(os.PathSeparator), "./cmd/bab", "./cmd/bab-exchange")
+	args := []string{"build", "-trimpath", "-o", dir + string(os.PathSeparator)}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.Command("go", append(args, "./cmd/bab", "./cmd/bab-exchange")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -72,6 +72,11 @@ type Options struct {
 	// ReadOnlyGroup is the exchange's admin_readonly_group; empty leaves
 	// the default, bab-exchange-ro.
 	ReadOnlyGroup string
+	// ExchangeBin, if set, is the bab-exchange binary to run instead of
+	// BinDir's (a test build, say), with ExchangeEnv added to its
+	// environment.
+	ExchangeBin string
+	ExchangeEnv []string
 }
 
 // Lab is a running federation.
@@ -108,6 +113,7 @@ type Exchange struct {
 	// /healthz, /readyz and /metrics.
 	AdminURL string
 	args     []string
+	env      []string
 	gid      uint32 // the group it runs with; 0 keeps the lab's
 }
 
@@ -262,7 +268,12 @@ log:
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", x.Socket)
 	}}}
-	x.args = []string{filepath.Join(l.Bin, "bab-exchange"), "serve", "--config", x.Config}
+	bin := filepath.Join(l.Bin, "bab-exchange")
+	if o.ExchangeBin != "" {
+		bin = o.ExchangeBin
+	}
+	x.args = []string{bin, "serve", "--config", x.Config}
+	x.env = o.ExchangeEnv
 	l.Exchange = x
 	return l.StartExchange(ctx)
 }
@@ -270,7 +281,7 @@ log:
 // StartExchange (re)starts the exchange process and waits until it is ready.
 func (l *Lab) StartExchange(ctx context.Context) error {
 	x := l.Exchange
-	p, err := startProcAs("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), l.profileEnv("exchange"), x.gid, x.args...)
+	p, err := startProcAs("bab-exchange", filepath.Join(l.Dir, "exchange", "exchange.log"), append(l.profileEnv("exchange"), x.env...), x.gid, x.args...)
 	if err != nil {
 		return err
 	}
