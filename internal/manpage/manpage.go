@@ -154,12 +154,15 @@ func ParseFlags(text string) (opts []Item, ok bool) {
 	for _, l := range lines[1:] {
 		switch {
 		case strings.HasPrefix(l, "  -"):
-			name, typ, _ := strings.Cut(strings.TrimSpace(l), " ")
+			// A one-letter flag without a value has its explanation on
+			// the same line, after a tab.
+			head, text, _ := strings.Cut(strings.TrimSpace(l), "\t")
+			name, typ, _ := strings.Cut(head, " ")
 			if len(name) > 2 {
 				name = "-" + name // the house style writes --flag, and -o
 			}
 			term := strings.TrimSpace(name + " " + strings.TrimSpace(typ))
-			opts = append(opts, Item{Term: term})
+			opts = append(opts, Item{Term: term, Text: strings.TrimSpace(text)})
 		case strings.TrimSpace(l) != "" && len(opts) > 0:
 			o := &opts[len(opts)-1]
 			o.Text = strings.TrimSpace(o.Text + " " + strings.TrimSpace(l))
@@ -169,8 +172,10 @@ func ParseFlags(text string) (opts []Item, ok bool) {
 }
 
 // Collect runs bin's help and each command's -h and returns the page.
-// Each run is bounded by timeout; a command whose -h does not print a flag
-// listing simply has no options on the page.
+// A usage line without command words ("NAME [flags]", the program run
+// bare, as bab-console is) gets the options NAME -h lists. Each run is
+// bounded by timeout; a command whose -h does not print a flag listing
+// simply has no options on the page.
 func Collect(ctx context.Context, bin, name string, timeout time.Duration) (Page, error) {
 	out, err := run(ctx, timeout, bin, "help")
 	if err != nil {
@@ -181,9 +186,6 @@ func Collect(ctx context.Context, bin, name string, timeout time.Duration) (Page
 		return p, err
 	}
 	for i, c := range p.Commands {
-		if len(c.Words) == 0 {
-			continue
-		}
 		out, _ := run(ctx, timeout, bin, append(append([]string(nil), c.Words...), "-h")...)
 		if opts, ok := ParseFlags(out); ok {
 			p.Commands[i].Options = opts
