@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,5 +169,46 @@ func mustWrite(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIcon rasterises the console's icon: a square PNG of the size asked,
+// transparent in the tile's rounded corners and opaque at its centre, the
+// same bytes twice; and an SVG with an element the renderer does not
+// know is refused rather than drawn with a gap.
+func TestIcon(t *testing.T) {
+	svg, err := os.ReadFile(filepath.Join("..", "..", "ui", "icon", "org.babgate.console.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{48, 128, 256} {
+		b, err := rasterise(svg, size)
+		if err != nil {
+			t.Fatalf("%d: %v", size, err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%d: %v", size, err)
+		}
+		if r := img.Bounds(); r.Dx() != size || r.Dy() != size {
+			t.Errorf("%d: the PNG is %v", size, r)
+		}
+		if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+			t.Errorf("%d: the corner is not transparent (alpha %d)", size, a)
+		}
+		if _, _, _, a := img.At(size/2, size/2).RGBA(); a != 0xffff {
+			t.Errorf("%d: the centre is not opaque (alpha %d)", size, a)
+		}
+		again, err := rasterise(svg, size)
+		if err != nil || !bytes.Equal(b, again) {
+			t.Errorf("%d: a second rendering differs (%v)", size, err)
+		}
+	}
+	exotic := []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><filter id="f"/><path d="M0 0H16V16Z"/></svg>`)
+	if _, err := rasterise(exotic, 16); err == nil {
+		t.Error("an SVG with a filter was drawn without it")
+	}
+	if _, err := rasterise([]byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 8"/>`), 16); err == nil {
+		t.Error("a viewBox that is not square was accepted")
 	}
 }
