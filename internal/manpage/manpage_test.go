@@ -90,6 +90,9 @@ func TestParseFlags(t *testing.T) {
 	if !ok || !reflect.DeepEqual(opts, want) {
 		t.Errorf("got %q %v, want %q", opts, ok, want)
 	}
+	if opts, ok := ParseFlags("2026/01/02 a library logs this\n" + out); !ok || !reflect.DeepEqual(opts, want) {
+		t.Errorf("after a logged line: got %q %v, want %q", opts, ok, want)
+	}
 	if _, ok := ParseFlags("Token for -h: abc\n"); ok {
 		t.Error("a command that does not list flags was read as a listing")
 	}
@@ -135,7 +138,10 @@ func TestCollectBareCommand(t *testing.T) {
 		loudskip.Skip(t, "no sh to run the stand-in program")
 	}
 	bin := filepath.Join(t.TempDir(), "tool")
+	// It logs a line on standard error as it starts, as Fyne does about
+	// some locales.
 	script := `#!/bin/sh
+echo "2026/01/02 03:04:05 Fyne error:  Error parsing user locale C" >&2
 case "$*" in
 help) printf 'tool \342\200\224 a window for the test\n\nUsage:\n  tool [flags]     open the window\n  tool sync [-n]   sync now\n  tool version\n\nFree text.\n' ;;
 -h) printf 'Usage of tool:\n  -lang string\n    \tthe language\n  -socket string\n    \tthe socket (default "/run/x.sock")\n' >&2; exit 0 ;;
