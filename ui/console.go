@@ -33,8 +33,10 @@ type Console struct {
 	stop      context.CancelFunc
 }
 
-// New makes the console's window; Connect or ShowPairing fills it.
+// New makes the console's window and gives the app its icon; Connect
+// or ShowPairing fills the window.
 func New(a fyne.App) *Console {
+	a.SetIcon(Icon)
 	return newConsole(defaultEnv(a))
 }
 
