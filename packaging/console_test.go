@@ -37,6 +37,24 @@ func checkConsole(t *testing.T, deb, depends string) {
 			t.Errorf("bab-console: the binary links %s, of package %v, which Depends (%q) does not name", n[1], owners, depends)
 		}
 	}
+	// The X11 extension libraries GLFW opens itself (their names are in
+	// the binary, they are not NEEDED): Recommends names their packages.
+	bin, err := os.ReadFile(filepath.Join(dir, "usr/bin/bab-console"))
+	must(t, err)
+	recommends := dependsPackages(strings.TrimSpace(output(t, "dpkg-deb", "-f", deb, "Recommends")))
+	opened := regexp.MustCompile(`libX[a-z0-9]+\.so\.[0-9]+`).FindAll(bin, -1)
+	if len(opened) == 0 {
+		t.Errorf("bab-console: the binary names no X11 library it opens; the test no longer sees what GLFW loads")
+	}
+	for _, lib := range opened {
+		if slices.ContainsFunc(needed, func(n []string) bool { return n[1] == string(lib) }) {
+			continue
+		}
+		owners := libraryPackages(t, string(lib))
+		if !slices.ContainsFunc(owners, func(o string) bool { return slices.Contains(recommends, o) }) {
+			t.Errorf("bab-console: GLFW opens %s, of package %v, which Recommends (%v) does not name", lib, owners, recommends)
+		}
+	}
 	if !regexp.MustCompile(`(^|, )libc6 \(>= [0-9][^)]*\)`).MatchString(depends) {
 		t.Errorf("bab-console: Depends %q does not name libc6 with a version", depends)
 	}

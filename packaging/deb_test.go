@@ -77,7 +77,7 @@ var packages = []pkg{
 		},
 	},
 	{
-		name: "bab-console", console: true,
+		name: "bab-console", console: true, recommends: "libxrandr2, libxinerama1, libxcursor1, libxrender1, libxi6, libxxf86vm1",
 		entries: map[string]string{
 			"./usr/bin/bab-console":                                           "-rwxr-xr-x root/root",
 			"./usr/share/applications/org.babgate.console.desktop":            "-rw-r--r-- root/root",
