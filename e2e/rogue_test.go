@@ -234,6 +234,15 @@ func (r *rogueExchange) stop() {
 
 func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 	t.Helper()
+	r, _ := listenRogue(t, l, wire.ALPNTunnel, tls.RequireAnyClientCert)
+	return r
+}
+
+// listenRogue stops the lab's exchange, takes its CA from its state and
+// listens on its address with a server certificate of that CA, for the
+// ALPN protocol alpn.
+func listenRogue(t *testing.T, l *lab.Lab, alpn string, clientAuth tls.ClientAuthType) (*rogueExchange, *ca.CA) {
+	t.Helper()
 	if err := l.Exchange.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +265,7 @@ func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 		t.Fatal(err)
 	}
 	tc := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf, certDER}, PrivateKey: key}},
-		NextProtos: []string{wire.ALPNTunnel}, ClientAuth: tls.RequireAnyClientCert}
+		NextProtos: []string{alpn}, ClientAuth: clientAuth}
 	addr, err := net.ResolveUDPAddr("udp", l.Exchange.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +282,7 @@ func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 	}
 	r := &rogueExchange{ln: ln, tr: tr, udp: udp}
 	t.Cleanup(r.stop)
-	return r
+	return r, c
 }
 
 // rogueSession is an appliance's tunnel to the rogue exchange.

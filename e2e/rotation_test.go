@@ -27,6 +27,11 @@ func TestOpsKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A token made before the rotation names the old key.
+	early, err := l.CreateToken(lab.Commune, "early")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The civil registry's appliance is off during the whole rotation.
 	if err := l.Provider.Stop(); err != nil {
 		t.Fatal(err)
@@ -63,6 +68,19 @@ func TestOpsKeyRotation(t *testing.T) {
 		t.Fatalf("new key after the rotation: %v", err)
 	}
 	awaitVersion(t, l.Consumer, 3)
+	// From v3 on, new appliances pin the new key: the token made before
+	// names the old one, and the exchange refuses it without spending it;
+	// a token made now names the new key.
+	if out, err := enrollFresh(t, l, t.TempDir(), early, "early"); err == nil || !strings.Contains(out, "token_wrong_ops_keys") {
+		t.Fatalf("a token made before the rotation: %v\n%s", err, out)
+	}
+	again, _ := l.CreateToken(lab.Commune, "early")
+	if again == early || strings.Split(again, ".")[3] == strings.Split(early, ".")[3] {
+		t.Fatalf("the token made after the rotation names the same ops keys: %s, before %s", again, early)
+	}
+	if out, err := enrollFresh(t, l, t.TempDir(), again, "early"); err != nil {
+		t.Fatalf("a token made after the rotation: %v\n%s", err, out)
+	}
 	// Back online, the registry's appliance gets the announcement it missed
 	// and then v3, signed by a key it had never heard of.
 	if err := l.StartAppliance(ctx, l.Provider); err != nil {

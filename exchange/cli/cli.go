@@ -24,6 +24,8 @@ Usage:
   bab-exchange token create --member MEMBER [--name NAME | --replace NAME] [--ttl 24h]
                                                      --replace: a new appliance in place of an enrolled one
   bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
+  bab-exchange policy fingerprint [--threshold N] KEY.pub…
+                                                     the ops keys' fingerprint, the last part of enrollment tokens
   bab-exchange policy check SOURCE.yaml              validate, and show what it changes against the current policy
   bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
   bab-exchange policy cosign --key FILE BUNDLE       add another operator's signature (threshold signing)
@@ -69,6 +71,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = policyKeygen(rest, stdout)
 	case "policy sign":
 		err = policySign(rest, stdout)
+	case "policy fingerprint":
+		err = policyFingerprint(rest, stdout)
 	case "policy rollout":
 		err = policyRollout(ctx, rest, stdout)
 	case "policy check":

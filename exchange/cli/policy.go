@@ -48,6 +48,36 @@ func policyKeygen(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// policyFingerprint prints the fingerprint of ops public keys and a
+// threshold, as enrollment tokens carry it: ops compare it, offline, with
+// the last part of a token the exchange made, so that an exchange that was
+// taken over cannot have new appliances pin keys of its choosing.
+func policyFingerprint(args []string, stdout io.Writer) error {
+	fs := newFlags("policy fingerprint")
+	threshold := fs.Int("threshold", 1, "how many of the keys must sign a bundle (policy_threshold)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *threshold < 1 || *threshold > fs.NArg() {
+		return errors.New("usage: bab-exchange policy fingerprint [--threshold N] KEY.pub [KEY.pub…] (N from 1 to the number of keys)")
+	}
+	t := policy.Trust{Threshold: *threshold}
+	for _, f := range fs.Args() {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		k, err := policy.ParsePublicKey(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		t.Keys = append(t.Keys, k)
+	}
+	fmt.Fprintf(stdout, "%s\n\nThe fingerprint of %d ops key(s) with threshold %d: enrollment tokens for appliances that must pin these keys end with it.\n",
+		t.Fingerprint(), len(t.Keys), *threshold)
+	return nil
+}
+
 func policySign(args []string, stdout io.Writer) error {
 	fs := newFlags("policy sign")
 	var keyFiles multiFlag
