@@ -159,7 +159,7 @@ func TestOpsCommandLine(t *testing.T) {
 
 	// Ops write the policy source, sign it offline with their key, push it.
 	src := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(src, []byte(lab.PolicySource(7)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(l.PolicySource(7)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Before signing, ops check the source and review what it changes.
@@ -191,7 +191,7 @@ func TestOpsCommandLine(t *testing.T) {
 	}
 	// A source with a mistake is refused with its line, by check and sign.
 	bad := filepath.Join(dir, "bad.yaml")
-	_ = os.WriteFile(bad, []byte(strings.Replace(lab.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
+	_ = os.WriteFile(bad, []byte(strings.Replace(l.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
 	if b, err := exec.CommandContext(ctx, x, "policy", "check", "--config", l.Exchange.Config, bad).CombinedOutput(); err == nil || !regexp.MustCompile(`bad.yaml:\d+: `).Match(b) {
 		t.Fatalf("check of a bad source: %v %s", err, b)
 	}

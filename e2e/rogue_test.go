@@ -439,7 +439,7 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 	s := rogue.accept(t, lab.CommuneHQ.String())
 
 	sign := func(version uint64, expires time.Duration) []byte {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		b.Expires = time.Now().Add(expires)
 		sp, err := policySign(b, l.OpsKey)
 		if err != nil {
@@ -465,7 +465,7 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 		return out
 	}
 	_, stranger, _ := policyGenerateKey()
-	foreign, err := policySign(lab.DefaultPolicy(11, time.Now().UTC()), stranger)
+	foreign, err := policySign(l.DefaultPolicy(11, time.Now().UTC()), stranger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +512,7 @@ func TestAppliancesCheckPolicyDeltas(t *testing.T) {
 	s := rogue.accept(t, lab.CommuneHQ.String())
 	trust := policy.Trust{Keys: []ed25519.PublicKey{l.OpsKey.Public().(ed25519.PublicKey)}}
 	verified := func(version uint64, edit func(*policy.Bundle), prev *policy.Policy) *policy.Policy {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		if edit != nil {
 			edit(b)
 		}
@@ -593,7 +593,7 @@ func TestExchangeResendsWholeBundle(t *testing.T) {
 	l, v := labAfterPush(t)
 	ctx := context.Background()
 	sign := func(version uint64, edit func(*policy.Bundle)) []byte {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		if edit != nil {
 			edit(b)
 		}

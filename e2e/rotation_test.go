@@ -36,7 +36,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	if err := l.Provider.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	announce := lab.DefaultPolicy(2, time.Now().UTC())
+	announce := l.DefaultPolicy(2, time.Now().UTC())
 	announce.NextTrust = &policy.TrustSpec{Keys: [][]byte{newPub}, Threshold: 1}
 	if err := pushBundle(l, announce, l.OpsKey); err != nil {
 		t.Fatalf("announcing the rotation: %v", err)
@@ -61,10 +61,10 @@ func TestOpsKeyRotation(t *testing.T) {
 	}
 	defer func() { _ = late.Process.Kill(); _ = late.Wait() }()
 	// The old key alone no longer publishes.
-	if err := pushBundle(l, lab.DefaultPolicy(3, time.Now().UTC()), l.OpsKey); err == nil || !strings.Contains(err.Error(), "unknown key") {
+	if err := pushBundle(l, l.DefaultPolicy(3, time.Now().UTC()), l.OpsKey); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Fatalf("old key after the rotation: %v", err)
 	}
-	if err := pushBundle(l, lab.DefaultPolicy(3, time.Now().UTC()), newKey); err != nil {
+	if err := pushBundle(l, l.DefaultPolicy(3, time.Now().UTC()), newKey); err != nil {
 		t.Fatalf("new key after the rotation: %v", err)
 	}
 	awaitVersion(t, l.Consumer, 3)
@@ -110,7 +110,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	if st, _ := l.Consumer.Status(); st == nil || st.Policy.Version != 3 {
 		t.Fatalf("consumer after restart: %+v", st)
 	}
-	if err := pushBundle(l, lab.DefaultPolicy(4, time.Now().UTC()), newKey); err != nil {
+	if err := pushBundle(l, l.DefaultPolicy(4, time.Now().UTC()), newKey); err != nil {
 		t.Fatalf("new key after restarts: %v", err)
 	}
 	if err := l.AwaitPolicy(ctx, 4); err != nil {
@@ -136,7 +136,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	// appliances either.
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.CommuneHQ.String())
-	old, err := policySign(lab.DefaultPolicy(9, time.Now().UTC()), l.OpsKey)
+	old, err := policySign(l.DefaultPolicy(9, time.Now().UTC()), l.OpsKey)
 	if err != nil {
 		t.Fatal(err)
 	}
