@@ -31,7 +31,7 @@ func (x *Exchange) otherKeys(p *policy.Policy) []string {
 	var out []string
 	for _, r := range regs {
 		id, err := ident.ParseAppliance(r.ID)
-		if err != nil || r.Revoked {
+		if err != nil || r.Revoked || r.KeyHash == "" { // a key not recorded yet is recorded at connection
 			continue
 		}
 		if k, ok := p.ApplianceKey(id); ok && k != r.KeyHash {
@@ -377,7 +377,7 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 				v.PolicyKey, _ = p.ApplianceKey(id)
 			}
 		}
-		v.KeyMismatch = !r.Revoked && !v.Pending && v.PolicyKey != "" && v.PolicyKey != r.KeyHash
+		v.KeyMismatch = !r.Revoked && !v.Pending && r.KeyHash != "" && v.PolicyKey != "" && v.PolicyKey != r.KeyHash
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue
