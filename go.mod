@@ -7,6 +7,9 @@ require (
 	fyne.io/fyne/v2 v2.7.1
 	// sd_notify readiness/watchdog, socket activation and the journal, in pure Go (design).
 	github.com/coreos/go-systemd/v22 v22.7.0
+	// scripts/debdoc icon: the console's SVG icon rasterised into the
+	// package's PNGs by the renderer Fyne draws it with; already in Fyne's graph.
+	github.com/fyne-io/oksvg v0.2.0
 	// TPM 2.0 access: attestation keys, quotes, credential activation, the TPM-resident TLS key (design).
 	github.com/google/go-tpm v0.9.8
 	// The /metrics endpoint of both daemons in the Prometheus format, rather than a hand-written exposition.
@@ -16,6 +19,8 @@ require (
 	github.com/prometheus/common v0.72.0
 	// QUIC tunnels between appliances and the exchange (design).
 	github.com/quic-go/quic-go v0.65.0
+	// With fyne-io/oksvg, for scripts/debdoc icon; already in Fyne's graph.
+	github.com/srwiley/rasterx v0.0.0-20220730225603-2ab79fcdd4ef
 	// The appliance's routing/policy cache and the exchange's registry and trace (design).
 	go.etcd.io/bbolt v1.5.0
 	// Strict YAML config and policy source decoding with line numbers.
@@ -39,7 +44,6 @@ require (
 	github.com/fyne-io/gl-js v0.2.0 // indirect
 	github.com/fyne-io/glfw-js v0.3.0 // indirect
 	github.com/fyne-io/image v0.1.1 // indirect
-	github.com/fyne-io/oksvg v0.2.0 // indirect
 	github.com/go-gl/gl v0.0.0-20231021071112-07e5d0ea2e71 // indirect
 	github.com/go-gl/glfw/v3.3/glfw v0.0.0-20240506104042-037f3cc74f2a // indirect
 	github.com/go-text/render v0.2.0 // indirect
@@ -55,7 +59,6 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/rymdport/portal v0.4.2 // indirect
 	github.com/srwiley/oksvg v0.0.0-20221011165216-be6e8873101c // indirect
-	github.com/srwiley/rasterx v0.0.0-20220730225603-2ab79fcdd4ef // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
 	golang.org/x/crypto v0.57.0 // indirect

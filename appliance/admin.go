@@ -44,12 +44,21 @@ type PolicyStatus struct {
 	// Pending says the policy in force does not list this appliance: it
 	// waits for central ops to approve it, and may not call or be called.
 	Pending bool `json:"pending,omitempty"`
+	// OtherKey is the key the policy in force binds to this appliance's
+	// name when that is not this appliance's key: it was re-enrolled or
+	// replaced since central ops approved it, and may not call or be
+	// called until they approve its key.
+	OtherKey string `json:"other_key,omitempty"`
 }
 
 // CertStatus describes the tunnel certificate.
 type CertStatus struct {
 	NotAfter time.Time `json:"not_after"`
 	Key      string    `json:"key"`
+	// KeyHash names the key as central ops see it (fleet show) and the
+	// policy binds it to this appliance's name: sha256: and the hash of
+	// its public key.
+	KeyHash string `json:"key_hash,omitempty"`
 	// Serial is the certificate's serial in hexadecimal, as the exchange's
 	// fleet show lists it.
 	Serial string `json:"serial,omitempty"`
@@ -63,7 +72,7 @@ func (a *Appliance) Status() Status {
 	}
 	if p := a.policy.Load(); p != nil {
 		st.Policy = PolicyStatus{Version: p.Version(), Expires: p.Expires(), Expired: time.Now().After(p.Expires()), Note: a.expiryNote(time.Now()),
-			Pending: !p.HasAppliance(a.id)}
+			Pending: !p.HasAppliance(a.id), OtherKey: a.otherKey(p)}
 		if sp, err := a.store.Policy(); err == nil && sp != nil {
 			st.Policy.AppliedAt = sp.AppliedAt
 		}
@@ -75,7 +84,7 @@ func (a *Appliance) Status() Status {
 		st.Tunnels = append(st.Tunnels, t.State())
 	}
 	if c := a.cert.Load(); c != nil && c.Leaf != nil {
-		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind), Serial: hex.EncodeToString(c.Leaf.SerialNumber.Bytes())}
+		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind), KeyHash: a.keyHash, Serial: hex.EncodeToString(c.Leaf.SerialNumber.Bytes())}
 	}
 	if r := a.quarantine.Load(); r != nil {
 		st.Quarantine = *r
@@ -104,6 +113,9 @@ func (a *Appliance) notReady() string {
 	}
 	if !p.HasAppliance(a.id) {
 		return "waiting for central approval: the policy in force does not list this appliance"
+	}
+	if k := a.otherKey(p); k != "" {
+		return "waiting for central approval of this appliance's key: the policy in force binds its name to another key (" + k + "), that of the machine ops approved"
 	}
 	// The reason names each tunnel, for whoever reads it in monitoring.
 	msg := "no tunnel to the exchange is up"

@@ -35,8 +35,10 @@ type Appliance struct {
 	store *store.Store
 	id    ident.Appliance
 	key   *keys.Key
-	tpm   *tpm.TPM // open while the appliance runs, when its key is in a TPM
-	ak    *tpm.AK  // the attestation key from enrollment, for the exchange's checks
+	// keyHash names key as the policy binds it to this appliance's name.
+	keyHash string
+	tpm     *tpm.TPM // open while the appliance runs, when its key is in a TPM
+	ak      *tpm.AK  // the attestation key from enrollment, for the exchange's checks
 
 	quarantine atomic.Pointer[string] // the exchange's reason, while quarantined
 	attestedAt atomic.Int64           // when the last verdict came, Unix nanoseconds
@@ -108,6 +110,9 @@ func (a *Appliance) init() error {
 		return err
 	}
 	a.sess = sessions{out: map[ident.Service]*seal.Session{}, flights: map[ident.Service]*flight{}, in: map[[wire.SessionIDLen]byte]*seal.Session{}}
+	if a.keyHash, err = policy.KeyHash(a.key.Signer.Public()); err != nil {
+		return err
+	}
 	caCert, err := x509.ParseCertificate(id.CA)
 	if err != nil {
 		return fmt.Errorf("stored exchange CA: %w", err)

@@ -85,7 +85,7 @@ func (a *Appliance) consoleStatus() console.Status {
 	st := a.Status()
 	out := console.Status{Revoked: a.revoked(), Quarantine: st.Quarantine, PolicyVersion: st.Policy.Version,
 		PolicyExpires: st.Policy.Expires, PolicyExpired: st.Policy.Expired, PolicyNote: st.Policy.Note,
-		PolicyProblem: st.Policy.Problem, Pending: st.Policy.Pending, CheckedAt: time.Now()}
+		PolicyProblem: st.Policy.Problem, Pending: st.Policy.Pending || st.Policy.OtherKey != "", CheckedAt: time.Now()}
 	for _, t := range st.Tunnels {
 		switch {
 		case t.Connected && !out.Connected:

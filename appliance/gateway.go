@@ -186,6 +186,11 @@ func (c *gatewayCall) authorise(svc ident.Service, rest, purpose string) (string
 		c.fail(problem.AppliancePending, "consumer", fmt.Sprintf("%s is enrolled but not yet listed in the signed policy (v%d): it waits for central approval.", a.id, p.Version()), 0)
 		return "", false
 	}
+	if k := a.otherKey(p); k != "" {
+		c.fail(problem.ApplianceKeyMismatch, "consumer", fmt.Sprintf("The signed policy (v%d) binds %s to another key (%s) than this appliance's (%s): "+
+			"it was re-enrolled or replaced since central ops approved it, and waits for them to approve its key.", p.Version(), a.id, k, a.keyHash), 0)
+		return "", false
+	}
 	expired, refuse := p.Expired(time.Now())
 	if refuse {
 		c.fail(problem.PolicyExpired, "consumer", fmt.Sprintf("Policy v%d expired at %s and says to refuse requests once expired.", p.Version(), p.Expires().UTC().Format(time.RFC3339)), 0)

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -47,6 +48,18 @@ func (a *Appliance) loadPolicy() {
 	}
 	a.trust = next
 	a.policy.Store(p)
+}
+
+// otherKey is the key p binds to this appliance's name when p lists the
+// name with a key that is not this appliance's (it was re-enrolled, or
+// another machine was enrolled in its place, since ops approved it), or
+// "". Such an appliance is not the one the policy names: it may not call
+// or be called until ops sign its key.
+func (a *Appliance) otherKey(p *policy.Policy) string {
+	if k, ok := p.ApplianceKey(a.id); ok && k != a.keyHash {
+		return cmp.Or(k, "none")
+	}
+	return ""
 }
 
 // PinnedTrust is the ops trust pinned at enrollment.

@@ -181,6 +181,10 @@ func (c *providerCall) admit() *inbound {
 			return nil
 		}
 	}
+	if k := a.otherKey(p); k != "" {
+		c.refuse(problem.ApplianceKeyMismatch, fmt.Sprintf("The provider's policy v%d binds %s to another key than the provider appliance's: it waits for central ops to approve its key.", p.Version(), a.id))
+		return nil
+	}
 	rule, _, err := p.Grant(consumer.Member, svc, head.Method, head.Path, head.Query, head.Purpose)
 	if err != nil {
 		code := problem.NotAllowed

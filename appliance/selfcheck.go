@@ -38,6 +38,10 @@ func selfChecks(st Status, cs console.Status, now time.Time) []console.Finding {
 	switch {
 	case cs.PolicyProblem != "":
 		add("policy", "policy.refused", "fail", cs.PolicyProblem, "nothing while the tunnel is up: the exchange pushes the current policy", map[string]string{"Reason": cs.PolicyProblem})
+	case st.Policy.OtherKey != "":
+		// Worded by consoles as waiting for approval, which it is: of its key.
+		add("policy", "policy.pending", "fail", "the policy binds this appliance's name to another key ("+st.Policy.OtherKey+"): it was re-enrolled or replaced since central ops approved it",
+			"ask central ops to approve its key (bab-exchange fleet approve); if nobody re-enrolled or replaced it, tell them at once", nil)
 	case cs.Pending:
 		add("policy", "policy.pending", "fail", "this appliance waits for central approval", "ask central ops to approve it (bab-exchange fleet approve)", nil)
 	case cs.PolicyVersion == 0:

@@ -126,6 +126,8 @@ func (a *Appliance) Summary() string {
 		fmt.Fprintf(&b, "quarantined by the exchange (%s); ", st.Quarantine)
 	case st.Policy.Pending:
 		fmt.Fprintf(&b, "policy v%d; WAITING FOR CENTRAL APPROVAL; ", st.Policy.Version)
+	case st.Policy.OtherKey != "":
+		fmt.Fprintf(&b, "policy v%d; the policy lists ANOTHER KEY for this appliance, WAITING FOR CENTRAL APPROVAL of its key; ", st.Policy.Version)
 	case st.Policy.Problem != "":
 		b.WriteString("NO VALID POLICY: the cached one was refused, waiting for the exchange to push one; ")
 	case st.Policy.Version == 0:

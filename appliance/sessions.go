@@ -50,11 +50,9 @@ const (
 	maxInSessions = 16
 )
 
-// policyKeys is the key fingerprints the policy lists, as package seal
+// policyKeys is the keys the policy binds to appliances, as package seal
 // asks for them.
-func policyKeys(p *policy.Policy) seal.Keys {
-	return func(a ident.Appliance) ([32]byte, bool) { return p.ApplianceKey(a) }
-}
+func policyKeys(p *policy.Policy) seal.Keys { return p.ApplianceKey }
 
 // outSession returns the session that a request for svc is sealed in,
 // opening one when there is none, it expires soon, or the policy no longer
@@ -151,7 +149,7 @@ func (a *Appliance) handshake(ctx context.Context, svc ident.Service) (*seal.Ses
 }
 
 // stillTrusted reports whether the policy in force still lists key for a.
-func stillTrusted(p *policy.Policy, a ident.Appliance, key [32]byte) bool {
+func stillTrusted(p *policy.Policy, a ident.Appliance, key string) bool {
 	k, ok := p.ApplianceKey(a)
 	return ok && k == key
 }

@@ -50,7 +50,7 @@ func TestKilledMidApplyKeepsOneWholeBundle(t *testing.T) {
 			for i := range 20 {
 				_, err := l.Push(ctx, func(b *policy.Bundle) {
 					spare := ident.MustAppliance(fmt.Sprintf("%s:spare-%d-%d", lab.Registry, round, i))
-					b.Appliances = append(b.Appliances, policy.Appliance{ID: spare})
+					b.Appliances = append(b.Appliances, policy.Appliance{ID: spare, Key: madeUpKey(spare)})
 					b.Routes[0].Appliances = append(b.Routes[0].Appliances, spare)
 				})
 				if err != nil {

@@ -23,7 +23,7 @@ func TestRolloutVersionIsTheExchangesChoice(t *testing.T) {
 
 	// v2 gives the commune DELETE and is staged to the civil registry's
 	// appliance only: the commune's appliance is outside the stage.
-	v2 := lab.DefaultPolicy(2, now)
+	v2 := l.DefaultPolicy(2, now)
 	v2.Rules[0].Methods = []string{"GET", "POST", "DELETE"}
 	stageBundle(t, l, v2, "appliance:"+lab.RegistryDC.String())
 	awaitVersion(t, l.Provider, 2)
@@ -43,9 +43,9 @@ func TestRolloutVersionIsTheExchangesChoice(t *testing.T) {
 	// Rolled back by v3 (the lab's content: GET and POST); then v4, which
 	// takes POST away, is staged to the commune's appliance. Claiming v3
 	// does not keep POST.
-	postBundle(t, l, lab.DefaultPolicy(3, now), "/v1/rollout/abort")
+	postBundle(t, l, l.DefaultPolicy(3, now), "/v1/rollout/abort")
 	awaitVersion(t, l.Provider, 3)
-	v4 := lab.DefaultPolicy(4, now)
+	v4 := l.DefaultPolicy(4, now)
 	v4.Rules[0].Methods = []string{"GET"}
 	stageBundle(t, l, v4, "appliance:"+lab.CommuneHQ.String())
 	rt = dialClaiming(t, l, h, 3)

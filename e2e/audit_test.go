@@ -84,7 +84,7 @@ func TestExchangeAuditRecordsEveryOpsAction(t *testing.T) {
 	dir := t.TempDir()
 	traversable(t, dir)
 	bundle := func(v uint64) string {
-		b, err := policySign(lab.DefaultPolicy(v, time.Now().UTC()), l.OpsKey)
+		b, err := policySign(l.DefaultPolicy(v, time.Now().UTC()), l.OpsKey)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,6 @@ type desk struct {
 	w, h       int
 	frame      []byte // the screen as last seen
 	shots      string // where screenshots go ("" for none)
-	suffix     string // added to each screenshot's name
 	tabs       map[string]int
 	connected  string // the window's title when connected
 	lookupTime time.Duration

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/policy"
 )
 
 // enrollFresh runs the real bab enroll for a new appliance directory and
@@ -99,12 +101,20 @@ func TestEnrollmentTokens(t *testing.T) {
 		t.Fatalf("expired: %v\n%s", err, out)
 	}
 
-	// A mistyped secret, a token that is not one, and a token whose pin
-	// names another exchange's CA.
+	// A mistyped secret, a token that is not one, a token whose pin
+	// names another exchange's CA, one whose fingerprint names other ops
+	// keys, and one of the older form, without the fingerprint.
 	fresh, _ := l.CreateToken(lab.Commune, "")
 	parts := strings.Split(fresh, ".")
-	wrongSecret := parts[0] + "." + strings.Repeat("A", len(parts[1])) + "." + parts[2]
-	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), wrongSecret, "e")
+	if len(parts) != 4 {
+		t.Fatalf("token %q is not ID.SECRET.PIN.OPS", fresh)
+	}
+	with := func(i int, part string) string {
+		p := append([]string(nil), parts...)
+		p[i] = part
+		return strings.Join(p, ".")
+	}
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), with(1, strings.Repeat("A", len(parts[1]))), "e")
 	if err == nil || !strings.Contains(out, "token_invalid") {
 		t.Fatalf("wrong secret: %v\n%s", err, out)
 	}
@@ -112,10 +122,19 @@ func TestEnrollmentTokens(t *testing.T) {
 	if err == nil || !strings.Contains(out, "malformed") {
 		t.Fatalf("not a token: %v\n%s", err, out)
 	}
-	wrongPin := parts[0] + "." + parts[1] + "." + strings.Repeat("B", len(parts[2]))
-	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), wrongPin, "e")
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), with(2, strings.Repeat("B", len(parts[2]))), "e")
 	if err == nil || !strings.Contains(out, "pin") {
 		t.Fatalf("wrong pin: %v\n%s", err, out)
+	}
+	_, stranger, _ := policyGenerateKey()
+	otherOps := policy.Trust{Keys: []ed25519.PublicKey{stranger.Public().(ed25519.PublicKey)}}.Fingerprint()
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), with(3, otherOps), "e")
+	if err == nil || !strings.Contains(out, "token_wrong_ops_keys") || !strings.Contains(out, "new token") {
+		t.Fatalf("fingerprint of other ops keys: %v\n%s", err, out)
+	}
+	out, err = enrollFresh(t, l, filepath.Join(dir, "e"), strings.Join(parts[:3], "."), "e")
+	if err == nil || !strings.Contains(out, "malformed") || !strings.Contains(out, "no ops key fingerprint") {
+		t.Fatalf("a token without the fingerprint: %v\n%s", err, out)
 	}
 	// The mistyped secret did not spend the real token.
 	if out, err = enrollFresh(t, l, filepath.Join(dir, "e"), fresh, "e"); err != nil {
@@ -140,7 +159,7 @@ func TestOpsCommandLine(t *testing.T) {
 
 	// Ops write the policy source, sign it offline with their key, push it.
 	src := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(src, []byte(lab.PolicySource(7)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(l.PolicySource(7)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Before signing, ops check the source and review what it changes.
@@ -172,7 +191,7 @@ func TestOpsCommandLine(t *testing.T) {
 	}
 	// A source with a mistake is refused with its line, by check and sign.
 	bad := filepath.Join(dir, "bad.yaml")
-	_ = os.WriteFile(bad, []byte(strings.Replace(lab.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
+	_ = os.WriteFile(bad, []byte(strings.Replace(l.PolicySource(8), "consumer: MA/MUN/RABAT", "consumer: ma/mun/rabat", 1)), 0o644)
 	if b, err := exec.CommandContext(ctx, x, "policy", "check", "--config", l.Exchange.Config, bad).CombinedOutput(); err == nil || !regexp.MustCompile(`bad.yaml:\d+: `).Match(b) {
 		t.Fatalf("check of a bad source: %v %s", err, b)
 	}
@@ -194,6 +213,11 @@ func TestOpsCommandLine(t *testing.T) {
 	out = run("token", "create", "--config", l.Exchange.Config, "--member", "MA/MUN/RABAT")
 	if !strings.Contains(out, "bab enroll --exchange HOST:PORT --token ") {
 		t.Fatalf("token create: %s", out)
+	}
+	// Its last part is what ops compute offline from their public key.
+	fp := strings.Fields(run("policy", "fingerprint", "--threshold", "1", filepath.Join(l.Dir, "exchange", "ops.pub")))[0]
+	if parts := strings.Split(strings.Fields(out)[0], "."); parts[len(parts)-1] != fp {
+		t.Fatalf("the token %s does not end with the ops keys' fingerprint %s", strings.Fields(out)[0], fp)
 	}
 	if b, err := exec.CommandContext(ctx, x, "token", "create", "--config", l.Exchange.Config, "--member", "rabat").CombinedOutput(); err == nil || !strings.Contains(string(b), "invalid member identifier") {
 		t.Fatalf("token for a bad member: %v %s", err, b)

@@ -32,7 +32,9 @@ func TestOneOfficeCannotStarveAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { annex.Stop() })
-	if _, err := l.Push(ctx, func(b *policy.Bundle) { b.Appliances = append(b.Appliances, policy.Appliance{ID: annex.ID}) }); err != nil {
+	if _, err := l.Push(ctx, func(b *policy.Bundle) {
+		b.Appliances = append(b.Appliances, policy.Appliance{ID: annex.ID, Key: annex.Key})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := annex.AwaitReady(ctx); err != nil {

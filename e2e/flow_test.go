@@ -250,12 +250,12 @@ func TestPolicyUpdateTakesEffectWithoutRestart(t *testing.T) {
 
 	// The exchange refuses a bundle that is not newer, and one signed by
 	// an unknown key, with the reason; the current version stays.
-	stale := lab.DefaultPolicy(1, time.Now().UTC())
+	stale := l.DefaultPolicy(1, time.Now().UTC())
 	if err := pushBundle(l, stale, l.OpsKey); err == nil || !strings.Contains(err.Error(), "not newer") {
 		t.Fatalf("older bundle: err = %v", err)
 	}
 	_, stranger, _ := policy.GenerateKey()
-	if err := pushBundle(l, lab.DefaultPolicy(99, time.Now().UTC()), stranger); err == nil || !strings.Contains(err.Error(), "unknown key") {
+	if err := pushBundle(l, l.DefaultPolicy(99, time.Now().UTC()), stranger); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Fatalf("unknown signer: err = %v", err)
 	}
 }

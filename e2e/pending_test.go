@@ -71,7 +71,7 @@ func TestUnlistedApplianceWaitsForApproval(t *testing.T) {
 
 	// Ops approve it: one command edits the source; sign and push follow.
 	src := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(src, []byte(lab.PolicySource(l.PolicyVersion())), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(l.PolicySource(l.PolicyVersion())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	signed := filepath.Join(t.TempDir(), "policy.json")

@@ -372,7 +372,6 @@ func refusalCode(ft wire.FrameType, payload []byte) string {
 	return ""
 }
 
-
 // lastBytes is the end of a log, for a failure message.
 func lastBytes(s string, n int) string {
 	if len(s) > n {

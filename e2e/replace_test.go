@@ -66,6 +66,16 @@ func exchangeCmd(l *lab.Lab, args ...string) (string, error) {
 	return string(out), err
 }
 
+// approve is ops approving the key of a, enrolled in place of another
+// appliance: the lab signs and pushes a policy that binds its name to it.
+func approve(t *testing.T, l *lab.Lab, a *lab.Appliance) {
+	t.Helper()
+	l.Approve(a)
+	if _, err := l.Push(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // getVia sends a request for the civil registry through a's gateway.
 func getVia(t *testing.T, a *lab.Appliance, path string) int {
 	t.Helper()
@@ -117,6 +127,7 @@ func TestRevokedCertificateAfterReEnrollment(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fresh.Stop() })
+	approve(t, l, fresh)
 	if err := fresh.AwaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +240,7 @@ func TestRenewForUnregisteredKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fresh.Stop() })
+	approve(t, l, fresh)
 	if err := fresh.AwaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}

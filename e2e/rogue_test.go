@@ -224,6 +224,15 @@ func (r *rogueExchange) stop() {
 
 func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 	t.Helper()
+	r, _ := listenRogue(t, l, wire.ALPNTunnel, tls.RequireAnyClientCert)
+	return r
+}
+
+// listenRogue stops the lab's exchange, takes its CA from its state and
+// listens on its address with a server certificate of that CA, for the
+// ALPN protocol alpn.
+func listenRogue(t *testing.T, l *lab.Lab, alpn string, clientAuth tls.ClientAuthType) (*rogueExchange, *ca.CA) {
+	t.Helper()
 	if err := l.Exchange.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +255,7 @@ func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 		t.Fatal(err)
 	}
 	tc := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf, certDER}, PrivateKey: key}},
-		NextProtos: []string{wire.ALPNTunnel}, ClientAuth: tls.RequireAnyClientCert}
+		NextProtos: []string{alpn}, ClientAuth: clientAuth}
 	addr, err := net.ResolveUDPAddr("udp", l.Exchange.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +272,7 @@ func startRogue(t *testing.T, l *lab.Lab) *rogueExchange {
 	}
 	r := &rogueExchange{ln: ln, tr: tr, udp: udp}
 	t.Cleanup(r.stop)
-	return r
+	return r, c
 }
 
 // rogueSession is an appliance's tunnel to the rogue exchange.
@@ -438,7 +447,7 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 	s := rogue.accept(t, lab.CommuneHQ.String())
 
 	sign := func(version uint64, expires time.Duration) []byte {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		b.Expires = time.Now().Add(expires)
 		sp, err := policySign(b, l.OpsKey)
 		if err != nil {
@@ -464,7 +473,7 @@ func TestAppliancesRejectBadPolicy(t *testing.T) {
 		return out
 	}
 	_, stranger, _ := policyGenerateKey()
-	foreign, err := policySign(lab.DefaultPolicy(11, time.Now().UTC()), stranger)
+	foreign, err := policySign(l.DefaultPolicy(11, time.Now().UTC()), stranger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +520,7 @@ func TestAppliancesCheckPolicyDeltas(t *testing.T) {
 	s := rogue.accept(t, lab.CommuneHQ.String())
 	trust := policy.Trust{Keys: []ed25519.PublicKey{l.OpsKey.Public().(ed25519.PublicKey)}}
 	verified := func(version uint64, edit func(*policy.Bundle), prev *policy.Policy) *policy.Policy {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		if edit != nil {
 			edit(b)
 		}
@@ -592,7 +601,7 @@ func TestExchangeResendsWholeBundle(t *testing.T) {
 	l, v := labAfterPush(t)
 	ctx := context.Background()
 	sign := func(version uint64, edit func(*policy.Bundle)) []byte {
-		b := lab.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
+		b := l.DefaultPolicy(version, time.Now().UTC().Add(-time.Hour))
 		if edit != nil {
 			edit(b)
 		}

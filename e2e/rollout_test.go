@@ -38,7 +38,7 @@ func TestStagedRollout(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	// v2 takes POST away from the commune.
-	v2 := lab.DefaultPolicy(2, now)
+	v2 := l.DefaultPolicy(2, now)
 	v2.Rules[0].Methods = []string{"GET"}
 	out, err := run("policy", "push", "--config", l.Exchange.Config, "--stage", "appliance:"+lab.CommuneHQ.String(), sign("v2.json", v2))
 	if err != nil || !strings.Contains(out, "staged to appliance:MA/MUN/RABAT:hq; sent to 1") {
@@ -61,7 +61,7 @@ func TestStagedRollout(t *testing.T) {
 		t.Fatalf("GET under the staged bundle: %d", resp.StatusCode)
 	}
 	// A plain push during a rollout is refused.
-	if out, err := run("policy", "push", "--config", l.Exchange.Config, sign("v9.json", lab.DefaultPolicy(9, now))); err == nil || !strings.Contains(out, "rollout is in progress") {
+	if out, err := run("policy", "push", "--config", l.Exchange.Config, sign("v9.json", l.DefaultPolicy(9, now))); err == nil || !strings.Contains(out, "rollout is in progress") {
 		t.Fatalf("plain push during a rollout: %v\n%s", err, out)
 	}
 	if out, err := run("policy", "rollout", "promote", "--config", l.Exchange.Config); err != nil || !strings.Contains(out, "Promoted: policy v2") {
@@ -71,7 +71,7 @@ func TestStagedRollout(t *testing.T) {
 
 	// v3 gives the commune DELETE; it is staged and then aborted with v4,
 	// the content of v2 signed again above v3.
-	v3 := lab.DefaultPolicy(3, now)
+	v3 := l.DefaultPolicy(3, now)
 	v3.Rules[0].Methods = []string{"GET", "DELETE"}
 	if out, err := run("policy", "push", "--config", l.Exchange.Config, "--stage", "member:"+lab.Commune.String(), sign("v3.json", v3)); err != nil {
 		t.Fatalf("second staged push: %v\n%s", err, out)
@@ -95,7 +95,7 @@ func TestStagedRollout(t *testing.T) {
 	if out, err := run("policy", "rollout", "abort", "--config", l.Exchange.Config, sign("v2again.json", v2)); err == nil {
 		t.Fatalf("abort with v2: %s", out)
 	}
-	v4 := lab.DefaultPolicy(4, now)
+	v4 := l.DefaultPolicy(4, now)
 	v4.Rules[0].Methods = []string{"GET"}
 	if out, err := run("policy", "rollout", "abort", "--config", l.Exchange.Config, sign("v4.json", v4)); err != nil || !strings.Contains(out, "Aborted: policy v4") {
 		t.Fatalf("abort: %v\n%s", err, out)

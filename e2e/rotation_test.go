@@ -27,11 +27,16 @@ func TestOpsKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A token made before the rotation names the old key.
+	early, err := l.CreateToken(lab.Commune, "early")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The civil registry's appliance is off during the whole rotation.
 	if err := l.Provider.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	announce := lab.DefaultPolicy(2, time.Now().UTC())
+	announce := l.DefaultPolicy(2, time.Now().UTC())
 	announce.NextTrust = &policy.TrustSpec{Keys: [][]byte{newPub}, Threshold: 1}
 	if err := pushBundle(l, announce, l.OpsKey); err != nil {
 		t.Fatalf("announcing the rotation: %v", err)
@@ -56,13 +61,26 @@ func TestOpsKeyRotation(t *testing.T) {
 	}
 	defer func() { _ = late.Process.Kill(); _ = late.Wait() }()
 	// The old key alone no longer publishes.
-	if err := pushBundle(l, lab.DefaultPolicy(3, time.Now().UTC()), l.OpsKey); err == nil || !strings.Contains(err.Error(), "unknown key") {
+	if err := pushBundle(l, l.DefaultPolicy(3, time.Now().UTC()), l.OpsKey); err == nil || !strings.Contains(err.Error(), "unknown key") {
 		t.Fatalf("old key after the rotation: %v", err)
 	}
-	if err := pushBundle(l, lab.DefaultPolicy(3, time.Now().UTC()), newKey); err != nil {
+	if err := pushBundle(l, l.DefaultPolicy(3, time.Now().UTC()), newKey); err != nil {
 		t.Fatalf("new key after the rotation: %v", err)
 	}
 	awaitVersion(t, l.Consumer, 3)
+	// From v3 on, new appliances pin the new key: the token made before
+	// names the old one, and the exchange refuses it without spending it;
+	// a token made now names the new key.
+	if out, err := enrollFresh(t, l, t.TempDir(), early, "early"); err == nil || !strings.Contains(out, "token_wrong_ops_keys") {
+		t.Fatalf("a token made before the rotation: %v\n%s", err, out)
+	}
+	again, _ := l.CreateToken(lab.Commune, "early")
+	if again == early || strings.Split(again, ".")[3] == strings.Split(early, ".")[3] {
+		t.Fatalf("the token made after the rotation names the same ops keys: %s, before %s", again, early)
+	}
+	if out, err := enrollFresh(t, l, t.TempDir(), again, "early"); err != nil {
+		t.Fatalf("a token made after the rotation: %v\n%s", err, out)
+	}
 	// Back online, the registry's appliance gets the announcement it missed
 	// and then v3, signed by a key it had never heard of.
 	if err := l.StartAppliance(ctx, l.Provider); err != nil {
@@ -92,7 +110,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	if st, _ := l.Consumer.Status(); st == nil || st.Policy.Version != 3 {
 		t.Fatalf("consumer after restart: %+v", st)
 	}
-	if err := pushBundle(l, lab.DefaultPolicy(4, time.Now().UTC()), newKey); err != nil {
+	if err := pushBundle(l, l.DefaultPolicy(4, time.Now().UTC()), newKey); err != nil {
 		t.Fatalf("new key after restarts: %v", err)
 	}
 	if err := l.AwaitPolicy(ctx, 4); err != nil {
@@ -118,7 +136,7 @@ func TestOpsKeyRotation(t *testing.T) {
 	// appliances either.
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.CommuneHQ.String())
-	old, err := policySign(lab.DefaultPolicy(9, time.Now().UTC()), l.OpsKey)
+	old, err := policySign(l.DefaultPolicy(9, time.Now().UTC()), l.OpsKey)
 	if err != nil {
 		t.Fatal(err)
 	}

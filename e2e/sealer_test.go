@@ -98,7 +98,7 @@ func (s *sealer) handshake(t *testing.T, conn *quic.Conn, head wire.RequestHead)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := pend.Finish(payload, func(a ident.Appliance) ([32]byte, bool) { return p.ApplianceKey(a) },
+	sess, err := pend.Finish(payload, p.ApplianceKey,
 		func(a ident.Appliance) bool { return routes(p, svc, a) }, time.Now())
 	if err != nil {
 		t.Fatalf("session reply: %v", err)

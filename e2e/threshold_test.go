@@ -23,7 +23,7 @@ func TestThresholdSigning(t *testing.T) {
 	x := filepath.Join(binDir, "bab-exchange")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(src, []byte(lab.PolicySource(5)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(l.PolicySource(5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bundle := filepath.Join(dir, "policy.json")
@@ -58,14 +58,14 @@ func TestThresholdSigning(t *testing.T) {
 	// signature is refused even when the exchange itself sends it.
 	rogue := startRogue(t, l)
 	s := rogue.accept(t, lab.CommuneHQ.String())
-	one, err := policySign(lab.DefaultPolicy(6, time.Now().UTC()), l.OpsKey)
+	one, err := policySign(l.DefaultPolicy(6, time.Now().UTC()), l.OpsKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ack := s.push(t, one); ack.Error == "" || !strings.Contains(ack.Error, "2 required") || ack.Applied != 5 {
 		t.Fatalf("one signature pushed to the appliance: %+v", ack)
 	}
-	sp, err := policy.Sign(lab.DefaultPolicy(7, time.Now().UTC()), l.OpsKeys...)
+	sp, err := policy.Sign(l.DefaultPolicy(7, time.Now().UTC()), l.OpsKeys...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,6 +142,11 @@ func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reenroll: %v\n%s", err, out)
 	}
+	// A new key: ops approve it for the name.
+	if err := l.Consumer.LoadKey(); err != nil {
+		t.Fatal(err)
+	}
+	approve(t, l, l.Consumer)
 	if err := l.StartAppliance(ctx, l.Consumer); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -14,19 +13,13 @@ import (
 
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
-// keyHash names a public key as the registry and the deny list do: the
-// SHA-256 of its SubjectPublicKeyInfo, "sha256:" and hex.
-func keyHash(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("key hash: %w", err)
-	}
-	sum := sha256.Sum256(der)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
-}
+// keyHash names a public key as the registry, the deny list and the
+// policy do (policy.KeyHash).
+func keyHash(pub crypto.PublicKey) (string, error) { return policy.KeyHash(pub) }
 
 // certSerial is a certificate's serial as the registry keeps it.
 func certSerial(c *x509.Certificate) string { return hex.EncodeToString(c.SerialNumber.Bytes()) }

@@ -26,9 +26,8 @@ type ApplianceDetail struct {
 	QuarantinedAt time.Time      `json:"quarantined_at,omitzero"`
 	// AttestRTT is how long the last check took, challenge to verdict.
 	AttestRTT time.Duration `json:"attest_rtt_ns,omitempty"`
-	// KeyHash is the registered key, the only one accepted; Denied are the
-	// keys and certificates of this name that are refused for good.
-	KeyHash   string         `json:"key_hash,omitempty"`
+	// Denied are the keys and certificates of this name that are refused
+	// for good (the registered key is the view's KeyHash).
 	RevokedAt time.Time      `json:"revoked_at,omitzero"`
 	Denied    []store.Denial `json:"denied,omitempty"`
 }
@@ -60,7 +59,7 @@ func (x *Exchange) Appliance(id string) (*ApplianceDetail, error) {
 	}
 	d := &ApplianceDetail{ApplianceView: fleet[i], KeyKind: a.KeyKind, EnrolledAt: a.EnrolledAt, EKHash: a.EKHash,
 		PCRs: a.PCRs, Baseline: a.Baseline, LastPCRs: a.LastPCRs, QuarantinedAt: a.QuarantinedAt, AttestRTT: a.LastAttestRTT,
-		KeyHash: a.KeyHash, RevokedAt: a.RevokedAt, Denied: denied}
+		RevokedAt: a.RevokedAt, Denied: denied}
 	if a.LastPCRs != nil {
 		d.Differ = attest.Baseline(a.Baseline).Diff(a.LastPCRs)
 	}

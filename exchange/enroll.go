@@ -13,6 +13,7 @@ import (
 
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
@@ -143,6 +144,9 @@ func (x *Exchange) enrollToken(req *wire.Enroll, now time.Time) (wire.Token, *st
 	if tok.Pin != x.ca.Pin() {
 		return tok, nil, &enrollError{"token_wrong_exchange", "This token was made by another exchange (its CA pin differs)."}
 	}
+	if tok.Ops != x.OpsFingerprint() {
+		return tok, nil, errWrongOpsKeys
+	}
 	st, err := x.store.Token(tok.ID)
 	if err == nil {
 		err = checkSecret(st, tok.Secret, req.Name, now)
@@ -152,6 +156,12 @@ func (x *Exchange) enrollToken(req *wire.Enroll, now time.Time) (wire.Token, *st
 	}
 	return tok, st, err
 }
+
+// errWrongOpsKeys refuses a token that names other ops keys than the
+// exchange would hand the appliance: the appliance would refuse them, so
+// the token is not spent and nothing is registered.
+var errWrongOpsKeys = &enrollError{"token_wrong_ops_keys", "This token names other ops keys than the ones this exchange hands new appliances: " +
+	"the ops keys were changed (or rotated by a policy) since the token was made, or the token was made for another federation. Ask central ops for a new token."}
 
 // enrolledKey is what an appliance proved at enrollment: the key to
 // certify and, with a TPM, the TPM's identity and the boot state.
@@ -253,8 +263,15 @@ func (x *Exchange) register(tok wire.Token, name string, key *enrolledKey, now t
 		if err != nil {
 			return nil, err
 		}
-		keys, threshold, trustVersion := x.enrollTrust()
-		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: keys, PolicyThreshold: threshold}
+		trust, trustVersion := x.enrollTrust()
+		if trust.Fingerprint() != tok.Ops {
+			return nil, errWrongOpsKeys // rotated since the token was checked
+		}
+		var keys [][]byte
+		for _, k := range trust.Keys {
+			keys = append(keys, policy.MarshalPublicKey(k))
+		}
+		resp = &wire.Enrolled{Appliance: id.String(), Chain: [][]byte{leaf}, CA: x.ca.CertDER, OpsKeys: keys, PolicyThreshold: trust.Threshold}
 		a := &store.Appliance{ID: id.String(), Member: id.Member.String(), EnrolledAt: now.UTC(),
 			CertSerial: certSerial(cert), CertExpiry: cert.NotAfter, TrustVersion: trustVersion}
 		key.fill(a)

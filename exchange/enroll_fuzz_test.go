@@ -59,7 +59,7 @@ func FuzzEnrollFrames(f *testing.F) {
 	if _, _, err := checkProof(ch, proof.Secret, akPub, proof); err != nil {
 		f.Fatalf("seed proof: %v", err) // the fuzzer must start from one that passes
 	}
-	const token = "0a1b2c3d.AbCdEfGhIjKlMnOpQrStUvWxYz012-_9.q80xjDKnLhR1lbX9B6aBUdMRJLeoB0XCbPd2tZd5Uyc"
+	const token = "0a1b2c3d.AbCdEfGhIjKlMnOpQrStUvWxYz012-_9.q80xjDKnLhR1lbX9B6aBUdMRJLeoB0XCbPd2tZd5Uyc.Zk3x_Qm2-9aLpV7cT0bYwN4eR8sU1oJ6hG5dF2iKqXw"
 	tpm := frames(f, wire.FrameEnroll, &wire.Enroll{Token: token, Name: "hq", TPM: &wire.EnrollTPM{EKArea: tls.Area, AKArea: ak.Area}})
 	f.Add(append(tpm, frames(f, wire.FrameProof, proof)...))
 	f.Add(frames(f, wire.FrameEnroll, &wire.Enroll{Token: token, Name: "hq", CSR: csr}))

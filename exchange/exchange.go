@@ -310,16 +310,22 @@ const CertGrace = 30 * 24 * time.Hour
 // enrollTrust is what a new appliance pins: the trust that verifies the
 // current bundle, and that bundle's version, from which on the rotations
 // it must follow are delivered to it.
-func (x *Exchange) enrollTrust() ([][]byte, int, uint64) {
+func (x *Exchange) enrollTrust() (policy.Trust, uint64) {
 	x.pushMu.Lock()
 	defer x.pushMu.Unlock()
-	var pems [][]byte
-	for _, k := range x.bundleTrust.Keys {
-		pems = append(pems, policy.MarshalPublicKey(k))
-	}
 	var v uint64
 	if p := x.policy.Load(); p != nil {
 		v = p.Version()
 	}
-	return pems, max(x.bundleTrust.Threshold, 1), v
+	t := x.bundleTrust
+	t.Threshold = max(t.Threshold, 1)
+	return t, v
+}
+
+// OpsFingerprint is the fingerprint of the trust a new appliance pins,
+// which enrollment tokens carry: the configured ops keys until a policy
+// rotates them.
+func (x *Exchange) OpsFingerprint() string {
+	t, _ := x.enrollTrust()
+	return t.Fingerprint()
 }

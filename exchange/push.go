@@ -15,6 +15,33 @@ type PushResult struct {
 	Version  uint64    `json:"version"`
 	Expires  time.Time `json:"expires"`
 	PushedTo int       `json:"pushed_to"` // connected appliances it was sent to
+	// OtherKeys are the enrolled appliances the bundle binds to another
+	// key than their registered one: they carry no requests under it.
+	OtherKeys []string `json:"other_keys,omitempty"`
+}
+
+// otherKeys lists the enrolled, unrevoked appliances that p lists with
+// another key than the registered one, for ops to see at the push.
+func (x *Exchange) otherKeys(p *policy.Policy) []string {
+	regs, err := x.store.Appliances()
+	if err != nil {
+		x.log.Warn("reading the registry to compare the policy's keys", "err", err)
+		return nil
+	}
+	var out []string
+	for _, r := range regs {
+		id, err := ident.ParseAppliance(r.ID)
+		if err != nil || r.Revoked || r.KeyHash == "" { // a key not recorded yet is recorded at connection
+			continue
+		}
+		if k, ok := p.ApplianceKey(id); ok && k != r.KeyHash {
+			out = append(out, r.ID)
+		}
+	}
+	if len(out) > 0 {
+		x.log.Warn("the policy binds appliances to other keys than their registered ones; they carry no requests under it", "version", p.Version(), "appliances", out)
+	}
+	return out
 }
 
 // Push verifies a signed bundle with the ops keys, makes it current and
@@ -105,7 +132,7 @@ func (x *Exchange) push(signed []byte, endRollout, whole bool) (*PushResult, err
 		}
 	}
 	x.log.Info("policy pushed", "version", p.Version(), "expires", p.Expires(), "pushed_to", n, "deltas", len(out.deltas) > 0)
-	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n}, nil
+	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n, OtherKeys: x.otherKeys(p)}, nil
 }
 
 // fanout is a bundle encoded for sending: whole, and as a delta against
@@ -295,6 +322,15 @@ type ApplianceView struct {
 	// not list it: its tunnel carries control only until ops approve it
 	// (bab-exchange fleet approve, then sign and push).
 	Pending bool `json:"pending,omitempty"`
+	// KeyHash is the registered key (policy.KeyHash), the only one the
+	// exchange accepts for the name; PolicyKey is the key the policy
+	// assigned to the appliance binds to its name, when it lists it.
+	// KeyMismatch says they differ: the appliance was re-enrolled or
+	// replaced since ops approved it, and its tunnel carries control only
+	// until ops sign its new key (fleet approve, then sign and push).
+	KeyHash     string `json:"key_hash,omitempty"`
+	PolicyKey   string `json:"policy_key,omitempty"`
+	KeyMismatch bool   `json:"key_mismatch,omitempty"`
 	// CertSerial is the certificate the exchange issued last; Live are
 	// the tunnels up now, each with the certificate it presented.
 	CertSerial string       `json:"cert_serial,omitempty"`
@@ -335,7 +371,13 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),
 			QuarantineReason: r.QuarantineReason, LastAttested: r.LastAttested, LastSeen: r.LastSeen, Revoked: r.Revoked, CertSerial: r.CertSerial,
-			Pending: !r.Revoked && !listed(cur, staged, r.ID)}
+			Pending: !r.Revoked && !listed(cur, staged, r.ID), KeyHash: r.KeyHash}
+		if id, err := ident.ParseAppliance(r.ID); err == nil {
+			if p := assigned(cur, staged, id); p != nil {
+				v.PolicyKey, _ = p.ApplianceKey(id)
+			}
+		}
+		v.KeyMismatch = !r.Revoked && !v.Pending && r.KeyHash != "" && v.PolicyKey != "" && v.PolicyKey != r.KeyHash
 		for id, list := range x.sessions {
 			if id.String() != r.ID {
 				continue
@@ -357,6 +399,15 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// assigned is the policy the exchange holds an appliance to: the staged
+// one inside a rollout's stage, the current one elsewhere (see policyFor).
+func assigned(cur *policy.Policy, staged *rollout, id ident.Appliance) *policy.Policy {
+	if staged != nil && staged.Stage.includes(id) {
+		return staged.policy
+	}
+	return cur
 }
 
 // listed reports whether the policy in force, or a staged one that

@@ -113,10 +113,7 @@ var (
 // staged bundle to get what only that allows, or an old one to keep what
 // the staged one takes away.
 func (x *Exchange) policyFor(s *session) *policy.Policy {
-	if r := x.staged.Load(); r != nil && r.Stage.includes(s.id) {
-		return r.policy
-	}
-	return x.policy.Load()
+	return assigned(x.policy.Load(), x.staged.Load(), s.id)
 }
 
 // bringUp sends a newly connected appliance what it misses of the bundle
@@ -177,7 +174,7 @@ func (x *Exchange) Stage(signed []byte, stage Stage) (*PushResult, error) {
 		}
 	}
 	x.log.Info("policy staged", "version", p.Version(), "stage", stage.String(), "pushed_to", n)
-	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n}, nil
+	return &PushResult{Version: p.Version(), Expires: p.Expires(), PushedTo: n, OtherKeys: x.otherKeys(p)}, nil
 }
 
 // RolloutStatus is what ops watch during a rollout.

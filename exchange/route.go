@@ -2,10 +2,12 @@ package exchange
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +139,12 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 		c.refuse(problem.AppliancePending, fmt.Sprintf("%s is enrolled but not listed in policy v%d: central ops have not approved it yet.", from.id, p.Version()), 0)
 		return nil, ident.Service{}
 	}
+	if listed := otherKey(p, from); listed != "" {
+		c.refuse(problem.ApplianceKeyMismatch, fmt.Sprintf("Policy v%d lists %s with key %s, not with the key it enrolled with (%s): "+
+			"it was re-enrolled or replaced since central ops approved it. Central ops approve the new key (bab-exchange fleet approve, then sign and push).",
+			p.Version(), from.id, listed, from.keyHash), 0)
+		return nil, ident.Service{}
+	}
 	if !c.standing() {
 		return nil, ident.Service{}
 	}
@@ -200,16 +208,27 @@ func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
 		routes = []ident.Appliance{a}
 	}
 	first := int(x.next.Add(1))
+	var otherKeys []string // connected providers the policy binds to another key
 	for i := range routes {
 		prov := x.session(routes[(first+i)%len(routes)])
 		if prov == nil || !prov.attested.Load() {
 			continue
 		}
-		if pp := x.policyFor(prov); pp == nil || !pp.HasAppliance(prov.id) {
+		pp := x.policyFor(prov)
+		if pp == nil || !pp.HasAppliance(prov.id) {
+			continue
+		}
+		if otherKey(pp, prov) != "" || otherKey(p, prov) != "" {
+			otherKeys = append(otherKeys, prov.id.String())
 			continue
 		}
 		c.tr.Provider = prov.id.String()
 		return prov
+	}
+	if len(otherKeys) > 0 {
+		c.refuse(problem.ApplianceKeyMismatch, fmt.Sprintf("The policy lists %s, which serves %s, with another key than the one it enrolled with: "+
+			"it was re-enrolled or replaced since central ops approved it, and serves nothing until they approve its new key.", strings.Join(otherKeys, ", "), svc), 0)
+		return nil
 	}
 	if !c.head.Handshake() {
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("%s, which holds this office's session for %s, is not connected to the exchange; the next request opens a session with another.", c.head.Provider, svc), 0)
@@ -217,6 +236,18 @@ func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
 	}
 	c.refuse(problem.ProviderOffline, fmt.Sprintf("No appliance serving %s is connected to the exchange.", svc), 0)
 	return nil
+}
+
+// otherKey is the key p binds to the appliance of session s when that is
+// not the key s authenticated with (the registered one), or "". Only the
+// machine holding the key ops approved is the appliance the policy names:
+// one enrolled since under its name, with a replace token or again after
+// a TPM clear, calls and is called only once ops sign its key.
+func otherKey(p *policy.Policy, s *session) string {
+	if k, ok := p.ApplianceKey(s.id); ok && k != s.keyHash {
+		return cmp.Or(k, "none")
+	}
+	return ""
 }
 
 // forward opens the stream to the provider, passes the route head on with

@@ -31,7 +31,7 @@ func (x *Exchange) CreateToken(member ident.Member, name, ekHash string, golden 
 	if _, err := rand.Read(raw[:]); err != nil {
 		return wire.Token{}, time.Time{}, err
 	}
-	t := wire.Token{ID: hex.EncodeToString(raw[:4]), Secret: base64.RawURLEncoding.EncodeToString(raw[4:]), Pin: x.ca.Pin()}
+	t := wire.Token{ID: hex.EncodeToString(raw[:4]), Secret: base64.RawURLEncoding.EncodeToString(raw[4:]), Pin: x.ca.Pin(), Ops: x.OpsFingerprint()}
 	now := time.Now().UTC()
 	sum := sha256.Sum256([]byte(t.Secret))
 	err := x.store.PutToken(&store.Token{ID: t.ID, SecretHash: sum[:], Member: member.String(), Name: name, EKHash: ekHash, Golden: golden,

@@ -22,7 +22,11 @@ const maxBinary = 20 << 20
 
 // pkg is what a package must be and do.
 type pkg struct {
-	name       string
+	name string
+	// console: the clerks' desktop console, built with cgo; no service,
+	// no user, no configuration, no maintainer scripts, and the fields
+	// below up to entries unset.
+	console    bool
 	recommends string
 	user       string   // the service's user, with a group of its name
 	groups     []string // its supplementary groups
@@ -72,17 +76,45 @@ var packages = []pkg{
 			"./usr/share/man/man1/bab-exchange.1.gz":        "-rw-r--r-- root/root",
 		},
 	},
+	{
+		name: "bab-console", console: true, recommends: "libxrandr2, libxinerama1, libxcursor1, libxrender1, libxi6, libxxf86vm1",
+		entries: map[string]string{
+			"./usr/bin/bab-console":                                           "-rwxr-xr-x root/root",
+			"./usr/share/applications/org.babgate.console.desktop":            "-rw-r--r-- root/root",
+			"./usr/share/doc/bab-console/changelog.gz":                        "-rw-r--r-- root/root",
+			"./usr/share/doc/bab-console/copyright":                           "-rw-r--r-- root/root",
+			"./usr/share/icons/hicolor/128x128/apps/org.babgate.console.png":  "-rw-r--r-- root/root",
+			"./usr/share/icons/hicolor/256x256/apps/org.babgate.console.png":  "-rw-r--r-- root/root",
+			"./usr/share/icons/hicolor/48x48/apps/org.babgate.console.png":    "-rw-r--r-- root/root",
+			"./usr/share/icons/hicolor/scalable/apps/org.babgate.console.svg": "-rw-r--r-- root/root",
+			"./usr/share/man/man1/bab-console.1.gz":                           "-rw-r--r-- root/root",
+		},
+	},
 }
 
-// TestDebianPackages builds bab and bab-exchange twice with scripts/package
-// (two versions), checks what the packages hold, runs lintian on them, and
-// takes them through install, reinstall, upgrade, remove and purge in a
-// scratch root, checking users, owners, modes and what survives each step.
+// daemons are the packages of the two services, bab and bab-exchange.
+func daemons() []pkg {
+	var d []pkg
+	for _, p := range packages {
+		if !p.console {
+			d = append(d, p)
+		}
+	}
+	return d
+}
+
+// TestDebianPackages builds bab, bab-exchange and bab-console twice with
+// scripts/package (two versions), checks what the packages hold, runs
+// lintian on them, and takes them through install, reinstall, upgrade,
+// remove and purge in a scratch root, checking users, owners, modes and
+// what survives each step. The console's package is checked for what a
+// desktop program needs instead: Depends naming every library its binary
+// links, its desktop entry, icons and man page, and nothing left behind.
 func TestDebianPackages(t *testing.T) {
 	if os.Geteuid() != 0 {
 		loudskip.Skip(t, "needs root: installs the packages into a scratch root with dpkg --root and overlayfs (run the tests as root to cover the packaging)")
 	}
-	for _, tool := range []string{"dpkg", "dpkg-deb", "lintian", "systemd-analyze", "git"} {
+	for _, tool := range []string{"dpkg", "dpkg-deb", "lintian", "systemd-analyze", "git", "dpkg-shlibdeps", "readelf", "desktop-file-validate", "groff"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: scripts/deps installs what the packaging tests need", tool)
 		}
@@ -111,6 +143,9 @@ func TestDebianPackages(t *testing.T) {
 	t.Run("lifecycle", func(t *testing.T) {
 		lifecycle(t, root, oldDebs, newDebs)
 	})
+	t.Run("console", func(t *testing.T) {
+		consoleLifecycle(t, oldDebs["bab-console"], newDebs["bab-console"])
+	})
 	t.Run("existing accounts", func(t *testing.T) {
 		existingAccounts(t, newDebs["bab"])
 	})
@@ -133,7 +168,7 @@ func checkContents(t *testing.T, p pkg, deb, version string) {
 			continue
 		}
 		got[path] = mode + " " + owner
-		if path == "./usr/bin/"+p.name && atoi(t, size) > maxBinary {
+		if path == "./usr/bin/"+p.name && !p.console && atoi(t, size) > maxBinary {
 			t.Errorf("%s: the binary is %s bytes, over the design's budget of %d", p.name, size, maxBinary)
 		}
 	}
@@ -155,6 +190,10 @@ func checkContents(t *testing.T, p pkg, deb, version string) {
 		}
 	}
 	want := map[string]string{"Package": p.name, "Version": version, "Architecture": "amd64", "Depends": "passwd", "Pre-Depends": "", "Recommends": p.recommends, "Section": "net", "Priority": "optional"}
+	if p.console {
+		want["Section"] = "x11"
+		delete(want, "Depends") // checkConsole checks it against the binary
+	}
 	for k, v := range want {
 		if fields[k] != v {
 			t.Errorf("%s: control field %s is %q, want %q", p.name, k, fields[k], v)
@@ -163,10 +202,23 @@ func checkContents(t *testing.T, p pkg, deb, version string) {
 	if !strings.Contains(fields["Maintainer"], "<") || atoi(t, fields["Installed-Size"]) <= 0 {
 		t.Errorf("%s: Maintainer %q or Installed-Size %q missing", p.name, fields["Maintainer"], fields["Installed-Size"])
 	}
+	info := output(t, "dpkg-deb", "-I", deb)
+	if p.console {
+		// Nothing to configure and no account to make: the bab package
+		// makes group bab-console, on the appliance's server.
+		var members []string
+		for _, m := range regexp.MustCompile(`(?m)^\s+\d+ bytes,\s+\d+ lines\s+(?:\*\s+)?(\S+)`).FindAllStringSubmatch(info, -1) {
+			members = append(members, m[1])
+		}
+		if !slices.Equal(members, []string{"control", "md5sums"}) {
+			t.Errorf("%s: control members %v, want only control and md5sums (no conffiles, no maintainer scripts):\n%s", p.name, members, info)
+		}
+		checkConsole(t, deb, fields["Depends"])
+		return
+	}
 	if got := strings.TrimSpace(output(t, "dpkg-deb", "-I", deb, "conffiles")); got != p.confFile() {
 		t.Errorf("%s: conffiles %q, want only %s", p.name, got, p.confFile())
 	}
-	info := output(t, "dpkg-deb", "-I", deb)
 	for _, s := range []string{"postinst", "prerm", "postrm"} {
 		if !regexpLine(info, `\*\s+`+s+`\s+#!/bin/sh`) {
 			t.Errorf("%s: maintainer script %s missing, not executable or not /bin/sh:\n%s", p.name, s, info)
@@ -182,6 +234,7 @@ func checkContents(t *testing.T, p pkg, deb, version string) {
 func lifecycle(t *testing.T, r *scratchRoot, oldDebs, newDebs map[string]string) {
 	both := func(debs map[string]string) []string { return []string{debs["bab"], debs["bab-exchange"]} }
 	names := []string{"bab", "bab-exchange"}
+	packages := daemons()
 
 	out := r.dpkg(t, append([]string{"-i"}, both(oldDebs)...)...)
 	for _, p := range packages {
@@ -391,7 +444,7 @@ func existingAccounts(t *testing.T, deb string) {
 func verifyUnits(t *testing.T, r *scratchRoot) {
 	t.Helper()
 	args := []string{"systemd-analyze", "verify", "--man=no", "--root=" + r.dir}
-	for _, p := range packages {
+	for _, p := range daemons() {
 		for _, u := range p.units {
 			args = append(args, "/usr/lib/systemd/system/"+u)
 		}
@@ -404,7 +457,7 @@ func verifyUnits(t *testing.T, r *scratchRoot) {
 
 func sameAccounts(t *testing.T, step string, before, after accounts) {
 	t.Helper()
-	for _, p := range packages {
+	for _, p := range daemons() {
 		if before.users[p.user] != after.users[p.user] || before.gids[p.user] != after.gids[p.user] {
 			t.Errorf("after %s: user or group %s changed: %+v %d, before %+v %d", step, p.user, after.users[p.user], after.gids[p.user], before.users[p.user], before.gids[p.user])
 		}

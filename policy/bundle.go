@@ -40,12 +40,19 @@ type Member struct {
 	Name string       `json:"name"`
 }
 
-// Appliance is a Bab appliance allowed to connect to the exchange.
+// Appliance is a Bab appliance allowed to call and be called: its name,
+// bound to its key. Only the appliance holding that key is it: another
+// machine enrolled under the name (re-enrolled, or in its place) is not,
+// until ops sign a policy with its key.
 type Appliance struct {
 	ID ident.Appliance `json:"id"`
-	// Key is the fingerprint of the appliance's key (the SHA-256 of its
-	// SubjectPublicKeyInfo): the one key it may use under its name.
-	Key []byte `json:"key,omitempty"`
+	// Key is the appliance's key as [KeyHash] writes it: the SHA-256 of
+	// its public key's SubjectPublicKeyInfo (the TPM-resident key, which
+	// renewals certify again), as the exchange's registry records it at
+	// enrollment. A signed bundle has one for every appliance, and no key
+	// twice; a policy source may leave it to policy check and sign to
+	// fill from the registry.
+	Key string `json:"key,omitempty"`
 }
 
 // Service is a service a member provides through its appliances.

@@ -197,16 +197,6 @@ func (p *Policy) AttestInterval() time.Duration {
 	return time.Duration(p.bundle.AttestIntervalSeconds) * time.Second
 }
 
-// ApplianceKey returns the fingerprint of the key the bundle lists for a,
-// and whether it lists a with a key.
-func (p *Policy) ApplianceKey(a ident.Appliance) ([32]byte, bool) {
-	i, ok := p.index.appliances[a]
-	if !ok || len(p.bundle.Appliances[i].Key) != 32 {
-		return [32]byte{}, false
-	}
-	return [32]byte(p.bundle.Appliances[i].Key), true
-}
-
 // Routes returns the appliances serving svc, in the bundle's order, or nil
 // if it has no route. The slice is the caller's.
 func (p *Policy) Routes(svc ident.Service) []ident.Appliance {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -37,7 +38,13 @@ func Diff(old, new *Bundle) []string {
 			return ""
 		}, &out)
 	diffKeyed(old.Appliances, new.Appliances, func(a Appliance) string { return a.ID.String() },
-		func(a Appliance) string { return "appliance " + a.ID.String() }, nil, &out)
+		func(a Appliance) string { return "appliance " + a.ID.String() + keyText(a.Key) },
+		func(a, b Appliance) string {
+			if a.Key != b.Key {
+				return fmt.Sprintf("appliance %s key %s → %s", a.ID, cmp.Or(a.Key, "none"), cmp.Or(b.Key, "none"))
+			}
+			return ""
+		}, &out)
 	diffKeyed(old.Services, new.Services, func(s Service) string { return s.ID.String() },
 		func(s Service) string { return "service " + s.ID.String() },
 		func(a, b Service) string {
@@ -94,6 +101,14 @@ func Diff(old, new *Bundle) []string {
 		out = append(out, fmt.Sprintf("~ on_expiry %q → %q", old.OnExpiry, new.OnExpiry))
 	}
 	return out
+}
+
+// keyText is an appliance's key for a diff line, if it has one.
+func keyText(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " (key " + key + ")"
 }
 
 func joinServices(ss []ident.Service) string {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/babgate/bab/ident"
 )
 
 func FuzzParseSigned(f *testing.F) {
@@ -68,8 +70,19 @@ func FuzzParseSource(f *testing.F) {
 			}
 			return
 		}
-		if err := b.Validate(); err != nil {
+		if err := b.validateDraft(); err != nil {
 			t.Fatalf("ParseSource returned a bundle that does not validate: %v", err)
+		}
+		// Its keys filled, it can be signed: nothing else is left to check.
+		reg := map[ident.Appliance]string{}
+		for _, a := range b.Appliances {
+			reg[a.ID] = keyOf(a.ID)
+		}
+		if f := FillKeys(b, reg); len(f.Unenrolled) > 0 {
+			t.Fatalf("FillKeys left %v without a key", f.Unenrolled)
+		}
+		if err := b.Validate(); err != nil {
+			t.Fatalf("ParseSource returned a bundle that does not validate once its keys are filled: %v", err)
 		}
 		if !b.Issued.Equal(testNow) {
 			t.Fatalf("issued %v, want %v", b.Issued, testNow)

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -35,7 +37,7 @@ func labBundle() *Bundle {
 			{ID: rabat, Name: "Commune de Rabat"},
 			{ID: sale, Name: "Commune de Salé"},
 		},
-		Appliances: []Appliance{{ID: dgsnRabat01}, {ID: dgsnRabat02}, {ID: rabatHQ}},
+		Appliances: []Appliance{{ID: dgsnRabat01, Key: keyOf(dgsnRabat01)}, {ID: dgsnRabat02, Key: keyOf(dgsnRabat02)}, {ID: rabatHQ, Key: keyOf(rabatHQ)}},
 		Services: []Service{
 			{ID: civilStatus, Description: "Civil status records"},
 			{ID: passports},
@@ -52,6 +54,12 @@ func labBundle() *Bundle {
 			{Service: rabatTax, Appliances: []ident.Appliance{rabatHQ}},
 		},
 	}
+}
+
+// keyOf is a key hash for an appliance of the tests, one per identifier.
+func keyOf(a ident.Appliance) string {
+	sum := sha256.Sum256([]byte("the key of " + a.String()))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // newKey returns a deterministic key so that failures reproduce.

@@ -66,8 +66,11 @@ func TestVerifyOverMatchesVerify(t *testing.T) {
 		{"version only", func(b *Bundle) {}, true},
 		{"a rule changed", func(b *Bundle) { b.Rules[0].Methods = []string{"GET"} }, true},
 		{"an appliance added", func(b *Bundle) {
-			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/MUN/SALE:hq")})
+			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/MUN/SALE:hq"), Key: keyOf(ident.MustAppliance("MA/MUN/SALE:hq"))})
 		}, true},
+		{"an appliance's key changed", func(b *Bundle) { b.Appliances[0].Key = keyOf(ident.MustAppliance("MA/GOV/DGSN:rabat-09")) }, true},
+		{"an appliance's key removed", func(b *Bundle) { b.Appliances[0].Key = "" }, false},
+		{"an appliance given another's key", func(b *Bundle) { b.Appliances[0].Key = b.Appliances[1].Key }, false},
 		{"an unused service removed", func(b *Bundle) { b.Services = slices.Delete(b.Services, 1, 2) }, true},
 		{"a member named by unchanged rules removed", func(b *Bundle) { b.Members = without(b.Members, sale) }, false},
 		{"a member owning unchanged appliances removed", func(b *Bundle) {
@@ -79,7 +82,7 @@ func TestVerifyOverMatchesVerify(t *testing.T) {
 		{"an appliance named by an unchanged route removed", func(b *Bundle) { b.Appliances = b.Appliances[1:] }, false},
 		{"a service named by unchanged rules, routes and roles removed", func(b *Bundle) { b.Services = b.Services[1:] }, false},
 		{"an appliance of an unlisted member added", func(b *Bundle) {
-			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/MUN/FES:hq")})
+			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/MUN/FES:hq"), Key: keyOf(ident.MustAppliance("MA/MUN/FES:hq"))})
 		}, false},
 		{"a duplicate appliance added", func(b *Bundle) { b.Appliances = append(b.Appliances, b.Appliances[0]) }, false},
 		{"a route to an unlisted appliance", func(b *Bundle) {

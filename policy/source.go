@@ -34,12 +34,52 @@ type sourceFile struct {
 	// OnExpiry is serve (default) or refuse.
 	OnExpiry string `yaml:"on_expiry"`
 	// ConsoleRoles are the clerks' roles.
-	ConsoleRoles []sourceRole    `yaml:"console_roles"`
-	Members      []sourceMember  `yaml:"members"`
-	Appliances   []string        `yaml:"appliances"`
-	Services     []sourceService `yaml:"services"`
-	Rules        []sourceRule    `yaml:"rules"`
-	Routes       []sourceRoute   `yaml:"routes"`
+	ConsoleRoles []sourceRole      `yaml:"console_roles"`
+	Members      []sourceMember    `yaml:"members"`
+	Appliances   []sourceAppliance `yaml:"appliances"`
+	Services     []sourceService   `yaml:"services"`
+	Rules        []sourceRule      `yaml:"rules"`
+	Routes       []sourceRoute     `yaml:"routes"`
+}
+
+// sourceAppliance is an appliances entry: its identifier alone
+// ("MA/MUN/RABAT:hq", its key to be filled from the registry), or a
+// mapping with id and key.
+type sourceAppliance struct {
+	ID  string `yaml:"id"`
+	Key string `yaml:"key"`
+}
+
+func (a *sourceAppliance) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Decode(&a.ID)
+	case yaml.MappingNode:
+		// Decoded by hand: a Node's own Decode does not refuse unknown
+		// keys, and a misspelt "key" must not silently leave it out.
+		var errs []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			var into *string
+			switch k.Value {
+			case "id":
+				into = &a.ID
+			case "key":
+				into = &a.Key
+			default:
+				errs = append(errs, fmt.Sprintf("line %d: unknown key %s in an appliance (its identifier, or a mapping with id and key)", k.Line, quoteCut(k.Value)))
+				continue
+			}
+			if val.Kind != yaml.ScalarNode || val.Decode(into) != nil {
+				errs = append(errs, fmt.Sprintf("line %d: %s of an appliance must be a string", val.Line, k.Value))
+			}
+		}
+		if len(errs) > 0 {
+			return &yaml.TypeError{Errors: errs}
+		}
+		return nil
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: an appliance is its identifier, or a mapping with id and key", n.Line)}}
 }
 
 type sourceTrust struct {
@@ -86,6 +126,10 @@ type sourceRoute struct {
 // at now. The expiry is given either as "expires" (an RFC 3339 time) or as
 // "valid_for" (a Go duration such as 720h, or whole days such as 30d).
 //
+// Appliances may be written without their keys: the bundle then lacks
+// them, and [FillKeys] fills them from the exchange's registry before it
+// can be signed. The keys written are checked as Validate checks them.
+//
 // Every error is a [*SourceError] placing it at name:line; all are
 // returned, joined and in line order. Syntax and identifier errors are
 // reported first and alone, since validating around them would mostly
@@ -100,7 +144,7 @@ func ParseSource(name string, data []byte, now time.Time) (*Bundle, error) {
 	}
 	b, errs := src.bundle(now)
 	if len(errs) == 0 {
-		errs = unjoin(b.Validate())
+		errs = unjoin(b.validateDraft())
 	}
 	if len(errs) > 0 {
 		return nil, placeErrors(name, root, errs)
@@ -199,12 +243,12 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		}
 		b.Members = append(b.Members, Member{ID: id, Name: m.Name})
 	}
-	for i, s := range src.Appliances {
-		id, err := ident.ParseAppliance(s)
+	for i, a := range src.Appliances {
+		id, err := ident.ParseAppliance(a.ID)
 		if err != nil {
 			bad(fmt.Sprintf("appliances[%d].id", i), "%v", err)
 		}
-		b.Appliances = append(b.Appliances, Appliance{ID: id})
+		b.Appliances = append(b.Appliances, Appliance{ID: id, Key: a.Key})
 	}
 	for i, s := range src.Services {
 		id, err := ident.ParseService(s.ID)

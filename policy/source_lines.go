@@ -120,20 +120,21 @@ var (
 // typeNames says in ops' terms what the YAML decoder expected where its
 // messages name Go types.
 var typeNames = map[string]string{
-	"policy.sourceFile":      "the policy (a mapping with version, expires or valid_for, on_expiry, attest_interval, next_ops_keys, members, appliances, services, rules, routes and console_roles)",
-	"policy.sourceMember":    "a member (a mapping with id and name)",
-	"[]policy.sourceMember":  "a list of members",
-	"policy.sourceService":   "a service (a mapping with id, description and openapi)",
-	"policy.sourceRole":      "a console role (a mapping with role, member and services)",
-	"[]policy.sourceRole":    "a list of console roles",
-	"[]policy.sourceService": "a list of services",
-	"policy.sourceRule":      "a rule (a mapping with consumer, service, methods, paths, rate, quota and purpose)",
-	"[]policy.sourceRule":    "a list of rules",
-	"policy.sourceRoute":     "a route (a mapping with service and appliances)",
-	"[]policy.sourceRoute":   "a list of routes",
-	"[]string":               "a list of strings",
-	"string":                 "a string",
-	"uint64":                 "a whole number",
+	"policy.sourceFile":        "the policy (a mapping with version, expires or valid_for, on_expiry, attest_interval, next_ops_keys, members, appliances, services, rules, routes and console_roles)",
+	"policy.sourceMember":      "a member (a mapping with id and name)",
+	"[]policy.sourceMember":    "a list of members",
+	"policy.sourceService":     "a service (a mapping with id, description and openapi)",
+	"policy.sourceRole":        "a console role (a mapping with role, member and services)",
+	"[]policy.sourceRole":      "a list of console roles",
+	"[]policy.sourceService":   "a list of services",
+	"[]policy.sourceAppliance": "a list of appliances (each its identifier, or a mapping with id and key)",
+	"policy.sourceRule":        "a rule (a mapping with consumer, service, methods, paths, rate, quota and purpose)",
+	"[]policy.sourceRule":      "a list of rules",
+	"policy.sourceRoute":       "a route (a mapping with service and appliances)",
+	"[]policy.sourceRoute":     "a list of routes",
+	"[]string":                 "a list of strings",
+	"string":                   "a string",
+	"uint64":                   "a whole number",
 }
 
 // yamlErrors turns the YAML decoder's errors into SourceErrors, with its

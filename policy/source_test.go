@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,8 +64,8 @@ func TestParseSourceLab(t *testing.T) {
 	if got, want := len(b.Members), 2; got != want || b.Members[0].Name != "Direction Générale de la Sûreté Nationale" {
 		t.Errorf("members = %+v", b.Members)
 	}
-	if len(b.Appliances) != 2 || b.Appliances[1].ID != rabatHQ {
-		t.Errorf("appliances = %+v", b.Appliances)
+	if len(b.Appliances) != 2 || b.Appliances[1].ID != rabatHQ || b.Appliances[0].Key != keyOf(dgsnRabat01) || b.Appliances[1].Key != "" {
+		t.Errorf("appliances = %+v, want rabat-01 with its key and hq without (to be filled)", b.Appliances)
 	}
 	if len(b.Services) != 1 || b.Services[0].ID != civilStatus || b.Services[0].Description != "Civil status records" {
 		t.Errorf("services = %+v", b.Services)
@@ -211,17 +212,18 @@ routes:
 	}
 }
 
-// AddAppliances lists enrolled appliances in a source as ops wrote it:
-// comments kept, the version raised, appliances already listed not
-// repeated, and the result still a valid source that lists them.
-func TestAddAppliances(t *testing.T) {
+// ApproveAppliances lists enrolled appliances with their keys in a source
+// as ops wrote it: comments kept, the version raised, an appliance listed
+// without its key given it, one listed with it not touched, and the
+// result still a valid source that binds each to its key.
+func TestApproveAppliances(t *testing.T) {
 	src := []byte(`# The federation's policy.
 version: 7
 valid_for: 30d
 members:
   - id: MA/MUN/RABAT # the commune
   - id: MA/GOV/ETATCIVIL
-appliances: [MA/GOV/ETATCIVIL:dc1]
+appliances: [MA/GOV/ETATCIVIL:dc1, MA/MUN/RABAT:kiosk]
 services:
   - id: MA/GOV/ETATCIVIL/civil-status
 rules:
@@ -233,28 +235,51 @@ routes:
   - service: MA/GOV/ETATCIVIL/civil-status
     appliances: [MA/GOV/ETATCIVIL:dc1]
 `)
-	hq, annex := ident.MustAppliance("MA/MUN/RABAT:hq"), ident.MustAppliance("MA/MUN/RABAT:annex")
-	out, added, err := AddAppliances(src, []ident.Appliance{hq, annex, ident.MustAppliance("MA/GOV/ETATCIVIL:dc1")})
+	hq, annex, dc1 := ident.MustAppliance("MA/MUN/RABAT:hq"), ident.MustAppliance("MA/MUN/RABAT:annex"), ident.MustAppliance("MA/GOV/ETATCIVIL:dc1")
+	out, added, keyed, err := ApproveAppliances(src, []Appliance{{ID: hq, Key: keyOf(hq)}, {ID: annex, Key: keyOf(annex)}, {ID: dc1, Key: keyOf(dc1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(added) != 2 || added[0] != hq || added[1] != annex {
-		t.Errorf("added %v, want hq and annex", added)
+	if !slices.Equal(added, []ident.Appliance{hq, annex}) || !slices.Equal(keyed, []ident.Appliance{dc1}) {
+		t.Errorf("added %v and keyed %v, want hq and annex added, dc1 (listed without a key) keyed", added, keyed)
 	}
-	for _, want := range []string{"# The federation's policy.", "# the commune", "version: 8"} {
+	for _, want := range []string{"# The federation's policy.", "# the commune", "version: 8", "  - MA/MUN/RABAT:kiosk\n",
+		"  - id: MA/MUN/RABAT:hq\n    key: " + keyOf(hq) + "\n"} {
 		if !strings.Contains(string(out), want) {
-			t.Errorf("the edited source lost %q:\n%s", want, out)
+			t.Errorf("the edited source lacks %q:\n%s", want, out)
 		}
 	}
 	b, err := ParseSource("p.yaml", out, testNow)
 	if err != nil {
 		t.Fatalf("the edited source does not parse: %v\n%s", err, out)
 	}
-	if p := Compile(b); !p.HasAppliance(hq) || !p.HasAppliance(annex) || b.Version != 8 {
-		t.Errorf("the edited source: v%d, lists hq %v annex %v", b.Version, p.HasAppliance(hq), p.HasAppliance(annex))
+	p := Compile(b)
+	for _, id := range []ident.Appliance{hq, annex, dc1} {
+		if k, ok := p.ApplianceKey(id); !ok || k != keyOf(id) {
+			t.Errorf("the edited source binds %s to %q (listed %v), want %s", id, k, ok, keyOf(id))
+		}
 	}
-	again, added, err := AddAppliances(out, []ident.Appliance{hq})
-	if err != nil || len(added) != 0 || string(again) != string(out) {
-		t.Errorf("adding a listed appliance changed the source: %v %v", added, err)
+	if b.Version != 8 {
+		t.Errorf("the edited source is v%d, want 8", b.Version)
+	}
+	again, added, keyed, err := ApproveAppliances(out, []Appliance{{ID: hq, Key: keyOf(hq)}})
+	if err != nil || len(added)+len(keyed) != 0 || string(again) != string(out) {
+		t.Errorf("approving an appliance listed with its key changed the source: %v %v %v", added, keyed, err)
+	}
+	// A new key for a listed appliance (it was replaced) takes the old
+	// one's place.
+	replaced := keyOf(ident.MustAppliance("MA/MUN/RABAT:hq-new"))
+	out, added, keyed, err = ApproveAppliances(out, []Appliance{{ID: hq, Key: replaced}})
+	if err != nil || len(added) != 0 || !slices.Equal(keyed, []ident.Appliance{hq}) {
+		t.Fatalf("approving a new key: %v %v %v", added, keyed, err)
+	}
+	if b, err = ParseSource("p.yaml", out, testNow); err != nil || b.Version != 9 || strings.Contains(string(out), keyOf(hq)) {
+		t.Fatalf("after approving a new key: %v\n%s", err, out)
+	}
+	if k, _ := Compile(b).ApplianceKey(hq); k != replaced {
+		t.Errorf("hq is bound to %s, want the new key %s", k, replaced)
+	}
+	if _, _, _, err := ApproveAppliances(out, []Appliance{{ID: hq, Key: "sha256:abc"}}); err == nil {
+		t.Error("approving a key that is not one was accepted")
 	}
 }

@@ -16,13 +16,22 @@ import (
 // so that ops fix a bundle in one round rather than one error at a time.
 //
 // It checks: version at least 1; expires after issued; unique member,
-// appliance and service IDs; appliances and services belong to listed
-// members; rules name a listed consumer and service, at least one valid
-// method and at least one clean path prefix; routes name a listed service,
-// at most one route per service, and at least one listed appliance, each
-// belonging to the service's provider.
+// appliance and service IDs; every appliance bound to a key written as
+// [KeyHash] writes it, no key bound to two appliances; appliances and
+// services belong to listed members; rules name a listed consumer and
+// service, at least one valid method and at least one clean path prefix;
+// routes name a listed service, at most one route per service, and at
+// least one listed appliance, each belonging to the service's provider.
 func (b *Bundle) Validate() error {
-	_, err := b.validate(nil, 0)
+	_, err := b.validate(nil, 0, false)
+	return err
+}
+
+// validateDraft is Validate for a bundle read from a policy source, whose
+// appliances may still lack the keys that policy check and sign fill
+// from the registry: the keys it has are checked all the same.
+func (b *Bundle) validateDraft() error {
+	_, err := b.validate(nil, 0, true)
 	return err
 }
 
@@ -39,7 +48,7 @@ type index struct {
 // checks that read only sections in same (bytes unchanged from the bundle
 // that prev indexes, which passed every check) are skipped, and prev's
 // indexes of those sections are reused. It returns b's index.
-func (b *Bundle) validate(prev *index, same sectionSet) (index, error) {
+func (b *Bundle) validate(prev *index, same sectionSet, draft bool) (index, error) {
 	if b == nil {
 		return index{}, &ValidationError{Msg: "no bundle"}
 	}
@@ -94,6 +103,9 @@ func (b *Bundle) validate(prev *index, same sectionSet) (index, error) {
 	}
 	idx.appliances = unique(v, "appliance", len(b.Appliances), func(i int) ident.Appliance { return b.Appliances[i].ID }, applianceOK, reuse.appliances)
 	idx.services = unique(v, "service", len(b.Services), func(i int) ident.Service { return b.Services[i].ID }, serviceOK, reuse.services)
+	if !same.has(secAppliances) {
+		v.applianceKeys(b.Appliances, draft)
+	}
 	if !same.has(secServices) {
 		for i, s := range b.Services {
 			v.openAPIDoc(fmt.Sprintf("services[%d].openapi_doc", i), s.OpenAPIDoc)
@@ -116,6 +128,31 @@ func (b *Bundle) validate(prev *index, same sectionSet) (index, error) {
 		}
 	}
 	return idx, errors.Join(v.errs...)
+}
+
+// applianceKeys checks that each appliance is bound to a well-written key
+// (a draft may leave it out) and that no key is bound to two of them: a
+// key proves one appliance, so one machine cannot be two appliances.
+func (v *validator) applianceKeys(list []Appliance, draft bool) {
+	seen := make(map[string]int, len(list))
+	for i, a := range list {
+		switch {
+		case a.Key == "" && draft:
+			continue
+		case a.Key == "":
+			v.add(fmt.Sprintf("appliances[%d].key", i), "%s has no key: a signed policy binds every appliance to its key "+
+				"(bab-exchange policy check shows it from the registry; policy sign --registry fills it)", a.ID)
+			continue
+		case !ValidKeyHash(a.Key):
+			v.add(fmt.Sprintf("appliances[%d].key", i), "%s is not a key as the registry writes it: sha256: and 64 lower-case hexadecimal digits", quoteCut(a.Key))
+			continue
+		}
+		if j, dup := seen[a.Key]; dup {
+			v.add(fmt.Sprintf("appliances[%d].key", i), "the key of %s is the key of %s too (appliances[%d]): one key is one appliance", a.ID, list[j].ID, j)
+			continue
+		}
+		seen[a.Key] = i
+	}
 }
 
 func (v *validator) consoleRole(i int, r ConsoleRole, members map[ident.Member]int, services map[ident.Service]int) {

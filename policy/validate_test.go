@@ -31,9 +31,16 @@ func TestValidate(t *testing.T) {
 		{"duplicate member", func(b *Bundle) { b.Members[2].ID = dgsn }, "members[2].id", "duplicate member MA/GOV/DGSN (first at members[0])"},
 		{"duplicate appliance", func(b *Bundle) { b.Appliances[2].ID = dgsnRabat01 }, "appliances[2].id", "duplicate appliance MA/GOV/DGSN:rabat-01 (first at appliances[0])"},
 		{"zero appliance", func(b *Bundle) { b.Appliances[0].ID = ident.Appliance{} }, "appliances[0].id", "is missing"},
+		{"appliance without a key", func(b *Bundle) { b.Appliances[1].Key = "" }, "appliances[1].key", "MA/GOV/DGSN:rabat-02 has no key"},
+		{"two appliances with one key", func(b *Bundle) { b.Appliances[2].Key = b.Appliances[0].Key }, "appliances[2].key",
+			"the key of MA/MUN/RABAT:hq is the key of MA/GOV/DGSN:rabat-01 too (appliances[0])"},
+		{"key without its prefix", func(b *Bundle) { b.Appliances[0].Key = strings.TrimPrefix(b.Appliances[0].Key, "sha256:") }, "appliances[0].key", "is not a key as the registry writes it"},
+		{"key in upper case", func(b *Bundle) { b.Appliances[0].Key = "sha256:" + strings.ToUpper(b.Appliances[0].Key[7:]) }, "appliances[0].key", "is not a key"},
+		{"key too short", func(b *Bundle) { b.Appliances[0].Key = b.Appliances[0].Key[:70] }, "appliances[0].key", "is not a key"},
+		{"key of another hash", func(b *Bundle) { b.Appliances[0].Key = "sha1:" + b.Appliances[0].Key[7:47] }, "appliances[0].key", "is not a key"},
 		{"removed member still a consumer", func(b *Bundle) { b.Members = b.Members[:2] }, "rules[2].consumer", "member MA/MUN/SALE is not listed in members"},
 		{"appliance member unlisted", func(b *Bundle) {
-			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/GOV/DGI:hq")})
+			b.Appliances = append(b.Appliances, Appliance{ID: ident.MustAppliance("MA/GOV/DGI:hq"), Key: keyOf(ident.MustAppliance("MA/GOV/DGI:hq"))})
 		}, "appliances[3].id", "the appliance's member MA/GOV/DGI is not listed in members"},
 		{"duplicate service", func(b *Bundle) { b.Services[2].ID = civilStatus }, "services[2].id", "duplicate service MA/GOV/DGSN/civil-status (first at services[0])"},
 		{"service provider unlisted", func(b *Bundle) {

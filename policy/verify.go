@@ -102,7 +102,7 @@ func (s *Signed) verify(t Trust, now time.Time, prev *Policy) (*verified, error)
 	if prev != nil {
 		reuse = &prev.index
 	}
-	if v.index, err = v.bundle.validate(reuse, v.same); err != nil {
+	if v.index, err = v.bundle.validate(reuse, v.same, false); err != nil {
 		return nil, fmt.Errorf("verify policy v%d: %w", v.bundle.Version, err)
 	}
 	if !now.Before(v.bundle.Expires) {

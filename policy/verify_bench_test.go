@@ -15,7 +15,8 @@ func BenchmarkVerifyFleetBundle(b *testing.B) {
 	m := ident.MustMember("MA/MUN/SIM0")
 	bundle.Members = append(bundle.Members, Member{ID: m, Name: "sim"})
 	for i := range 1000 {
-		bundle.Appliances = append(bundle.Appliances, Appliance{ID: ident.MustAppliance(fmt.Sprintf("MA/MUN/SIM0:sim-%05d", i))})
+		id := ident.MustAppliance(fmt.Sprintf("MA/MUN/SIM0:sim-%05d", i))
+		bundle.Appliances = append(bundle.Appliances, Appliance{ID: id, Key: keyOf(id)})
 	}
 	pub, priv, _ := GenerateKey()
 	s, err := Sign(bundle, priv)

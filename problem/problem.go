@@ -37,6 +37,7 @@ const (
 	HeadersTooLarge      Code = "headers_too_large"
 	ApplianceRevoked     Code = "appliance_revoked"
 	AppliancePending     Code = "appliance_pending"
+	ApplianceKeyMismatch Code = "appliance_key_mismatch"
 	AttestationPending   Code = "attestation_pending"
 	Overloaded           Code = "overloaded"
 	Tampered             Code = "tampered"
@@ -65,6 +66,7 @@ var catalog = map[Code]Info{
 	NoBackend:            {http.StatusBadGateway, "The provider's appliance has no backend for this service", "The provider's IT should add the service to the services list in their bab.yaml."},
 	BadGateway:           {http.StatusBadGateway, "The provider's answer could not be carried back", "Try again; if it repeats, give the request id to office IT: the provider's answer broke Bab's rules (for example a body longer or shorter than it announced)."},
 	AppliancePending:     {http.StatusForbidden, "This appliance waits for central approval", "Office IT: the appliance is enrolled, but central ops have not yet listed it in the signed policy; ask them to approve it (bab-exchange fleet approve). Requests work once the new policy arrives."},
+	ApplianceKeyMismatch: {http.StatusForbidden, "The policy lists another key for this appliance", "Office IT: the appliance was re-enrolled or replaced since central ops approved it, and the signed policy still binds its name to the key it had; ask central ops to approve the new key (bab-exchange fleet approve, then sign and push). Requests work once the new policy arrives."},
 	Overloaded:           {http.StatusServiceUnavailable, "Your office has too many requests in flight", "Retry after Retry-After. If it happens often, your office sends more requests at once than the exchange gives one appliance; ask central ops about the exchange's limits."},
 	AttestationPending:   {http.StatusServiceUnavailable, "This appliance's boot state is being verified", "Retry after Retry-After: the exchange checks the boot state of every appliance when it connects, before it carries any request."},
 	ApplianceRevoked:     {http.StatusServiceUnavailable, "The exchange has revoked this appliance", "Office IT: the exchange refuses this appliance for good (bab status says why); ask central ops for a replace token and enroll again."},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
@@ -33,13 +34,9 @@ func NewIdentity(name ident.Appliance, s crypto.Signer) (*Identity, error) {
 	return &Identity{Name: name, signer: s, spki: spki}, nil
 }
 
-// Fingerprint is a key's fingerprint as the policy lists it: the SHA-256
-// of its SubjectPublicKeyInfo.
-func Fingerprint(spki []byte) [32]byte { return sha256.Sum256(spki) }
-
-// Keys tells the fingerprint the ops-signed policy lists for an
-// appliance's key, and whether it lists the appliance at all.
-type Keys func(ident.Appliance) ([32]byte, bool)
+// Keys tells the key the ops-signed policy binds to an appliance, as
+// policy.KeyHash writes it, and whether it lists the appliance at all.
+type Keys func(ident.Appliance) (string, bool)
 
 // MaxSkew is how far a handshake message's time may be from the
 // receiver's clock.
@@ -108,7 +105,7 @@ func Accept(id *Identity, hello []byte, keys Keys, now time.Time, life time.Dura
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: hello's key share: %w", ErrMalformed, err)
 	}
-	s, err := newSession(secret, hello, reply, consumer, id.Name, Fingerprint(m.Key), Fingerprint(id.spki), now.Add(life))
+	s, err := newSession(secret, hello, reply, consumer, id.Name, policy.KeyHashOf(m.Key), policy.KeyHashOf(id.spki), now.Add(life))
 	return s, reply, err
 }
 
@@ -142,14 +139,14 @@ func (p *Pending) Finish(reply []byte, keys Keys, serves func(ident.Appliance) b
 		return nil, fmt.Errorf("%w: reply's key share: %w", ErrMalformed, err)
 	}
 	life := min(m.Life, time.Hour*24)
-	return newSession(secret, p.hello, reply, p.id.Name, provider, Fingerprint(p.id.spki), Fingerprint(m.Key), now.Add(life))
+	return newSession(secret, p.hello, reply, p.id.Name, provider, policy.KeyHashOf(p.id.spki), policy.KeyHashOf(m.Key), now.Add(life))
 }
 
 // verify checks a handshake message: the key is the one the policy lists
 // for name, the signature verifies with it, and it was made about now.
 func verify(name ident.Appliance, keys Keys, spki []byte, context string, signed, sig []byte, at, now time.Time) error {
 	want, ok := keys(name)
-	if !ok || Fingerprint(spki) != want {
+	if !ok || want == "" || policy.KeyHashOf(spki) != want {
 		return ErrUnknownKey
 	}
 	pub, err := x509.ParsePKIXPublicKey(spki)
@@ -190,7 +187,7 @@ func sign(s crypto.Signer, context string, signed []byte) ([]byte, error) {
 
 // newSession derives a session's keys and identifier from the X25519
 // secret, salted with the hash of both handshake messages.
-func newSession(secret, hello, reply []byte, consumer, provider ident.Appliance, ck, pk [32]byte, expires time.Time) (*Session, error) {
+func newSession(secret, hello, reply []byte, consumer, provider ident.Appliance, ck, pk string, expires time.Time) (*Session, error) {
 	salt := sha256.Sum256(append(append([]byte(nil), hello...), reply...))
 	okm, err := hkdf.Key(sha256.New, secret, salt[:], keysInfo, 2*32+wire.SessionIDLen)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
@@ -36,11 +37,11 @@ func newID(t testing.TB, name ident.Appliance) *Identity {
 
 // policyOf lists the given identities' keys, as the ops-signed policy does.
 func policyOf(ids ...*Identity) Keys {
-	m := map[ident.Appliance][32]byte{}
+	m := map[ident.Appliance]string{}
 	for _, id := range ids {
-		m[id.Name] = Fingerprint(id.spki)
+		m[id.Name] = policy.KeyHashOf(id.spki)
 	}
-	return func(a ident.Appliance) ([32]byte, bool) { k, ok := m[a]; return k, ok }
+	return func(a ident.Appliance) (string, bool) { k, ok := m[a]; return k, ok }
 }
 
 func serves(a ident.Appliance) bool { return a == providerName }

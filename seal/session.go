@@ -18,7 +18,7 @@ import (
 type Session struct {
 	ID                       [wire.SessionIDLen]byte
 	Consumer, Provider       ident.Appliance
-	ConsumerKey, ProviderKey [32]byte // the fingerprints the handshake checked
+	ConsumerKey, ProviderKey string // the keys the handshake checked, as policy.KeyHash writes them
 	Expires                  time.Time
 
 	toProvider, toConsumer cipher.AEAD

@@ -37,8 +37,10 @@ type Console struct {
 // with room for a desktop's panel.
 var windowSize = fyne.NewSize(1000, 700)
 
-// New makes the console's window; Connect or ShowPairing fills it.
+// New makes the console's window and gives the app its icon; Connect
+// or ShowPairing fills the window.
 func New(a fyne.App) *Console {
+	a.SetIcon(Icon)
 	return newConsole(defaultEnv(a))
 }
 

@@ -244,18 +244,22 @@ func compact(t *testing.T, b []byte) []byte {
 }
 
 // FuzzParseToken parses what ops paste into bab enroll: refused with
-// ErrTokenMalformed, or a token whose three parts have their fixed sizes
+// ErrTokenMalformed, or a token whose four parts have their fixed sizes
 // and which prints back as the pasted text without surrounding space.
 func FuzzParseToken(f *testing.F) {
+	full := tokID + "." + tokSecret + "." + tokPin + "." + tokOps
 	for _, s := range []string{
+		full,
+		" " + full + "\r\n",
+		"0A1B2C3D." + tokSecret + "." + tokPin + "." + tokOps,
+		full + ".",
 		tokID + "." + tokSecret + "." + tokPin,
-		" " + tokID + "." + tokSecret + "." + tokPin + "\r\n",
-		"0A1B2C3D." + tokSecret + "." + tokPin,
 		tokID + "." + tokSecret + "." + tokPin + ".",
-		tokID + ".." + tokPin,
+		tokID + "..." + tokOps,
 		"",
-		"zzzzzzzz." + tokSecret + "." + tokPin,
-		tokID + "." + strings.Repeat("+", 32) + "." + tokPin,
+		"zzzzzzzz." + tokSecret + "." + tokPin + "." + tokOps,
+		tokID + "." + strings.Repeat("+", 32) + "." + tokPin + "." + tokOps,
+		tokID + "." + tokSecret + "." + tokPin + "." + strings.Repeat("=", 43),
 	} {
 		f.Add(s)
 	}
@@ -267,7 +271,7 @@ func FuzzParseToken(f *testing.F) {
 			}
 			return
 		}
-		if len(tok.ID) != 8 || len(tok.Secret) != 32 || len(tok.Pin) != 43 {
+		if len(tok.ID) != 8 || len(tok.Secret) != 32 || len(tok.Pin) != 43 || len(tok.Ops) != 43 {
 			t.Fatalf("ParseToken(%q) = %+v: parts of the wrong size", s, tok)
 		}
 		if tok.String() != strings.TrimSpace(s) {

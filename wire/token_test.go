@@ -16,19 +16,20 @@ import (
 )
 
 // A token shaped like the ones the exchange makes: 8 hex digits, 24 random
-// bytes and a SHA-256, both in unpadded base64url.
+// bytes and two SHA-256 digests, all three in unpadded base64url.
 const (
 	tokID     = "0a1b2c3d"
 	tokSecret = "AbCdEfGhIjKlMnOpQrStUvWxYz012-_9"
 	tokPin    = "q80xjDKnLhR1lbX9B6aBUdMRJLeoB0XCbPd2tZd5Uyc"
+	tokOps    = "Zk3x_Qm2-9aLpV7cT0bYwN4eR8sU1oJ6hG5dF2iKqXw"
 )
 
 func TestParseTokenValid(t *testing.T) {
-	want := wire.Token{ID: tokID, Secret: tokSecret, Pin: tokPin}
+	want := wire.Token{ID: tokID, Secret: tokSecret, Pin: tokPin, Ops: tokOps}
 	tests := []struct{ name, in string }{
-		{"plain", tokID + "." + tokSecret + "." + tokPin},
-		{"pasted with spaces and a newline", "  " + tokID + "." + tokSecret + "." + tokPin + "\n"},
-		{"upper-case hex id", "0A1B2C3D." + tokSecret + "." + tokPin},
+		{"plain", tokID + "." + tokSecret + "." + tokPin + "." + tokOps},
+		{"pasted with spaces and a newline", "  " + tokID + "." + tokSecret + "." + tokPin + "." + tokOps + "\n"},
+		{"upper-case hex id", "0A1B2C3D." + tokSecret + "." + tokPin + "." + tokOps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,22 +50,29 @@ func TestParseTokenValid(t *testing.T) {
 }
 
 func TestParseTokenInvalid(t *testing.T) {
+	tok := func(id, secret, pin, ops string) string { return id + "." + secret + "." + pin + "." + ops }
 	tests := []struct{ name, in string }{
 		{"empty", ""},
 		{"two parts", tokID + "." + tokSecret},
-		{"four parts", tokID + "." + tokSecret + "." + tokPin + ".x"},
-		{"empty id", "." + tokSecret + "." + tokPin},
-		{"short id", "0a1b2c3." + tokSecret + "." + tokPin},
-		{"long id", "0a1b2c3d4." + tokSecret + "." + tokPin},
-		{"id not hex", "0a1b2c3g." + tokSecret + "." + tokPin},
-		{"short secret", tokID + "." + tokSecret[1:] + "." + tokPin},
-		{"long secret", tokID + "." + tokSecret + "A." + tokPin},
-		{"secret in standard base64", tokID + "." + strings.ReplaceAll(tokSecret, "-", "+") + "." + tokPin},
-		{"secret with padding", tokID + "." + tokSecret[:31] + "=." + tokPin},
-		{"short pin", tokID + "." + tokSecret + "." + tokPin[1:]},
-		{"pin with slash", tokID + "." + tokSecret + "." + "/" + tokPin[1:]},
-		{"space inside", tokID + ". " + tokSecret[1:] + "." + tokPin},
-		{"colons instead of dots", tokID + ":" + tokSecret + ":" + tokPin},
+		{"three parts: no ops key fingerprint", tokID + "." + tokSecret + "." + tokPin},
+		{"five parts", tok(tokID, tokSecret, tokPin, tokOps) + ".x"},
+		{"empty id", tok("", tokSecret, tokPin, tokOps)},
+		{"short id", tok("0a1b2c3", tokSecret, tokPin, tokOps)},
+		{"long id", tok("0a1b2c3d4", tokSecret, tokPin, tokOps)},
+		{"id not hex", tok("0a1b2c3g", tokSecret, tokPin, tokOps)},
+		{"short secret", tok(tokID, tokSecret[1:], tokPin, tokOps)},
+		{"long secret", tok(tokID, tokSecret+"A", tokPin, tokOps)},
+		{"secret in standard base64", tok(tokID, strings.ReplaceAll(tokSecret, "-", "+"), tokPin, tokOps)},
+		{"secret with padding", tok(tokID, tokSecret[:31]+"=", tokPin, tokOps)},
+		{"short pin", tok(tokID, tokSecret, tokPin[1:], tokOps)},
+		{"pin with slash", tok(tokID, tokSecret, "/"+tokPin[1:], tokOps)},
+		{"empty ops", tok(tokID, tokSecret, tokPin, "")},
+		{"short ops", tok(tokID, tokSecret, tokPin, tokOps[1:])},
+		{"long ops", tok(tokID, tokSecret, tokPin, tokOps+"A")},
+		{"ops in standard base64", tok(tokID, tokSecret, tokPin, strings.ReplaceAll(tokOps, "_", "/"))},
+		{"pin and ops swapped for the secret", tok(tokID, tokPin, tokSecret, tokOps)},
+		{"space inside", tokID + ". " + tokSecret[1:] + "." + tokPin + "." + tokOps},
+		{"colons instead of dots", tokID + ":" + tokSecret + ":" + tokPin + ":" + tokOps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +84,10 @@ func TestParseTokenInvalid(t *testing.T) {
 				t.Errorf("ParseToken returned %+v with its error, want the zero Token", got)
 			}
 		})
+	}
+	// The older form says what to do.
+	if _, err := wire.ParseToken(tokID + "." + tokSecret + "." + tokPin); err == nil || !strings.Contains(err.Error(), "new one") {
+		t.Errorf("a token without the ops key fingerprint: %v; want it to ask for a new token", err)
 	}
 }
 
@@ -105,7 +117,7 @@ func TestPin(t *testing.T) {
 	if a == c {
 		t.Errorf("two keys, one pin: %s", a)
 	}
-	tok := tokID + "." + tokSecret + "." + a
+	tok := tokID + "." + tokSecret + "." + a + "." + tokOps
 	if _, err := wire.ParseToken(tok); err != nil {
 		t.Errorf("a token carrying a real pin is refused: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tpm"
+	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
 
@@ -29,6 +30,14 @@ type Error = wire.Error
 // ErrPinMismatch means the exchange at the address is not the one the
 // token was made for: its CA differs from the token's pin.
 var ErrPinMismatch = errors.New("the exchange's certificate does not match the token's pin: the address is wrong, or someone is in between")
+
+// ErrOpsKeysMismatch means the exchange answered with other ops keys (or
+// another threshold) than those whose fingerprint the token carries. The
+// appliance would pin them and accept policy signed with them, so the
+// answer is refused and nothing is saved: the exchange is impersonated or
+// compromised, or the ops keys changed since the token was made.
+var ErrOpsKeysMismatch = errors.New("the exchange handed other ops keys than the token names: it may be impersonated or compromised, " +
+	"so nothing was saved; ask central ops for a new token and tell them the exchange answered with other ops keys")
 
 // Enroll runs enrollment with a software key, for exchanges that allow
 // appliances without a TPM.
@@ -55,8 +64,8 @@ func Enroll(ctx context.Context, addr, token, name string, key *keys.Key) (*wire
 	if err != nil {
 		return nil, err
 	}
-	if err := check(resp, tok.Pin, key.Signer.Public()); err != nil {
-		return nil, fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
+	if err := check(resp, tok, key.Signer.Public()); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
@@ -133,8 +142,8 @@ func EnrollTPM(ctx context.Context, addr, token, name string, t *tpm.TPM) (*TPMR
 	if err != nil {
 		return nil, err
 	}
-	if err := check(resp, tok.Pin, signer.Public()); err != nil {
-		return nil, fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
+	if err := check(resp, tok, signer.Public()); err != nil {
+		return nil, err
 	}
 	return &TPMResult{Enrolled: resp, TLSKey: key, AK: ak}, nil
 }
@@ -243,7 +252,17 @@ func verifyPinned(raw [][]byte, pin string) error {
 	return ErrPinMismatch
 }
 
-func check(resp *wire.Enrolled, pin string, pub crypto.PublicKey) error {
+// check accepts the exchange's answer only if it is what the token
+// promised: a certificate for this appliance's key from the pinned CA, and
+// the ops keys the token names.
+func check(resp *wire.Enrolled, tok wire.Token, pub crypto.PublicKey) error {
+	if err := checkCert(resp, tok.Pin, pub); err != nil {
+		return fmt.Errorf("enroll: the exchange's answer is unusable: %w", err)
+	}
+	return checkOpsKeys(resp, tok.Ops)
+}
+
+func checkCert(resp *wire.Enrolled, pin string, pub crypto.PublicKey) error {
 	ca, err := x509.ParseCertificate(resp.CA)
 	if err != nil {
 		return fmt.Errorf("CA certificate: %w", err)
@@ -265,8 +284,26 @@ func check(resp *wire.Enrolled, pin string, pub crypto.PublicKey) error {
 	if pk, ok := pub.(eq); !ok || !pk.Equal(leaf.PublicKey) {
 		return errors.New("certificate is for another key")
 	}
+	return nil
+}
+
+// checkOpsKeys compares the trust the exchange hands with the fingerprint
+// in the token, the only one the appliance may pin.
+func checkOpsKeys(resp *wire.Enrolled, want string) error {
 	if len(resp.OpsKeys) == 0 {
-		return errors.New("no ops keys to pin")
+		return fmt.Errorf("enroll: %w (it handed none)", ErrOpsKeysMismatch)
+	}
+	t := policy.Trust{Threshold: resp.PolicyThreshold}
+	for i, pem := range resp.OpsKeys {
+		k, err := policy.ParsePublicKey(pem)
+		if err != nil {
+			return fmt.Errorf("enroll: %w (its ops key %d is unusable: %v)", ErrOpsKeysMismatch, i+1, err)
+		}
+		t.Keys = append(t.Keys, k)
+	}
+	if got := t.Fingerprint(); got != want {
+		return fmt.Errorf("enroll: %w (the token names ops keys %s, the exchange handed %d key(s), threshold %d, fingerprint %s)",
+			ErrOpsKeysMismatch, want, len(t.Keys), max(t.Threshold, 1), got)
 	}
 	return nil
 }

@@ -80,6 +80,10 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	switch {
 	case st.Policy.Pending:
 		line("Policy", "v%d — this appliance WAITS FOR CENTRAL APPROVAL: it is enrolled, but central ops have not yet listed it in the policy, so no request leaves or reaches this office; ask them to approve %s", st.Policy.Version, st.Appliance)
+	case st.Policy.OtherKey != "":
+		line("Policy", "v%d — the policy lists %s with ANOTHER KEY (%s): this appliance was re-enrolled or replaced since central ops approved it,", st.Policy.Version, st.Appliance, st.Policy.OtherKey)
+		line("", "so no request leaves or reaches this office; ask them to approve its key %s (bab-exchange fleet approve, then sign and push);", st.Certificate.KeyHash)
+		line("", "if nobody here re-enrolled or replaced it, tell them at once: the policy names another machine for %s", st.Appliance)
 	case st.Policy.Problem != "":
 		line("Policy", "NO VALID POLICY — %s; the exchange's next push repairs it", st.Policy.Problem)
 	case st.Policy.Version == 0:
@@ -113,6 +117,9 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	}
 	if st.Certificate.Serial != "" {
 		line("", "serial %s", st.Certificate.Serial)
+	}
+	if st.Certificate.KeyHash != "" {
+		line("", "key %s", st.Certificate.KeyHash)
 	}
 	for _, s := range st.Services {
 		line("Provides", "%s", s)

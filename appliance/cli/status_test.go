@@ -71,6 +71,14 @@ func TestStatusGolden(t *testing.T) {
 			st.Recent = []appliance.LogRecord{{Time: now.Add(-20 * time.Second), Level: "ERROR", Message: "the exchange revoked this appliance; only a new enrollment brings it back",
 				Attrs: []appliance.LogAttr{{Key: "subsys", Value: "tunnel"}, {Key: "err", Value: "revoked by the exchange: revoked by ops on 2026-11-22"}}}}
 		}),
+		"status-other-key": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 9, Expires: now.Add(30 * 24 * time.Hour),
+				OtherKey: "sha256:0d6f8c3fa1e5b2c47d9e03f6a8b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d"}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-5 * time.Minute), RTT: "2.4ms"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(23 * time.Hour), Key: "tpm", Serial: "7a1c",
+				KeyHash: "sha256:9b2e4d6f8a0c1e3f5a7b9c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f"}
+			st.AttestedAt = now.Add(-4 * time.Minute)
+		}),
 		"status-new": with(func(st *appliance.Status) {
 			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700"}}
 			st.Certificate = appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "tpm"}

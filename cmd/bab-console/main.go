@@ -12,9 +12,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2/app"
 
@@ -22,16 +24,64 @@ import (
 	"github.com/babgate/bab/ui"
 )
 
-func main() {
-	socket := flag.String("socket", "/run/bab/console.sock", "the appliance's console socket, used when the console runs on the appliance's server")
-	appliance := flag.String("appliance", "", "the appliance's console address to pair with, https://HOST:PORT (a paired console remembers it)")
-	language := flag.String("lang", "", "the console's language, fr or en (default: the desktop's)")
-	dir := flag.String("config-dir", defaultDir(), "where the console keeps its pairing: its key and certificate and the appliance's CA, never what it looks up")
-	flag.Parse()
-	if err := run(*socket, *appliance, *language, *dir); err != nil {
-		fmt.Fprintln(os.Stderr, "bab-console:", err)
-		os.Exit(1)
+const usage = `bab-console — the clerks' desktop console of the Bab exchange
+
+Usage:
+  bab-console [flags]    open the console: the office's connection, lookups, activity
+  bab-console help       print this help
+  bab-console version
+
+The console talks only to its own office's appliance. On the appliance's
+server it uses the console socket, which root and members of group
+bab-console may open. On a desktop of the office network it uses the
+appliance's console address with the certificate it received when it was
+paired: office IT runs "bab console pair" on the server and the clerk types
+the code into the console when it first starts. The pairing is kept in the
+configuration directory (~/.config/bab-console); what the console looks up
+is never written to disk.
+
+Run "bab-console -h" for the flags.
+`
+
+func main() { os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// cli reads the command line and returns the exit status. help, version
+// and a mistake are answered without Fyne: they need no display.
+func cli(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("bab-console", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	socket := flags.String("socket", "/run/bab/console.sock", "the appliance's console socket, used when the console runs on the appliance's server")
+	appliance := flags.String("appliance", "", "the appliance's console address to pair with, https://HOST:PORT (a paired console remembers it)")
+	language := flags.String("lang", "", "the console's language, fr or en (default: the desktop's)")
+	// The default depends on the user, so it is said in words: the man
+	// page is made from this listing.
+	dir := flags.String("config-dir", "", "where the console keeps its pairing: its key and certificate and the appliance's CA, never what it looks up (default: bab-console in the user's configuration directory, ~/.config or $XDG_CONFIG_HOME)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
 	}
+	switch rest := flags.Args(); {
+	case len(rest) == 0:
+	case len(rest) == 1 && rest[0] == "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case len(rest) == 1 && rest[0] == "version":
+		fmt.Fprintln(stdout, "bab-console "+ui.Version)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "bab-console: unexpected %q: the console takes flags only, or help or version alone; run bab-console help\n", strings.Join(rest, " "))
+		return 2
+	}
+	if *dir == "" {
+		*dir = defaultDir()
+	}
+	if err := run(*socket, *appliance, *language, *dir); err != nil {
+		fmt.Fprintln(stderr, "bab-console:", err)
+		return 1
+	}
+	return 0
 }
 
 func defaultDir() string {

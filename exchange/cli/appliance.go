@@ -102,6 +102,16 @@ func printIdentity(w io.Writer, d *exchange.ApplianceDetail) {
 		fmt.Fprintf(w, "Revoked       %s, for good\n", d.RevokedAt.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "Key           %s\n", cmp.Or(d.KeyHash, "not recorded yet (registered before keys were; recorded at its next connection)"))
+	switch {
+	case d.KeyMismatch:
+		fmt.Fprintf(w, "Policy key    %s: ANOTHER KEY. The policy binds the name to the key of the machine ops approved; this one was\n"+
+			"              enrolled since (re-enrolled or replaced) and may not call or be called until a policy lists its key\n"+
+			"              (bab-exchange fleet approve --source SOURCE.yaml, then sign and push), or revoke it if you did not approve it\n", d.PolicyKey)
+	case d.PolicyKey != "":
+		fmt.Fprintf(w, "Policy key    the same\n")
+	case !d.Revoked:
+		fmt.Fprintf(w, "Policy key    none: the policy does not list it (pending approval)\n")
+	}
 	fmt.Fprintf(w, "Certificate   serial %s, expires %s\n", d.CertSerial, d.CertExpiry.Format(time.RFC3339))
 	for _, t := range d.Live {
 		fmt.Fprintf(w, "Tunnel        from %s since %s, certificate %s\n", t.Remote, t.Since.Format(time.RFC3339), t.CertSerial)

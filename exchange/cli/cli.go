@@ -24,8 +24,13 @@ Usage:
   bab-exchange token create --member MEMBER [--name NAME | --replace NAME] [--ttl 24h]
                                                      --replace: a new appliance in place of an enrolled one
   bab-exchange policy keygen --out PREFIX            write PREFIX.key (keep offline) and PREFIX.pub
-  bab-exchange policy check SOURCE.yaml              validate, and show what it changes against the current policy
-  bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml
+  bab-exchange policy fingerprint [--threshold N] KEY.pub…
+                                                     the ops keys' fingerprint, the last part of enrollment tokens
+  bab-exchange policy check SOURCE.yaml              validate; fill and compare the appliances' keys with the registry;
+                                                     show what it changes against the current policy
+  bab-exchange policy sign --key FILE [--key FILE…] [--registry FLEET.json] [--out FILE] SOURCE.yaml
+                                                     --registry: fill the keys the source leaves out from what
+                                                     fleet ls -o json printed (the ops keys stay offline)
   bab-exchange policy cosign --key FILE BUNDLE       add another operator's signature (threshold signing)
   bab-exchange policy push [--stage member:M|appliance:A|percent:N] BUNDLE
                                                      verify, store and send (to a stage first)
@@ -33,6 +38,9 @@ Usage:
   bab-exchange policy show
   bab-exchange fleet ls [-o table|json]              every appliance: connected, policy applied, attestation;
                                                      every live tunnel with its certificate serial
+  bab-exchange fleet approve --source SOURCE.yaml [APPLIANCE…]
+                                                     write pending appliances, and new keys of re-enrolled ones,
+                                                     with their keys into the source; then sign and push
   bab-exchange fleet show APPLIANCE [-o table|json]  one appliance: key, certificate, tunnels, deny list,
                                                      attestation, boot state, baseline
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
@@ -68,7 +76,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "policy keygen":
 		err = policyKeygen(rest, stdout)
 	case "policy sign":
-		err = policySign(rest, stdout)
+		err = policySign(rest, stdout, stderr)
+	case "policy fingerprint":
+		err = policyFingerprint(rest, stdout)
 	case "policy rollout":
 		err = policyRollout(ctx, rest, stdout)
 	case "policy check":

@@ -33,7 +33,7 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "APPLIANCE\tCONNECTED\tPOLICY\tATTESTATION\tSOFTWARE\tREQUESTS\tCERT EXPIRES")
-	pending := 0
+	pending, otherKey := 0, 0
 	for _, a := range list {
 		conn := "no"
 		if !a.LastSeen.IsZero() {
@@ -49,6 +49,10 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 			conn += ", PENDING approval"
 			pending++
 		}
+		if a.KeyMismatch {
+			conn += ", KEY NOT IN POLICY"
+			otherKey++
+		}
 		fmt.Fprintf(tw, "%s\t%s\tv%d\t%s\t%s\t%d\t%s\n", a.ID, conn, a.PolicyVersion, a.Attestation, a.Software, a.Requests, a.CertExpiry.Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
@@ -57,6 +61,11 @@ func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
 	if pending > 0 {
 		fmt.Fprintf(stdout, "\n%d enrolled appliance(s) PENDING approval: the policy does not list them, so they may not call or be called.\n"+
 			"Approve them with: bab-exchange fleet approve --source POLICY.yaml, then policy sign and policy push.\n", pending)
+	}
+	if otherKey > 0 {
+		fmt.Fprintf(stdout, "\n%d appliance(s) with a KEY NOT IN POLICY: the policy lists their names with another key (they were re-enrolled\n"+
+			"or replaced since ops approved them), so they may not call or be called. If you approved the new machine:\n"+
+			"bab-exchange fleet approve --source POLICY.yaml, then policy sign and policy push. If not, revoke it.\n", otherKey)
 	}
 	return printLive(stdout, list)
 }

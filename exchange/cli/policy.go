@@ -48,16 +48,47 @@ func policyKeygen(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func policySign(args []string, stdout io.Writer) error {
+// policyFingerprint prints the fingerprint of ops public keys and a
+// threshold, as enrollment tokens carry it: ops compare it, offline, with
+// the last part of a token the exchange made, so that an exchange that was
+// taken over cannot have new appliances pin keys of its choosing.
+func policyFingerprint(args []string, stdout io.Writer) error {
+	fs := newFlags("policy fingerprint")
+	threshold := fs.Int("threshold", 1, "how many of the keys must sign a bundle (policy_threshold)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *threshold < 1 || *threshold > fs.NArg() {
+		return errors.New("usage: bab-exchange policy fingerprint [--threshold N] KEY.pub [KEY.pub…] (N from 1 to the number of keys)")
+	}
+	t := policy.Trust{Threshold: *threshold}
+	for _, f := range fs.Args() {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		k, err := policy.ParsePublicKey(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		t.Keys = append(t.Keys, k)
+	}
+	fmt.Fprintf(stdout, "%s\n\nThe fingerprint of %d ops key(s) with threshold %d: enrollment tokens for appliances that must pin these keys end with it.\n",
+		t.Fingerprint(), len(t.Keys), *threshold)
+	return nil
+}
+
+func policySign(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("policy sign")
 	var keyFiles multiFlag
 	fs.Var(&keyFiles, "key", "ops private key file (repeat for co-signing)")
 	out := fs.String("out", "", "where to write the signed bundle (default: standard output)")
+	reg := fs.String("registry", "", "the exchange's registry, as bab-exchange fleet ls -o json prints it: fills the keys of appliances listed without one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || len(keyFiles) == 0 {
-		return errors.New("usage: bab-exchange policy sign --key FILE [--key FILE…] [--out FILE] SOURCE.yaml")
+		return errors.New("usage: bab-exchange policy sign --key FILE [--key FILE…] [--registry FLEET.json] [--out FILE] SOURCE.yaml")
 	}
 	src, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -65,6 +96,20 @@ func policySign(args []string, stdout io.Writer) error {
 	}
 	b, err := policy.ParseSource(fs.Arg(0), src, time.Now().UTC())
 	if err != nil {
+		return err
+	}
+	hint := "give --registry FLEET.json, what bab-exchange fleet ls -o json prints on the exchange, to fill them from the registry"
+	if *reg != "" {
+		r, err := readRegistry(*reg)
+		if err != nil {
+			return err
+		}
+		// The signed bundle may go to standard output: the account of the
+		// keys goes to standard error.
+		fillKeys(stderr, b, r, *reg)
+		hint = "they are not enrolled (or revoked) in " + *reg + ": sign once they enroll, or remove them from the source"
+	}
+	if err := unsignable(b, hint); err != nil {
 		return err
 	}
 	var keys []ed25519.PrivateKey
@@ -140,11 +185,12 @@ func policyCosign(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// policyCheck validates a policy source with line-numbered errors and
-// shows what it changes against the exchange's current bundle.
+// policyCheck validates a policy source with line-numbered errors, fills
+// and compares the appliances' keys with the exchange's registry, and shows
+// what it changes against the exchange's current bundle.
 func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("policy check")
-	cfgPath := fs.String("config", DefaultConfig, "config file (to find the exchange for the diff)")
+	cfgPath := fs.String("config", DefaultConfig, "config file (to find the exchange for the keys and the diff)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -161,18 +207,29 @@ func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s is valid: policy v%d, expires %s; %d members, %d appliances, %d services, %d rules, %d routes.\n",
 		fs.Arg(0), b.Version, b.Expires.Format(time.RFC3339), len(b.Members), len(b.Appliances), len(b.Services), len(b.Rules), len(b.Routes))
-	var raw []byte
 	c, err := newAdmin(*cfgPath)
+	var fleet []exchange.ApplianceView
 	if err == nil {
-		err = c.do(ctx, "GET", "/v1/policy/bundle", nil, &raw)
+		err = c.do(ctx, "GET", "/v1/appliances", nil, &fleet)
 	}
+	if err != nil {
+		fmt.Fprintf(stdout, "\nNo comparison with the exchange's registry and current policy: %v\n", err)
+		return unsignable(b, "policy check could not read the registry to fill them")
+	}
+	r, err := registryOf(fleet)
+	if err != nil {
+		return fmt.Errorf("the exchange's registry: %w", err)
+	}
+	fillKeys(stdout, b, r, "the exchange's registry")
+	var raw []byte
+	err = c.do(ctx, "GET", "/v1/policy/bundle", nil, &raw)
 	var cur *policy.Bundle
 	switch {
 	case err != nil && strings.Contains(err.Error(), "no policy yet"):
 		fmt.Fprintln(stdout, "\nThe exchange has no policy yet; everything below is new.")
 	case err != nil:
 		fmt.Fprintf(stdout, "\nNo comparison with the current policy: %v\n", err)
-		return nil
+		return unsignable(b, "they are not enrolled")
 	default:
 		s, err := policy.ParseSigned(raw)
 		if err == nil {
@@ -181,7 +238,7 @@ func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("the exchange's current bundle: %w", err)
 		}
-		fmt.Fprintf(stdout, "\nChanges against the current policy v%d:\n", cur.Version)
+		fmt.Fprintf(stdout, "\nChanges against the current policy v%d (with the keys filled):\n", cur.Version)
 		if b.Version <= cur.Version {
 			fmt.Fprintf(stdout, "  (version %d is not above %d: the exchange and the appliances will refuse it; raise version)\n", b.Version, cur.Version)
 		}
@@ -193,7 +250,7 @@ func policyCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, line := range d {
 		fmt.Fprintln(stdout, "  "+line)
 	}
-	return nil
+	return unsignable(b, "they are not enrolled (or revoked): sign once they enroll, or remove them from the source")
 }
 
 func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
@@ -231,10 +288,23 @@ func policyPush(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *stage != "" {
 		fmt.Fprintf(stdout, "Policy v%d staged to %s; sent to %d connected appliance(s).\nWatch it with: bab-exchange policy rollout status; then promote or abort.\n", res.Version, *stage, res.PushedTo)
+		printOtherKeys(stdout, res)
 		return nil
 	}
 	fmt.Fprintf(stdout, "Policy v%d is current; sent to %d connected appliance(s).\n", res.Version, res.PushedTo)
+	printOtherKeys(stdout, res)
 	return nil
+}
+
+// printOtherKeys warns of appliances a pushed policy binds to another key
+// than their registered one.
+func printOtherKeys(w io.Writer, res exchange.PushResult) {
+	if len(res.OtherKeys) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "WARNING: v%d binds %s to another key than the registered one: they may not call or be called under it.\n"+
+		"If they were re-enrolled or replaced with your approval: bab-exchange fleet approve --source SOURCE.yaml, then sign and push.\n",
+		res.Version, strings.Join(res.OtherKeys, ", "))
 }
 
 // policyRollout is "policy rollout status|promote|abort BUNDLE".

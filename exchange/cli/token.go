@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/exchange"
+	"github.com/babgate/bab/wire"
 )
 
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -59,5 +60,9 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s\n\nOne-time token for %s, valid until %s.\nOn the appliance: bab enroll --exchange HOST:PORT --token %s\n",
 		tr.Token, tr.Member, tr.Expires.Format(time.RFC3339), tr.Token)
+	if t, err := wire.ParseToken(tr.Token); err == nil {
+		fmt.Fprintf(stdout, "Its last part, %s, is the fingerprint of the ops keys the appliance will pin; "+
+			"check it on the signing machine with bab-exchange policy fingerprint --threshold N KEY.pub…\n", t.Ops)
+	}
 	return nil
 }

@@ -42,6 +42,7 @@ const (
 type Fleet struct {
 	lab  *lab.Lab
 	ids  []ident.Appliance
+	keys []string // each appliance's key hash, by index
 	apps []*appliance.Appliance
 	// others are the appliances connected before the fleet (the lab's own),
 	// which acknowledge pushes as well.
@@ -68,7 +69,7 @@ func Start(ctx context.Context, l *lab.Lab, n int, dir string) (_ *Fleet, err er
 		return nil, fmt.Errorf("fleetsim: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	f := &Fleet{lab: l, ids: IDs(n), apps: make([]*appliance.Appliance, n), others: before.Connected,
+	f := &Fleet{lab: l, ids: IDs(n), keys: make([]string, n), apps: make([]*appliance.Appliance, n), others: before.Connected,
 		logs: &Counter{}, cancel: cancel}
 	defer func() {
 		if err != nil {
@@ -171,6 +172,9 @@ log:
 	if err != nil {
 		return nil, err
 	}
+	if f.keys[i], err = policy.KeyHash(key.Signer.Public()); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(cfg.StateDir)
 	if err != nil {
 		return nil, err
@@ -205,7 +209,11 @@ func (f *Fleet) PushAndWait(ctx context.Context, whole bool) (time.Duration, err
 		return 0, fmt.Errorf("fleetsim: %w", err)
 	}
 	v := cur.Version + 1
-	signed, err := policy.Sign(Bundle(v, time.Now().UTC(), f.ids), f.lab.OpsKey)
+	sims := make([]policy.Appliance, len(f.ids))
+	for i, id := range f.ids {
+		sims[i] = policy.Appliance{ID: id, Key: f.keys[i]}
+	}
+	signed, err := policy.Sign(Bundle(f.lab, v, time.Now().UTC(), sims), f.lab.OpsKey)
 	if err != nil {
 		return 0, fmt.Errorf("fleetsim: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/internal/lab"
 )
 
@@ -46,6 +47,21 @@ func TestFleetAcknowledgesPushes(t *testing.T) {
 		}
 		v, _ := fam.Value("bab_exchange_policy_deltas_total", "result", "sent")
 		return int(v)
+	}
+	// Every appliance must hold the current bundle, as the exchange knows
+	// it, before the first push: one still receiving it would get the
+	// next one whole, not as a delta.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var acks exchange.PolicyAcks
+		if err := l.Exchange.Call("GET", "/v1/policy/acks", nil, &acks); err != nil {
+			t.Fatal(err)
+		}
+		if acks.Acked == n+f.others && acks.Connected == n+f.others {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("before the first push: %d of %d connected appliances acknowledged v%d", acks.Acked, acks.Connected, acks.Version)
+		}
 	}
 	var last uint64
 	for push, whole := range []bool{false, true, false} {

@@ -24,16 +24,15 @@ func IDs(n int) []ident.Appliance {
 
 func member(k int) ident.Member { return ident.MustMember(fmt.Sprintf("MA/MUN/SIM%d", k)) }
 
-// Bundle is the lab's default policy with the simulated members and
-// appliances added, so that its shape (members, services, rules, routes)
-// stays what the lab's appliances expect.
-func Bundle(version uint64, now time.Time, ids []ident.Appliance) *policy.Bundle {
-	b := lab.DefaultPolicy(version, now)
+// Bundle is the lab's policy (with the keys it approved) with the
+// simulated members and appliances, each bound to its key, added, so that
+// its shape (members, services, rules, routes) stays what the lab's
+// appliances expect.
+func Bundle(l *lab.Lab, version uint64, now time.Time, sims []policy.Appliance) *policy.Bundle {
+	b := l.DefaultPolicy(version, now)
 	for k := range Members {
 		b.Members = append(b.Members, policy.Member{ID: member(k), Name: fmt.Sprintf("Simulated commune %d", k)})
 	}
-	for _, id := range ids {
-		b.Appliances = append(b.Appliances, policy.Appliance{ID: id})
-	}
+	b.Appliances = append(b.Appliances, sims...)
 	return b
 }

@@ -20,7 +20,8 @@ func BuildConsole(dir string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "bab-console")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/bab-console")
+	// As scripts/package builds it for the package.
+	cmd := exec.Command("go", "build", "-tags", "no_emoji", "-trimpath", "-o", out, "./cmd/bab-console")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if b, err := cmd.CombinedOutput(); err != nil {

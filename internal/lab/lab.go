@@ -5,11 +5,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/appliance"
+	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/profile"
@@ -91,6 +94,9 @@ type Lab struct {
 	OpsKeys  []ed25519.PrivateKey // all the ops keys the exchange trusts
 	// threshold is how many of OpsKeys Push signs with.
 	threshold int
+	// keys are the appliance keys the lab's ops approved: the policy
+	// binds each name to its key (see Approve).
+	keys map[ident.Appliance]string
 
 	profileDir   string
 	adminGroup   string                // the appliances' admin.socket_group, if set
@@ -135,11 +141,16 @@ type Appliance struct {
 	ConsoleSocket, ConsoleURL string
 	Token                     string     // the bearer token of the local system configured on it
 	TPM                       *swtpm.Sim // nil when the appliance uses a software key
-	args                      []string
+	// Key is its key as the exchange registers it and the policy binds
+	// it (policy.KeyHash), read from its state after it enrolled.
+	Key  string
+	args []string
 }
 
 // Start builds (if needed) and starts the federation, enrolls both
-// appliances, pushes the first policy and waits until both applied it.
+// appliances, then, their keys known, approves them: pushes the first
+// policy, which binds each name to its key, and waits until both applied
+// it.
 func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.Dir == "" {
 		return nil, errors.New("lab: Options.Dir is required")
@@ -150,7 +161,8 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
+		keys: map[ident.Appliance]string{}}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -184,6 +196,8 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if l.Provider, err = l.addAppliance(ctx, RegistryDC, backend, 0, l.sims[RegistryDC.Name]); err != nil {
 		return nil, err
 	}
+	l.Approve(l.Consumer)
+	l.Approve(l.Provider)
 	if _, err := l.Push(ctx, nil); err != nil {
 		return nil, err
 	}
@@ -416,13 +430,66 @@ log:
 	return a, nil
 }
 
-// enroll runs bab enroll for a with token and prepares its serve command.
+// enroll runs bab enroll for a with token, reads the key it enrolled with
+// and prepares its serve command.
 func (l *Lab) enroll(ctx context.Context, a *Appliance, token string) error {
 	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", token, "--name", a.ID.Name); err != nil {
 		return err
 	}
 	a.args = []string{filepath.Join(l.Bin, "bab"), "serve", "--config", a.Config}
-	return nil
+	return a.LoadKey()
+}
+
+// LoadKey reads the key a enrolled with from its state (a must be stopped),
+// after it enrolled again by other means than the lab's.
+func (a *Appliance) LoadKey() error {
+	st, err := store.Open(a.StateDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	id, err := st.Identity()
+	if err != nil {
+		return err
+	}
+	if len(id.Chain) == 0 {
+		return fmt.Errorf("lab: %s has no certificate", a.ID)
+	}
+	leaf, err := x509.ParseCertificate(id.Chain[0])
+	if err != nil {
+		return err
+	}
+	a.Key, err = policy.KeyHash(leaf.PublicKey)
+	return err
+}
+
+// Approve is the lab's ops approving a's key for its name: the policies
+// the lab signs from then on bind a.ID to a.Key, as fleet approve and
+// policy sign do. An appliance enrolled in place of another carries
+// requests only once approved and a policy pushed.
+func (l *Lab) Approve(a *Appliance) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keys[a.ID] = a.Key
+}
+
+// Keys are the appliance keys the lab's policies bind, by appliance.
+func (l *Lab) Keys() map[ident.Appliance]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.keys)
+}
+
+// DefaultPolicy is the lab's policy at version, issued at now, with the
+// keys the lab approved (see the package function DefaultPolicy).
+func (l *Lab) DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
+	return DefaultPolicy(version, now, l.Keys())
+}
+
+// PolicySource is the lab's policy at version as the YAML ops write, with
+// the keys the lab approved (see the package function PolicySource).
+func (l *Lab) PolicySource(version uint64) string {
+	return PolicySource(version, l.Keys())
 }
 
 // StartAppliance (re)starts an appliance and waits until its control
@@ -495,14 +562,14 @@ func (a *Appliance) AwaitReady(ctx context.Context) error {
 }
 
 // Push signs a bundle with the ops key and pushes it through the admin
-// socket. mutate, if not nil, edits the default bundle first. It returns
-// the new version.
+// socket. mutate, if not nil, edits the default bundle (with the keys the
+// lab approved) first. It returns the new version.
 func (l *Lab) Push(ctx context.Context, mutate func(*policy.Bundle)) (uint64, error) {
 	l.mu.Lock()
 	l.version++
 	v := l.version
 	l.mu.Unlock()
-	b := DefaultPolicy(v, time.Now().UTC())
+	b := l.DefaultPolicy(v, time.Now().UTC())
 	if mutate != nil {
 		mutate(b)
 	}

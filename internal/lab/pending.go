@@ -10,7 +10,8 @@ import (
 // EnrollNew enrolls and starts a new appliance id, as an office that adds
 // a server does: in its own directory, with a new key in like's TPM (a
 // software key where like has none). The lab's policy does not list it, so
-// it waits for approval. The caller stops it.
+// it waits for approval (a policy listing it needs its Key). The caller
+// stops it.
 func (l *Lab) EnrollNew(ctx context.Context, id ident.Appliance, like *Appliance) (*Appliance, error) {
 	return l.addAppliance(ctx, id, "", 0, like.TPM)
 }

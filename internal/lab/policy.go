@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/babgate/bab/ident"
@@ -25,8 +26,11 @@ var (
 
 // DefaultPolicy is the lab's bundle content: the commune may GET and POST
 // the sample paths of the civil registry's civil-status service, and GET
-// a family record for one purpose, the file of a marriage.
-func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
+// a family record for one purpose, the file of a marriage. keys binds
+// each appliance to its key: the lab's exist once they enrolled, so a
+// running lab passes its own (Lab.DefaultPolicy); an appliance keys lacks
+// is listed without one, which cannot be signed.
+func DefaultPolicy(version uint64, now time.Time, keys map[ident.Appliance]string) *policy.Bundle {
 	return &policy.Bundle{
 		Version: version,
 		Issued:  now,
@@ -35,7 +39,7 @@ func DefaultPolicy(version uint64, now time.Time) *policy.Bundle {
 			{ID: Commune, Name: "Commune de Rabat"},
 			{ID: Registry, Name: "État civil (civil registry)"},
 		},
-		Appliances: []policy.Appliance{{ID: CommuneHQ}, {ID: RegistryDC}},
+		Appliances: []policy.Appliance{{ID: CommuneHQ, Key: keys[CommuneHQ]}, {ID: RegistryDC, Key: keys[RegistryDC]}},
 		Services: []policy.Service{
 			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: []byte(CivilStatusOpenAPI)},
 			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: []byte(FamilyRecordOpenAPI)},
@@ -72,8 +76,10 @@ const FamilyRecordOpenAPI = `{"openapi":"3.0.3","info":{"title":"Family records"
 	`{"name":"holder","in":"path","required":true,"description":"National number of the holder","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}},` +
 	`{"name":"view","in":"query","required":false,"description":"What to show","schema":{"type":"string","enum":["full","children"]}}]}}}}`
 
-// PolicySource renders the default policy as the YAML ops would write.
-func PolicySource(version uint64) string {
+// PolicySource renders the default policy as the YAML ops would write,
+// each appliance with its key from keys; one keys lacks is written as its
+// identifier alone, for policy check and sign to fill from the registry.
+func PolicySource(version uint64, keys map[ident.Appliance]string) string {
 	return fmt.Sprintf(`version: %[1]d
 valid_for: 30d
 members:
@@ -81,7 +87,8 @@ members:
     name: Commune de Rabat
   - id: %[3]s
     name: État civil (civil registry)
-appliances: [%[10]s, %[4]s]
+appliances:
+%[11]s
 services:
   - id: %[5]s
     description: Civil status records
@@ -113,5 +120,20 @@ routes:
     appliances: [%[4]s]
   - service: %[7]s
     appliances: [%[4]s]
-`, version, Commune, Registry, RegistryDC, CivilStatus, CivilStatusOpenAPI, FamilyRecord, FamilyRecordOpenAPI, FamilyPurpose, CommuneHQ)
+`, version, Commune, Registry, RegistryDC, CivilStatus, CivilStatusOpenAPI, FamilyRecord, FamilyRecordOpenAPI, FamilyPurpose, CommuneHQ,
+		applianceEntries(keys, CommuneHQ, RegistryDC))
+}
+
+// applianceEntries writes the appliances list of a source: each with its
+// key, or its identifier alone when keys lacks it.
+func applianceEntries(keys map[ident.Appliance]string, ids ...ident.Appliance) string {
+	var lines []string
+	for _, id := range ids {
+		if k := keys[id]; k != "" {
+			lines = append(lines, fmt.Sprintf("  - id: %s\n    key: %s", id, k))
+		} else {
+			lines = append(lines, "  - "+id.String())
+		}
+	}
+	return strings.Join(lines, "\n")
 }

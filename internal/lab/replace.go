@@ -26,7 +26,9 @@ func (l *Lab) CreateReplaceToken(id ident.Appliance) (string, error) {
 // (a's name with suffix), with its own key (a new one in a's TPM, or a
 // software key where a has none) and a's services. It starts the new
 // appliance and returns it; the caller stops it. a keeps its state and may
-// be started again.
+// be started again. The lab's policies keep binding the name to a's key:
+// the new appliance carries requests once Approve(b) and a push make them
+// bind its own.
 func (l *Lab) EnrollInPlaceOf(ctx context.Context, a *Appliance, suffix, token string) (*Appliance, error) {
 	backend := ""
 	if a == l.Provider {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -144,22 +145,27 @@ func parseCommand(line string, col int) Command {
 
 // ParseFlags reads what Go's flag package prints for -h: "Usage of NAME:",
 // then "  -flag type" lines each followed by tab-indented explanation lines.
-// ok is false when the text is not such a listing (the command does not
-// take -h).
+// Lines before "Usage of" are skipped: what a library logs as the program
+// starts (Fyne does, about some locales). ok is false when the text is
+// not such a listing (the command does not take -h).
 func ParseFlags(text string) (opts []Item, ok bool) {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(lines) == 0 || !strings.HasPrefix(lines[0], "Usage of ") {
+	start := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Usage of ") })
+	if start < 0 {
 		return nil, false
 	}
-	for _, l := range lines[1:] {
+	for _, l := range lines[start+1:] {
 		switch {
 		case strings.HasPrefix(l, "  -"):
-			name, typ, _ := strings.Cut(strings.TrimSpace(l), " ")
+			// A one-letter flag without a value has its explanation on
+			// the same line, after a tab.
+			head, text, _ := strings.Cut(strings.TrimSpace(l), "\t")
+			name, typ, _ := strings.Cut(head, " ")
 			if len(name) > 2 {
 				name = "-" + name // the house style writes --flag, and -o
 			}
 			term := strings.TrimSpace(name + " " + strings.TrimSpace(typ))
-			opts = append(opts, Item{Term: term})
+			opts = append(opts, Item{Term: term, Text: strings.TrimSpace(text)})
 		case strings.TrimSpace(l) != "" && len(opts) > 0:
 			o := &opts[len(opts)-1]
 			o.Text = strings.TrimSpace(o.Text + " " + strings.TrimSpace(l))
@@ -169,10 +175,14 @@ func ParseFlags(text string) (opts []Item, ok bool) {
 }
 
 // Collect runs bin's help and each command's -h and returns the page.
-// Each run is bounded by timeout; a command whose -h does not print a flag
-// listing simply has no options on the page.
+// A usage line without command words ("NAME [flags]", the program run
+// bare, as bab-console is) gets the options NAME -h lists. Each run is
+// bounded by timeout; a command whose -h does not print a flag listing
+// simply has no options on the page.
 func Collect(ctx context.Context, bin, name string, timeout time.Duration) (Page, error) {
-	out, err := run(ctx, timeout, bin, "help")
+	// The usage is on standard output, where help prints it; standard
+	// error may hold what a library logs as the program starts.
+	out, _, err := run(ctx, timeout, bin, "help")
 	if err != nil {
 		return Page{}, fmt.Errorf("manpage: %s help: %w", bin, err)
 	}
@@ -181,27 +191,30 @@ func Collect(ctx context.Context, bin, name string, timeout time.Duration) (Page
 		return p, err
 	}
 	for i, c := range p.Commands {
-		if len(c.Words) == 0 {
-			continue
+		// Go's flag package prints the listing on standard error, or
+		// where the program told it to.
+		stdout, stderr, _ := run(ctx, timeout, bin, append(append([]string(nil), c.Words...), "-h")...)
+		opts, ok := ParseFlags(stderr)
+		if !ok {
+			opts, ok = ParseFlags(stdout)
 		}
-		out, _ := run(ctx, timeout, bin, append(append([]string(nil), c.Words...), "-h")...)
-		if opts, ok := ParseFlags(out); ok {
+		if ok {
 			p.Commands[i].Options = opts
 		}
 	}
 	return p, nil
 }
 
-func run(ctx context.Context, timeout time.Duration, bin string, args ...string) (string, error) {
+func run(ctx context.Context, timeout time.Duration, bin string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ctx.Err() == nil {
 		err = nil // -h exits 2 after printing; the text decides
 	}
-	return out.String(), err
+	return out.String(), errOut.String(), err
 }

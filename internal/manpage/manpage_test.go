@@ -2,7 +2,10 @@ package manpage
 
 import (
 	"bytes"
+	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,15 +79,19 @@ func TestParseUsageRefusesOtherFormats(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	out := "Usage of tool enroll:\n  -config string\n    \tconfig file (default \"/etc/tool.yaml\")\n  -o string\n    \toutput\n  -reenroll\n    \treplace an existing\n    \tidentity\n"
+	out := "Usage of tool enroll:\n  -config string\n    \tconfig file (default \"/etc/tool.yaml\")\n  -n\tdry run\n  -o string\n    \toutput\n  -reenroll\n    \treplace an existing\n    \tidentity\n"
 	opts, ok := ParseFlags(out)
 	want := []Item{
 		{"--config string", `config file (default "/etc/tool.yaml")`},
+		{"-n", "dry run"},
 		{"-o string", "output"},
 		{"--reenroll", "replace an existing identity"},
 	}
 	if !ok || !reflect.DeepEqual(opts, want) {
 		t.Errorf("got %q %v, want %q", opts, ok, want)
+	}
+	if opts, ok := ParseFlags("2026/01/02 a library logs this\n" + out); !ok || !reflect.DeepEqual(opts, want) {
+		t.Errorf("after a logged line: got %q %v, want %q", opts, ok, want)
 	}
 	if _, ok := ParseFlags("Token for -h: abc\n"); ok {
 		t.Error("a command that does not list flags was read as a listing")
@@ -119,5 +126,47 @@ func TestRoffIsCleanForGroff(t *testing.T) {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
 		t.Errorf("groff: %v\n%s\npage:\n%s", err, stderr.String(), roff)
+	}
+}
+
+// TestCollectBareCommand runs Collect on a program whose usage has a line
+// without command words: its options come from the program's own -h,
+// each command's from its -h, and a command whose -h lists no flags has
+// none.
+func TestCollectBareCommand(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		loudskip.Skip(t, "no sh to run the stand-in program")
+	}
+	bin := filepath.Join(t.TempDir(), "tool")
+	// It logs a line on standard error as it starts, as Fyne does about
+	// some locales.
+	script := `#!/bin/sh
+echo "2026/01/02 03:04:05 Fyne error:  Error parsing user locale C" >&2
+case "$*" in
+help) printf 'tool \342\200\224 a window for the test\n\nUsage:\n  tool [flags]     open the window\n  tool sync [-n]   sync now\n  tool version\n\nFree text.\n' ;;
+-h) printf 'Usage of tool:\n  -lang string\n    \tthe language\n  -socket string\n    \tthe socket (default "/run/x.sock")\n' >&2; exit 0 ;;
+"sync -h") printf 'Usage of tool sync:\n  -n\tdry run\n' >&2; exit 2 ;;
+*) echo "tool: unknown argument" >&2; exit 2 ;;
+esac
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := Collect(ctx, bin, "tool", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Command{
+		{Synopsis: "tool [flags]", Summary: "open the window", Options: []Item{{"--lang string", "the language"}, {"--socket string", `the socket (default "/run/x.sock")`}}},
+		{Words: []string{"sync"}, Synopsis: "tool sync [-n]", Summary: "sync now", Options: []Item{{"-n", "dry run"}}},
+		{Words: []string{"version"}, Synopsis: "tool version"},
+	}
+	if !reflect.DeepEqual(p.Commands, want) {
+		t.Errorf("got  %+v\nwant %+v", p.Commands, want)
+	}
+	if p.Summary != "a window for the test" || !reflect.DeepEqual(p.Description, []string{"Free text."}) {
+		t.Errorf("summary %q, description %q", p.Summary, p.Description)
 	}
 }

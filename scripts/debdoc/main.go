@@ -1,12 +1,14 @@
 // Command debdoc writes the generated documents of the Debian packages:
 // the man page from a built binary's own help, the copyright file with
-// the licenses of every Go module linked into the binary, and the
-// changelog from git. scripts/package runs it; each document is the same
-// for the same commit (dates come from SOURCE_DATE_EPOCH).
+// the licenses of every Go module linked into the binary, the changelog
+// from git, and the console's PNG icons from its SVG. scripts/package
+// runs it; each document is the same for the same commit (dates come
+// from SOURCE_DATE_EPOCH).
 //
 //	go run ./scripts/debdoc man -bin BIN -version V [-file PATH=TEXT] [-see-also PAGE] [-out FILE]
 //	go run ./scripts/debdoc copyright -head FILE -pkg ./cmd/bab -binary /usr/bin/bab [-out FILE]
 //	go run ./scripts/debdoc changelog -package bab -version V -maintainer 'NAME <ADDR>' [-out FILE]
+//	go run ./scripts/debdoc icon -svg FILE.svg -size 48 -out FILE.png
 package main
 
 import (
@@ -21,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: debdoc man|copyright|changelog [flags]; add -h after the document for its flags")
+		fmt.Fprintln(os.Stderr, "usage: debdoc man|copyright|changelog|icon [flags]; add -h after the document for its flags")
 		os.Exit(2)
 	}
 	var err error
@@ -32,8 +34,10 @@ func main() {
 		err = copyrightCmd(os.Args[2:])
 	case "changelog":
 		err = changelogCmd(os.Args[2:])
+	case "icon":
+		err = iconCmd(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown document %q: write man, copyright or changelog", os.Args[1])
+		err = fmt.Errorf("unknown document %q: write man, copyright, changelog or icon", os.Args[1])
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
