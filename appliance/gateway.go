@@ -55,6 +55,19 @@ type gatewayCall struct {
 	rec   *metrics.ServiceRequests
 	// Who called and what, for the activity view, once known.
 	system, service string
+	// up is the request body's upload once it started.
+	up *upload
+}
+
+// closeUnlessRead asks the caller to close the connection when its body
+// will not be read to the end: full duplex, net/http does not discard the
+// rest by itself, and the connection cannot carry another request. A
+// refusal stops the upload; an answer lets a running one go on.
+func (c *gatewayCall) closeUnlessRead(refusal bool) {
+	if c.up == nil || c.up.whole() || !refusal && !c.up.finished() {
+		return
+	}
+	c.w.Header().Set("Connection", "close")
 }
 
 func (a *Appliance) newGatewayCall(w http.ResponseWriter, r *http.Request) *gatewayCall {
@@ -70,6 +83,7 @@ func (a *Appliance) newGatewayCall(w http.ResponseWriter, r *http.Request) *gate
 func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Duration) {
 	p := problem.New(code, detail)
 	p.Hop, p.RequestID = hop, c.id
+	c.closeUnlessRead(true)
 	problem.Write(c.w, p, retry)
 	c.record(string(code))
 	c.log.Info("request refused", "outcome", code, "hop", hop, "detail", detail, "duration", time.Since(c.start))
@@ -297,6 +311,7 @@ func (c *gatewayCall) exchange(ctx context.Context, x *sealedCall, retry bool) (
 	defer stop()
 	up := startUpload(c.w, c.r, s, x.sess.NewBodyWriter(s, seal.ToProvider, x.seq), x.out.route.ContentLength, x.out.limit)
 	defer up.stop()
+	c.up = up
 
 	rr := wire.NewReader(s)
 	rh, again := c.awaitAnswer(ctx, x, rr, up, retry)
@@ -405,6 +420,7 @@ func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.Res
 	if rh.ContentLength >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
+	c.closeUnlessRead(false)
 	c.w.WriteHeader(rh.Status)
 	n, rerr, werr := copyAnswer(c.w, x.sess.NewBodyReader(rr, seal.ToConsumer, x.seq), rh.ContentLength)
 	stop()

@@ -117,6 +117,10 @@ func (u *upload) readErr() error {
 	return nil
 }
 
+// whole reports whether the caller's body was read to its end (or there
+// was none).
+func (u *upload) whole() bool { return u.finished() && u.why.Load() == uploadOK }
+
 // failed reports whether the caller's body broke or was too large.
 func (u *upload) failed() bool { return u.readErr() != nil || u.tooLarge() }
 
