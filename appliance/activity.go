@@ -51,10 +51,15 @@ func (c *gatewayCall) record(outcome string) {
 func (c *providerCall) record(outcome string) {
 	d := time.Since(c.start)
 	c.rec.Done(outcome, d)
-	who := c.head.ConsumerAppliance
-	if c.head.ConsumerSystem != "" {
-		who += " / " + c.head.ConsumerSystem
+	// The consumer as the session authenticated it, or, for a request
+	// that did not open, as the exchange named it.
+	who := c.route.ConsumerAppliance
+	if c.sess != nil {
+		who = c.sess.Consumer.String()
 	}
-	c.a.activity.add(&console.Activity{At: c.start, Direction: "in", Who: who, Service: c.head.Service,
-		Outcome: outcome, Duration: d, RequestID: c.head.ID})
+	if c.route.ConsumerSystem != "" {
+		who += " / " + c.route.ConsumerSystem
+	}
+	c.a.activity.add(&console.Activity{At: c.start, Direction: "in", Who: who, Service: c.route.Service,
+		Outcome: outcome, Duration: d, RequestID: c.route.ID})
 }

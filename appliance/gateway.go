@@ -414,6 +414,17 @@ func (c *gatewayCall) tampered(s *quicStream, what string, err error) {
 // caller sees an incomplete answer rather than a shorter success.
 func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.ResponseHead, stop func() bool, up *upload) {
 	s := x.s
+	// The first piece opens before the status goes out: an answer that is
+	// not the provider's is refused whole, not cut off after its status.
+	body := x.sess.NewBodyReader(rr, seal.ToConsumer, x.seq)
+	if err := body.Prime(); err != nil {
+		if sealBroken(err) {
+			c.tampered(s, "the answer's body", err)
+			return
+		}
+		c.failWaiting(c.r.Context(), err, up, x.out)
+		return
+	}
 	h := c.w.Header()
 	fromFields(h, rh.Header)
 	h.Set("Bab-Request-Id", c.id)
@@ -422,7 +433,7 @@ func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.Res
 	}
 	c.closeUnlessRead(false)
 	c.w.WriteHeader(rh.Status)
-	n, rerr, werr := copyAnswer(c.w, x.sess.NewBodyReader(rr, seal.ToConsumer, x.seq), rh.ContentLength)
+	n, rerr, werr := copyAnswer(c.w, body, rh.ContentLength)
 	stop()
 	switch {
 	case errors.Is(rerr, seal.ErrTampered) || errors.Is(rerr, seal.ErrMalformed):

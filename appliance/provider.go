@@ -31,7 +31,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		a.acceptSession(s, r, route)
 		return
 	}
-	c := &providerCall{a: a, s: s, start: time.Now(),
+	c := &providerCall{a: a, s: s, route: route, start: time.Now(),
 		log: &reqLog{log: a.log, subsys: "provider", id: route.ID,
 			fields: []any{"service", route.Service, "consumer", route.ConsumerAppliance, "consumer_system", route.ConsumerSystem}},
 		rec: a.metrics.in.For(ident.Service{}), // until the service is known to the policy
@@ -57,7 +57,8 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 type providerCall struct {
 	a     *Appliance
 	s     *quic.Stream
-	head  *wire.RequestHead
+	route *wire.RouteHead   // as the exchange passed it on
+	head  *wire.RequestHead // the whole request, once opened
 	start time.Time
 	log   *reqLog
 	rec   *metrics.ServiceRequests

@@ -20,7 +20,7 @@ import (
 // provider on the rogue exchange's connection.
 type sealer struct {
 	id       *seal.Identity
-	l        *lab.Lab // whose policy's keys and routes the replies are checked against
+	p        *policy.Policy // the lab's when made: its keys and routes check the replies
 	sessions map[string]*seal.Session
 }
 
@@ -34,7 +34,11 @@ func newSealer(t *testing.T, h *heldIdentity, l *lab.Lab) *sealer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sealer{id: id, l: l, sessions: map[string]*seal.Session{}}
+	p, err := l.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sealer{id: id, p: p, sessions: map[string]*seal.Session{}}
 }
 
 // roundTrip sends head (without a body) sealed in a session for its
@@ -94,10 +98,7 @@ func (s *sealer) handshake(t *testing.T, conn *quic.Conn, head wire.RequestHead)
 		return nil, ft, payload
 	}
 	svc, _ := ident.ParseService(head.Service)
-	p, err := s.l.Policy()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := s.p
 	sess, err := pend.Finish(payload, p.ApplianceKey,
 		func(a ident.Appliance) bool { return routes(p, svc, a) }, time.Now())
 	if err != nil {
