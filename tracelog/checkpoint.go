@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -104,11 +105,11 @@ func Open(signed []byte, v note.Verifier) (Checkpoint, error) {
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &unverified):
-			return Checkpoint{}, fmt.Errorf("%w: the checkpoint is not signed with the key %s", ErrSignature, v.Name())
+			return Checkpoint{}, fmt.Errorf("%w: it carries no signature by the key %s+%08x (it is another log's, or was signed with another key)", ErrSignature, v.Name(), v.KeyHash())
 		case errors.As(err, &invalid):
-			return Checkpoint{}, fmt.Errorf("%w: the signature by %s does not match the checkpoint (it was changed)", ErrSignature, v.Name())
+			return Checkpoint{}, fmt.Errorf("%w: the signature by %s does not match the checkpoint's text (it was changed)", ErrSignature, v.Name())
 		}
-		return Checkpoint{}, fmt.Errorf("%w: signed checkpoint: %v", ErrMalformed, err)
+		return Checkpoint{}, fmt.Errorf("%w: the signed checkpoint: %v", ErrMalformed, err)
 	}
 	if err := canonicalSignatures(signed, len(n.Text)); err != nil {
 		return Checkpoint{}, err
@@ -147,4 +148,22 @@ func NewVerifier(key string) (note.Verifier, error) {
 		return nil, fmt.Errorf("%w: log key %q: %v (give the line bab-exchange trace key prints: ORIGIN+HASH+KEY)", ErrMalformed, key, err)
 	}
 	return v, nil
+}
+
+// LoadKey reads a log key given on a command line: the key's text
+// (ORIGIN+HASH+KEY, as bab-exchange trace key prints it), or the name of
+// a file that holds it. It returns the key's text.
+func LoadKey(arg string) (string, error) {
+	if _, err := note.NewVerifier(strings.TrimSpace(arg)); err == nil {
+		return strings.TrimSpace(arg), nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		return "", fmt.Errorf("%w: log key %q is neither a key (ORIGIN+HASH+KEY, as bab-exchange trace key prints it) nor a file that holds one", ErrMalformed, arg)
+	}
+	key := strings.TrimSpace(string(b))
+	if _, err := NewVerifier(key); err != nil {
+		return "", fmt.Errorf("log key file %s: %w", arg, err)
+	}
+	return key, nil
 }

@@ -118,7 +118,7 @@ type decoder struct {
 
 func (d *decoder) fail(what string) {
 	if d.err == nil {
-		d.err = fmt.Errorf("%w: record: %s", ErrMalformed, what)
+		d.err = fmt.Errorf("%w: %s", ErrMalformed, what)
 	}
 	d.b = nil
 }

@@ -47,7 +47,7 @@ func (r *Receipt) Marshal() []byte {
 // here or when the receipt is verified.
 func ParseReceipt(b []byte) (*Receipt, error) {
 	bad := func(format string, args ...any) (*Receipt, error) {
-		return nil, fmt.Errorf("%w: receipt: "+format, append([]any{ErrMalformed}, args...)...)
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 	}
 	if len(b) > MaxReceipt {
 		return bad("%d bytes, more than %d", len(b), MaxReceipt)
@@ -102,18 +102,18 @@ type Verified struct {
 func (r *Receipt) Verify(v note.Verifier) (*Verified, error) {
 	c, err := Open(r.Checkpoint, v)
 	if err != nil {
-		return nil, fmt.Errorf("receipt: checkpoint: %w", err)
+		return nil, err
 	}
 	if r.Index >= c.Size {
 		return nil, fmt.Errorf("%w: record %d is beyond the checkpoint's %d records", ErrNotIncluded, r.Index, c.Size)
 	}
 	if err := tlog.CheckRecord(r.Proof, c.Size, c.Root, r.Index, tlog.RecordHash(r.Record)); err != nil {
-		return nil, fmt.Errorf("%w: the inclusion proof does not lead from record %d to the root hash the log signed for %d records (the record, its index or the proof was changed)",
+		return nil, fmt.Errorf("%w: the inclusion proof does not lead from record %d to the root hash signed for %d records (the record, its index or the proof was changed)",
 			ErrNotIncluded, r.Index, c.Size)
 	}
 	var rec Record
 	if err := rec.UnmarshalBinary(r.Record); err != nil {
-		return nil, fmt.Errorf("receipt: the record: %w", err)
+		return nil, fmt.Errorf("the record: %w", err)
 	}
 	return &Verified{Record: rec, Index: r.Index, Checkpoint: c, KeyName: v.Name()}, nil
 }

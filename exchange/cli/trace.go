@@ -107,9 +107,11 @@ func traceVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	key, err := readLogKey(*logKey)
-	if err != nil {
-		return err
+	key := ""
+	if *logKey != "" {
+		if key, err = tracelog.LoadKey(*logKey); err != nil {
+			return err
+		}
 	}
 	src, err := newTraceSource(*cfgPath, *stateDir)
 	if err != nil {
@@ -183,24 +185,6 @@ func problemText(p store.TraceProblem) string {
 		return fmt.Sprintf("checkpoint of %d records %s", p.Index, p.Problem)
 	}
 	return p.Problem
-}
-
-// readLogKey reads --log-key: the key's text, or a file that holds it.
-func readLogKey(arg string) (string, error) {
-	if arg == "" {
-		return "", nil
-	}
-	if _, err := tracelog.NewVerifier(arg); err == nil {
-		return arg, nil
-	}
-	b, err := os.ReadFile(arg)
-	if err != nil {
-		return "", fmt.Errorf("--log-key %q is neither a log key (ORIGIN+HASH+KEY, as bab-exchange trace key prints it) nor a file that holds one", arg)
-	}
-	if _, err := tracelog.NewVerifier(string(b)); err != nil {
-		return "", fmt.Errorf("--log-key %s: %w", arg, err)
-	}
-	return string(b), nil
 }
 
 func traceReceipt(ctx context.Context, args []string, stdout io.Writer) error {
