@@ -159,7 +159,7 @@ func printReport(w io.Writer, rep *store.TraceReport) {
 	if rep.Pruned > 0 {
 		fmt.Fprintf(w, ", of which %d were pruned after the retention period (their hashes stay in the tree and were checked)", rep.Pruned)
 	}
-	fmt.Fprintf(w, ".\nChecked: %d records, %d stored hashes, %d checkpoints; the newest valid checkpoint covers %d records.\n",
+	fmt.Fprintf(w, ".\nChecked: %d record(s), %d stored hash(es), %d checkpoint(s); the newest valid checkpoint covers %d records.\n",
 		rep.Records, rep.Hashes, rep.Checkpoints, rep.Checkpointed)
 	if len(rep.Problems) == 0 {
 		fmt.Fprintln(w, "OK: every record kept is in the tree, every stored hash is its children's, and every checkpoint is signed with the log key, holds the tree's root and is consistent with the one before it and with the tree.")
