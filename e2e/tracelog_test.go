@@ -254,3 +254,35 @@ func lastKey(t *testing.T, path string, bucket []byte) int64 {
 }
 
 func beUint(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+
+// TestTraceRetentionPrunes: past trace_retention a record is deleted: no
+// receipt can be made of it, and trace verify still checks the tree and
+// the checkpoints and says how many records were pruned.
+func TestTraceRetentionPrunes(t *testing.T) {
+	l := newLab(t, lab.Options{ExchangeYAML: "trace_retention: 2s\ntrace_checkpoint_every: 200ms\n"})
+	resp, b := do(t, l, "GET", "/citizens/7", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	id := resp.Header.Get("Bab-Request-Id")
+	if out, err := exchangeCmd(l, "trace", "receipt", id); err != nil {
+		t.Fatalf("receipt before the retention period ended: %v\n%s", err, out)
+	}
+	var out string
+	waitFor(t, 10*time.Second, func() error {
+		var err error
+		out, err = exchangeCmd(l, "trace", "verify")
+		if err != nil || !strings.Contains(out, "of which 1 were pruned") {
+			return fmt.Errorf("not pruned yet: %v\n%s", err, out)
+		}
+		return nil
+	})
+	if !strings.Contains(out, "OK:") {
+		t.Errorf("trace verify after pruning:\n%s", out)
+	}
+	out, err := exchangeCmd(l, "trace", "receipt", id)
+	if err == nil || !strings.Contains(out, "older than the retention period and deleted") {
+		t.Errorf("receipt of a pruned record: %v\n%s", err, out)
+	}
+	t.Logf("receipt of a pruned record: %s", out)
+}

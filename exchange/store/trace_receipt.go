@@ -33,7 +33,7 @@ func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) 
 		case index >= st.Size:
 			return fmt.Errorf("%w: record %d (the log has %d)", ErrTraceNotFound, index, st.Size)
 		case index < st.First:
-			return fmt.Errorf("%w: record %d was deleted after the retention period, with the log's %d oldest (%s)", ErrTracePruned, index, st.First, oldestKept(tx, st))
+			return fmt.Errorf("%w: record %d was older than the retention period and deleted (the log pruned its first %d records; %s)", ErrTracePruned, index, st.First, oldestKept(tx, st))
 		}
 		data := clone(tx.Bucket(bucketTraceRecords).Get(u64(index)))
 		if data == nil {
@@ -73,7 +73,7 @@ func indexOf(tx *bolt.Tx, id string, st TraceState) (int64, error) {
 		}
 		return 0, fmt.Errorf("%w: records %s; ask for one with --index", ErrTraceAmbiguous, strings.Join(s, ", "))
 	case st.First > 0:
-		return 0, fmt.Errorf("%w: no record kept has request id %q: it never reached the exchange, or it was deleted after the retention period with the log's %d oldest records (%s)",
+		return 0, fmt.Errorf("%w: no record kept has request id %q: it never reached the exchange, or it was older than the retention period and deleted (the log pruned its first %d records; %s)",
 			ErrTraceNotFound, id, st.First, oldestKept(tx, st))
 	}
 	return 0, fmt.Errorf("%w: no record has request id %q", ErrTraceNotFound, id)

@@ -290,7 +290,7 @@ func TestPruneTrace(t *testing.T) {
 		t.Errorf("report after pruning %+v", rep)
 	}
 	_, err = s.TraceReceipt(traceEntry(3).ID, -1)
-	if !errors.Is(err, ErrTraceNotFound) || !strings.Contains(err.Error(), "retention period") {
+	if !errors.Is(err, ErrTraceNotFound) || !strings.Contains(err.Error(), "older than the retention period and deleted") {
 		t.Errorf("receipt of a pruned record by id = %v", err)
 	}
 	if _, err := s.TraceReceipt("", 3); !errors.Is(err, ErrTracePruned) {
