@@ -1,8 +1,9 @@
 // Package store is the exchange's persistent state in one bbolt file: its
 // CA, enrollment tokens, the registry of enrolled appliances, the history of
-// signed policy bundles, the counts of the members' quotas, the metadata
-// trace of every request (who, what service, when, outcome, sizes — never
-// the payload) and the audit log of ops actions.
+// signed policy bundles, the counts of the members' quotas, the trace log
+// of every request (who, what service, when, outcome, sizes — never the
+// payload, the path or an identifier — in a Merkle tree with signed
+// checkpoints) and the audit log of ops actions.
 package store
 
 import (
