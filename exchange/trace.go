@@ -51,7 +51,7 @@ const maxTraceBatch = 4096
 
 func newTracer(st *store.Store, log *slog.Logger, m *exchangeMetrics, signer note.Signer, queue int, wait, every, retention time.Duration) *tracer {
 	return &tracer{st: st, log: log, m: m, signer: signer, queue: queue, wait: wait, every: every, retention: retention,
-		flushEvery: 100 * time.Millisecond, pruneEvery: min(time.Hour, max(retention/10, time.Second)), drainWait: 20 * time.Second,
+		flushEvery: 200 * time.Millisecond, pruneEvery: min(time.Hour, max(retention/10, time.Second)), drainWait: 20 * time.Second,
 		append: st.AppendTrace, freed: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 

@@ -75,7 +75,7 @@ func (x *Exchange) serveReceipt(w http.ResponseWriter, r *http.Request) {
 		}
 		index = n
 	}
-	// A record is on disk within a flush (100 ms) of its request's end,
+	// A record is on disk within a flush (200 ms) of its request's end,
 	// and under a checkpoint within trace_checkpoint_every.
 	start := time.Now()
 	for {

@@ -160,3 +160,15 @@ func (d *decoder) string() string {
 	d.b = d.b[n:]
 	return s
 }
+
+// RecordID reads only the request id of an encoded record, for indexes
+// that need nothing else; it checks no more than it reads.
+func RecordID(data []byte) (string, error) {
+	if len(data) == 0 || data[0] != RecordVersion {
+		return "", fmt.Errorf("%w: not a record of version %d", ErrMalformed, RecordVersion)
+	}
+	d := decoder{b: data[1:]}
+	d.varint()
+	id := d.string()
+	return id, d.err
+}

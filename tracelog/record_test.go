@@ -138,6 +138,9 @@ func FuzzRecord(f *testing.F) {
 		if !bytes.Equal(again, b) {
 			t.Fatalf("decoded %x, encoded back %x", b, again)
 		}
+		if id, err := RecordID(b); err != nil || id != r.ID {
+			t.Fatalf("RecordID = %q, %v; the record's id is %q", id, err, r.ID)
+		}
 		var sb strings.Builder
 		if err := r.Describe(&sb); err != nil {
 			t.Fatal(err)

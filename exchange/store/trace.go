@@ -42,10 +42,6 @@ type LoggedEntry struct {
 	TraceEntry
 }
 
-// MaxIndexedID is the longest request id the index keeps; a record with a
-// longer one (which no gateway makes) is found by its index only.
-const MaxIndexedID = 128
-
 func u64(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
 
 func getU64(b *bolt.Bucket, k []byte) int64 {
@@ -53,11 +49,6 @@ func getU64(b *bolt.Bucket, k []byte) int64 {
 		return int64(binary.BigEndian.Uint64(v))
 	}
 	return 0
-}
-
-// idKey is the index key of the record at index with request id id.
-func idKey(id string, index int64) []byte {
-	return binary.BigEndian.AppendUint64([]byte(id), uint64(index))
 }
 
 // hashReader reads stored hashes inside a transaction.
@@ -130,8 +121,9 @@ func traceState(tx *bolt.Tx) TraceState {
 }
 
 // AppendTrace appends records to the log in one transaction: each
-// record's encoding, the tree's stored hashes it completes, and its
-// request id in the index. It returns the log's new size.
+// record's encoding and the tree's stored hashes it completes, and the
+// request ids of the chunks it completes (trace_ids.go). It returns the
+// log's new size.
 func (s *Store) AppendTrace(entries []TraceEntry) (int64, error) {
 	var size int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -143,7 +135,7 @@ func (s *Store) AppendTrace(entries []TraceEntry) (int64, error) {
 }
 
 func appendTrace(tx *bolt.Tx, entries []TraceEntry) (int64, error) {
-	meta, recs, hashes, ids := tx.Bucket(bucketTraceLog), tx.Bucket(bucketTraceRecords), tx.Bucket(bucketTraceHashes), tx.Bucket(bucketTraceIDs)
+	meta, recs, hashes := tx.Bucket(bucketTraceLog), tx.Bucket(bucketTraceRecords), tx.Bucket(bucketTraceHashes)
 	// Keys only grow: full pages are best.
 	recs.FillPercent, hashes.FillPercent = 1, 1
 	size := getU64(meta, keyTraceSize)
@@ -179,14 +171,12 @@ func appendTrace(tx *bolt.Tx, entries []TraceEntry) (int64, error) {
 		if err := recs.Put(keys[k:len(keys):len(keys)], data); err != nil {
 			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
 		}
-		if id := entries[i].ID; id != "" && len(id) <= MaxIndexedID {
-			if err := ids.Put(idKey(id, n), nil); err != nil {
-				return 0, fmt.Errorf("store: trace record %d: %w", n, err)
-			}
-		}
 	}
 	size += int64(len(entries))
-	return size, meta.Put(keyTraceSize, u64(size))
+	if err := meta.Put(keyTraceSize, u64(size)); err != nil {
+		return 0, err
+	}
+	return size, indexChunks(tx, size)
 }
 
 // Trace returns up to limit of the newest records, newest first.

@@ -20,7 +20,7 @@ import (
 func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta, ids := tx.Bucket(bucketTraceLog), tx.Bucket(bucketTraceIDs)
+		meta := tx.Bucket(bucketTraceLog)
 		st := traceState(tx)
 		c := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := c.Seek(u64(st.First)); k != nil && n < batch; k, v = c.Seek(u64(st.First)) {
@@ -32,7 +32,7 @@ func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
 			if !r.At.Before(before) {
 				break
 			}
-			if err := ids.Delete(idKey(r.ID, index)); err != nil {
+			if err := unindex(tx, r.ID, index); err != nil {
 				return err
 			}
 			if err := c.Delete(); err != nil {

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -55,13 +53,9 @@ func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) 
 
 // indexOf finds the one record kept with request id id.
 func indexOf(tx *bolt.Tx, id string, st TraceState) (int64, error) {
-	var found []int64
-	prefix := []byte(id)
-	c := tx.Bucket(bucketTraceIDs).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if len(k) == len(prefix)+8 {
-			found = append(found, int64(binary.BigEndian.Uint64(k[len(prefix):])))
-		}
+	found, err := findID(tx, id, st)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case len(found) == 1:

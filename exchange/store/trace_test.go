@@ -416,3 +416,80 @@ func TestTraceEntryJSON(t *testing.T) {
 		t.Errorf("JSON %s", s)
 	}
 }
+
+// TestTraceIDIndexChunks: ids are indexed chunk by chunk as chunks
+// complete, across batches of any size; a lookup finds a record in an
+// indexed chunk and in the tail not indexed yet, both records when an id
+// is used twice across chunks; pruning removes pruned records' ids, and a
+// chunk indexed after its first records were pruned skips them.
+func TestTraceIDIndexChunks(t *testing.T) {
+	s := openTest(t)
+	checkpoint, _ := testLogKey(t, s)
+	next := 0
+	for _, n := range []int{1000, 3000, 97, 5000, 1, 2500} {
+		appendN(t, s, next, n)
+		next += n
+	}
+	dup := traceEntry(10)
+	if _, err := s.AppendTrace([]TraceEntry{dup}); err != nil {
+		t.Fatal(err)
+	}
+	next++ // 11599 records: two chunks indexed, the rest in the tail
+	checkpoint()
+	var indexed int64
+	_ = s.db.View(func(tx *bolt.Tx) error { indexed = getU64(tx.Bucket(bucketTraceLog), keyTraceIndexed); return nil })
+	if indexed != 2*idChunk {
+		t.Fatalf("indexed up to %d, want %d", indexed, 2*idChunk)
+	}
+	for _, i := range []int{0, 4095, 4096, 8191, 8192, 11000, next - 2} {
+		r, err := s.TraceReceipt(traceEntry(i).ID, -1)
+		if err != nil || r.Index != int64(i) {
+			t.Errorf("receipt of record %d by id: %v, %v", i, r, err)
+		}
+	}
+	if _, err := s.TraceReceipt(dup.ID, -1); !errors.Is(err, ErrTraceAmbiguous) || !strings.Contains(err.Error(), fmt.Sprintf("records 10, %d", next-1)) {
+		t.Errorf("an id used twice = %v", err)
+	}
+	// Prune the first 5000: their ids go, the others stay findable.
+	if n, err := s.PruneTrace(traceBase.Add(5000*time.Second), 100000); err != nil || n != 5000 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTraceIDs).ForEach(func(k, _ []byte) error {
+			if i := int64(binary.BigEndian.Uint64(k[len(k)-8:])); i < 5000 {
+				return fmt.Errorf("the index keeps the id of pruned record %d", i)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if r, err := s.TraceReceipt(dup.ID, -1); err != nil || r.Index != int64(next-1) {
+		t.Errorf("the id used twice, once pruned: %v, %v", r, err)
+	}
+	if _, err := s.TraceReceipt(traceEntry(4000).ID, -1); !errors.Is(err, ErrTraceNotFound) {
+		t.Errorf("a pruned record by id = %v", err)
+	}
+	// Prune into the tail, then complete its chunk: the chunk skips the
+	// pruned records.
+	if _, err := s.PruneTrace(traceBase.Add(9000*time.Second), 100000); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 20000, 2000)
+	checkpoint()
+	for _, i := range []int{9000, 11000, 20000, 21999} {
+		if _, err := s.TraceReceipt(traceEntry(i).ID, -1); err != nil {
+			t.Errorf("receipt of record %d after the chunk was indexed: %v", i, err)
+		}
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTraceIDs).ForEach(func(k, _ []byte) error {
+			if i := int64(binary.BigEndian.Uint64(k[len(k)-8:])); i < 9000 {
+				t.Errorf("the index keeps the id of pruned record %d", i)
+			}
+			return nil
+		})
+	})
+	wantClean(t, s, nil)
+}
