@@ -244,6 +244,9 @@ func traceReceipt(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("the exchange made a receipt that does not verify: %w", err)
 	}
+	if id != "" && got.Record.ID != id {
+		return fmt.Errorf("record %d has request id %s, not %s", got.Index, strconv.Quote(got.Record.ID), strconv.Quote(id))
+	}
 	if *out == "" {
 		_, err := stdout.Write(raw)
 		return err
