@@ -29,21 +29,23 @@ type tracer struct {
 	log    *slog.Logger
 	m      *exchangeMetrics
 	signer note.Signer
-	// queue is how many places there are; wait how long a request waits
-	// for one; every how often a checkpoint is signed; retention how long
-	// records are kept.
-	queue                  int
-	wait, every, retention time.Duration
-	flushEvery, pruneEvery time.Duration
-	drainWait              time.Duration // how long a stop waits for reserved records
-	append                 func([]store.TraceEntry) (int64, error)
-	mu                     sync.Mutex
-	held                   int                // places reserved and not yet written
-	pending                []store.TraceEntry // records given back, waiting for the writer
-	freed                  chan struct{}      // closed, and replaced, when places are released
-	closed                 bool               // stopping: no new reservation
-	failing                bool               // the last write failed
-	wake                   chan struct{}      // a batch is ready
+	// queue is how many places there are, wait how long a request waits
+	// for one, every how often a checkpoint is signed, retention how long
+	// records are kept; flushEvery, pruneEvery and drainWait (how long a
+	// stop waits for reserved records) are fixed, but tests shorten them.
+	queue                             int
+	wait, every, retention            time.Duration
+	flushEvery, pruneEvery, drainWait time.Duration
+	// append writes a batch: the store's, or a test's stalled disk.
+	append func([]store.TraceEntry) (int64, error)
+	wake   chan struct{} // a full batch is waiting
+
+	mu      sync.Mutex         // guards what follows
+	held    int                // places reserved and not yet written
+	pending []store.TraceEntry // records given back, waiting for the writer
+	freed   chan struct{}      // closed, and replaced, when places are released
+	closed  bool               // stopping: no new reservation
+	failing bool               // the last write failed
 }
 
 // maxTraceBatch bounds the records written in one transaction.
