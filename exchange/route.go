@@ -37,8 +37,11 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	c := &routeCall{x: x, from: from, cs: cs, head: head, start: start,
 		rec: x.metrics.requests.For(ident.Service{}), // until the service is known to the policy
 		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
-			Service: head.Service, Method: head.Method, Path: head.Path, Purpose: head.Purpose}}
+			Service: head.Service, Method: head.Method, Purpose: head.Purpose}}
 	defer c.record()
+	if !c.reserveTrace() {
+		return
+	}
 	p, svc := c.authorise()
 	if p == nil {
 		return
@@ -97,11 +100,16 @@ type routeCall struct {
 	start time.Time
 	rec   *metrics.ServiceRequests
 	tr    store.TraceEntry
+	// traced says the request holds a place in the trace queue, which
+	// record gives back with its record.
+	traced bool
 }
 
 func (c *routeCall) record() {
 	c.tr.Duration = time.Since(c.start)
-	c.x.trace.add(c.tr)
+	if c.traced {
+		c.x.trace.add(c.tr)
+	}
 	c.rec.Done(outcome(c.tr.Outcome), c.tr.Duration)
 }
 
