@@ -25,6 +25,11 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	// Strict YAML config and policy source decoding with line numbers.
 	go.yaml.in/yaml/v3 v3.0.6
+	// The exchange's trace log: Merkle tree hashing, stored hashes and
+	// inclusion and consistency proofs (sumdb/tlog), and the signed notes
+	// its checkpoints are (sumdb/note), as the Go checksum database uses
+	// them; small, no dependencies of its own in the build.
+	golang.org/x/mod v0.41.0
 	// The admin sockets: the caller's credentials (SO_PEERCRED, and
 	// SO_PEERGROUPS, which package syscall lacks) and the ACL entries that
 	// let the admin groups in. quic-go requires it already, so it adds no

@@ -16,7 +16,8 @@ import (
 // TestExchangeReadOnlyGroupCannotRevoke plays an auditor given read-only
 // access to the exchange (the read-only group): they list the fleet, then
 // try to revoke an appliance, through the CLI and straight at the socket.
-// The revocation is refused with 403 and nothing changes.
+// The revocation is refused with 403 and nothing changes. They may check
+// the trace log and take a receipt.
 func TestExchangeReadOnlyGroupCannotRevoke(t *testing.T) {
 	ro := newLocalGroup(t)
 	l := newLab(t, lab.Options{ReadOnlyGroup: ro.Name})
@@ -37,6 +38,16 @@ func TestExchangeReadOnlyGroupCannotRevoke(t *testing.T) {
 		"--unix-socket", l.Exchange.Socket, "http://exchange/v1/revoke/"+hq)
 	if out != "403" {
 		t.Errorf("POST /v1/revoke on the socket as a member of the read-only group: HTTP %s, want 403", out)
+	}
+
+	// The read-only group may check the trace log, read its key and take
+	// receipts: all of them only read.
+	resp, _ := do(t, l, "GET", "/citizens/2", nil, nil)
+	for _, args := range [][]string{{"trace", "verify"}, {"trace", "key"}, {"trace", "receipt", resp.Header.Get("Bab-Request-Id")}} {
+		out, code := runAs(t, auditor, x, append(args, "--config", l.Exchange.Config)...)
+		if code != 0 {
+			t.Errorf("%s as a member of the read-only group: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
 	}
 
 	// Someone in neither group does not get in at all.

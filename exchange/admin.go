@@ -160,18 +160,7 @@ func (x *Exchange) AdminHandler() http.Handler {
 	mux.HandleFunc("POST /v1/revoke/{id...}", x.serveApplianceAction(x.Revoke))
 	mux.HandleFunc("POST /v1/rebaseline/{id...}", x.serveApplianceAction(x.Rebaseline))
 	mux.HandleFunc("GET /v1/audit", x.serveAudit)
-	mux.HandleFunc("GET /v1/trace", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		if limit <= 0 || limit > 10000 {
-			limit = 100
-		}
-		t, err := x.store.Trace(limit)
-		if err != nil {
-			adminErr(w, http.StatusInternalServerError, "internal", err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, t)
-	})
+	x.traceHandlers(mux)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		addr := ""
 		if a, ok := x.addr.Load().(net.Addr); ok {

@@ -105,7 +105,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		return nil, err
 	}
 	x.restoreLimits()
-	x.trace = newTracer(st, log.With("subsys", "trace"), cfg.TraceRetention)
+	signer, err := x.traceSigner()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	x.trace = newTracer(st, log.With("subsys", "trace"), x.metrics, signer, cfg.TraceQueue, cfg.TraceQueueWait, cfg.TraceCheckpointEvery, cfg.TraceRetention)
 	return x, nil
 }
 

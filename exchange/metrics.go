@@ -24,6 +24,9 @@ type exchangeMetrics struct {
 	attestationsOK, attestationsQuar prometheus.Counter
 	enrollments                      *prometheus.CounterVec
 	limited                          *prometheus.CounterVec
+	traceQueue                       *prometheus.CounterVec
+	traceWriteErrors                 prometheus.Counter
+	traceRecords, traceCheckpoint    prometheus.Gauge
 }
 
 func newMetrics(x *Exchange) *exchangeMetrics {
@@ -60,6 +63,22 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		Name: "bab_exchange_limited_total",
 		Help: `What the exchange refused because one appliance reached a bound of the limits section, by limit ("requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends").`,
 	}, []string{"limit"})
+	traceQueue := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bab_exchange_trace_queue_total",
+		Help: `Requests that found the trace queue full: "waited" for a place, "refused" with trace_unavailable when none freed in time (never carried untraced).`,
+	}, []string{"result"})
+	traceWriteErrors := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "bab_exchange_trace_write_errors_total",
+		Help: "Failed writes of a batch of trace records; the records are kept and written again.",
+	})
+	traceRecords := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "bab_exchange_trace_records",
+		Help: "Records in the trace log, pruned ones included (the tree's size).",
+	})
+	traceCheckpoint := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "bab_exchange_trace_checkpoint_timestamp_seconds",
+		Help: "When this exchange last signed a trace checkpoint; 0 before the first since it started.",
+	})
 	m := &exchangeMetrics{
 		reg:              prometheus.NewRegistry(),
 		requests:         metrics.NewRequests(total, duration),
@@ -73,12 +92,19 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		attestationsQuar: attestations.WithLabelValues("quarantined"),
 		enrollments:      enrollments,
 		limited:          limited,
+		traceQueue:       traceQueue,
+		traceWriteErrors: traceWriteErrors,
+		traceRecords:     traceRecords,
+		traceCheckpoint:  traceCheckpoint,
+	}
+	for _, r := range []string{"waited", "refused"} {
+		traceQueue.WithLabelValues(r) // present from the start, at 0
 	}
 	for _, l := range []string{"requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends"} {
 		limited.WithLabelValues(l) // present from the start, at 0
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0
-	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, limited, fleetCollector{x},
+	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, limited, traceQueue, traceWriteErrors, traceRecords, traceCheckpoint, fleetCollector{x},
 		metrics.BuildInfo("bab_exchange_build_info", "Always 1; the version label is the running bab-exchange's.", Version))
 	return m
 }

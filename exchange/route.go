@@ -41,8 +41,13 @@ func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
 	c := &routeCall{x: x, from: from, cs: cs, head: head, start: start,
 		rec: x.metrics.requests.For(ident.Service{}), // until the service is known to the policy
 		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
-			Service: head.Service, Method: head.Method, Purpose: head.Purpose, RequestBytes: head.ContentLength}}
+			Service: head.Service, Method: head.Method, Purpose: head.Purpose}}
 	defer c.record()
+	// A request is traced or not carried; a handshake carries nothing of
+	// a request and is not traced.
+	if !head.Handshake() && !c.reserveTrace() {
+		return
+	}
 	p, svc := c.authorise()
 	if p == nil {
 		return
@@ -101,13 +106,16 @@ type routeCall struct {
 	start time.Time
 	rec   *metrics.ServiceRequests
 	tr    store.TraceEntry
+	// traced says the request holds a place in the trace queue, which
+	// record gives back with its record.
+	traced bool
 }
 
 // record counts the request and traces it; a handshake is counted, not
 // traced: it carries nothing of a request.
 func (c *routeCall) record() {
 	c.tr.Duration = time.Since(c.start)
-	if !c.head.Handshake() {
+	if c.traced {
 		c.x.trace.add(c.tr)
 	}
 	c.rec.Done(outcome(c.tr.Outcome), c.tr.Duration)

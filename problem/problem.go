@@ -42,6 +42,7 @@ const (
 	Overloaded           Code = "overloaded"
 	Tampered             Code = "tampered"
 	SessionUnknown       Code = "session_unknown"
+	TraceUnavailable     Code = "trace_unavailable"
 )
 
 // Info is what the catalog knows about a code.
@@ -68,6 +69,7 @@ var catalog = map[Code]Info{
 	AppliancePending:     {http.StatusForbidden, "This appliance waits for central approval", "Office IT: the appliance is enrolled, but central ops have not yet listed it in the signed policy; ask them to approve it (bab-exchange fleet approve). Requests work once the new policy arrives."},
 	ApplianceKeyMismatch: {http.StatusForbidden, "The policy lists another key for this appliance", "Office IT: the appliance was re-enrolled or replaced since central ops approved it, and the signed policy still binds its name to the key it had; ask central ops to approve the new key (bab-exchange fleet approve, then sign and push). Requests work once the new policy arrives."},
 	Overloaded:           {http.StatusServiceUnavailable, "Your office has too many requests in flight", "Retry after Retry-After. If it happens often, your office sends more requests at once than the exchange gives one appliance; ask central ops about the exchange's limits."},
+	TraceUnavailable:     {http.StatusServiceUnavailable, "The exchange cannot trace this request now", "Retry after Retry-After: the exchange carries only requests it can trace, and its trace is behind. If it lasts, central ops should check the exchange's disk (bab_exchange_trace_queue_total counts these refusals)."},
 	AttestationPending:   {http.StatusServiceUnavailable, "This appliance's boot state is being verified", "Retry after Retry-After: the exchange checks the boot state of every appliance when it connects, before it carries any request."},
 	ApplianceRevoked:     {http.StatusServiceUnavailable, "The exchange has revoked this appliance", "Office IT: the exchange refuses this appliance for good (bab status says why); ask central ops for a replace token and enroll again."},
 	HeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "The request has more or larger headers than Bab carries", "Send fewer or shorter headers: at most 200 header fields and 64 KiB for the request line and headers together."},

@@ -94,7 +94,7 @@ func problemNote(pe *console.ProblemError) note {
 	}
 	l := levelFail
 	switch pe.Code() {
-	case problem.RateLimited, problem.Overloaded, problem.AttestationPending, problem.Timeout, problem.ProviderOffline:
+	case problem.RateLimited, problem.Overloaded, problem.AttestationPending, problem.TraceUnavailable, problem.Timeout, problem.ProviderOffline:
 		l = levelWarn // passes by itself
 	}
 	return note{

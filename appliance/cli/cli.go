@@ -33,6 +33,8 @@ Usage:
   bab console ls | revoke NAME                         the paired consoles; revoke one for good
   bab client token NAME                                a new token for a local system, and its config lines
   bab client cert NAME CERT.pem                        config lines for a system with a client certificate
+  bab trace verify-receipt FILE --log-key KEY [--body FILE]
+                                                       check a receipt of the exchange's trace, offline
   bab version
 
 The config file defaults to ` + DefaultConfig + `.
@@ -64,6 +66,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = client(args[1:], stdout)
 	case "console":
 		err = consoleCmd(ctx, args[1:], stdout)
+	case "trace":
+		err = traceCmd(args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, version())
 	case "help", "-h", "--help":

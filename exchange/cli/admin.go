@@ -28,16 +28,28 @@ type adminClient struct {
 // members the packaged defaults name the socket (a config that moved it
 // leaves them at the default path, where nothing answers).
 func newAdmin(cfgPath string) (*adminClient, error) {
+	cfg, err := opsConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	return adminFor(cfg), nil
+}
+
+// opsConfig reads the config as the ops commands need it: the packaged
+// defaults stand in for the packaged config, which the read-only group
+// may not read.
+func opsConfig(cfgPath string) (*config.Config, error) {
 	cfg, err := config.Load(cfgPath)
 	if errors.Is(err, fs.ErrPermission) && cfgPath == DefaultConfig {
 		cfg, err = config.Default(), nil
 	}
-	if err != nil {
-		return nil, err
-	}
+	return cfg, err
+}
+
+func adminFor(cfg *config.Config) *adminClient {
 	c := dialAdmin(cfg.AdminSocket)
 	c.readOnly = cfg.AdminReadOnlyGroup
-	return c, nil
+	return c
 }
 
 func dialAdmin(socket string) *adminClient {

@@ -45,14 +45,21 @@ Usage:
                                                      attestation, boot state, baseline
   bab-exchange appliance rebaseline APPLIANCE        accept its last verified boot state (after an update)
   bab-exchange appliance revoke APPLIANCE            take it out for good (a token made with --replace enrolls another in its place)
-  bab-exchange trace [--limit N]
+  bab-exchange trace [--limit N] [--json]            the newest records of the trace log (no path, no identifier)
+  bab-exchange trace verify [--log-key KEY] [--state-dir DIR]
+                                                     check the whole trace log: records, tree, signed checkpoints
+  bab-exchange trace receipt REQUEST-ID [--index N] [-o FILE]
+                                                     a receipt of one record, checkable offline with bab trace verify-receipt
+  bab-exchange trace key                             the trace log's public key, to check checkpoints and receipts
   bab-exchange audit ls [--limit N] [-o table|json] who changed what on the exchange, when, and the outcome
   bab-exchange version
 
 Ops commands read --config (default ` + DefaultConfig + `) to find the admin socket.
 Root and group bab-exchange may run them all; the read-only group (admin_readonly_group,
 bab-exchange-ro by default) may run those that only read: fleet ls and show, policy show
-and check, policy rollout status, trace, audit ls.
+and check, policy rollout status, trace (and its verify, receipt and key), audit ls.
+trace verify, receipt and key read the state file directly when the exchange is stopped
+(as root or the exchange's user), or the one in --state-dir.
 `
 
 // Main runs the command line and returns the process exit status.
@@ -65,6 +72,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	cmd, rest := args[0], args[1:]
 	if (cmd == "token" || cmd == "policy" || cmd == "appliance" || cmd == "fleet" || cmd == "audit") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	if cmd == "trace" && len(rest) > 0 && (rest[0] == "verify" || rest[0] == "receipt" || rest[0] == "key") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var err error
@@ -100,7 +110,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "fleet approve":
 		err = fleetApprove(ctx, rest, stdout)
 	case "trace":
-		err = trace(ctx, rest, stdout)
+		err = traceList(ctx, rest, stdout)
+	case "trace verify":
+		err = traceVerify(ctx, rest, stdout)
+	case "trace receipt":
+		err = traceReceipt(ctx, rest, stdout)
+	case "trace key":
+		err = traceKey(ctx, rest, stdout)
 	case "audit ls":
 		err = auditLs(ctx, rest, stdout)
 	case "version":

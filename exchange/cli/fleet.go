@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/babgate/bab/exchange"
-	"github.com/babgate/bab/exchange/store"
 )
 
 func fleetLs(ctx context.Context, args []string, stdout io.Writer) error {
@@ -109,34 +107,6 @@ func outputJSON(o string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("-o %q: use table or json", o)
-}
-
-func trace(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("trace")
-	cfgPath := fs.String("config", DefaultConfig, "config file")
-	limit := fs.Int("limit", 20, "how many of the newest entries")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := newAdmin(*cfgPath)
-	if err != nil {
-		return err
-	}
-	var list []store.TraceEntry
-	if err := c.do(ctx, "GET", "/v1/trace?limit="+strconv.Itoa(*limit), nil, &list); err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(stdout, list)
-	}
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tID\tCONSUMER\tSERVICE\tMETHOD\tPATH\tOUTCOME\tSTATUS\tBYTES IN/OUT\tDURATION")
-	for _, e := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\n", e.At.Format(time.RFC3339), e.ID, e.Consumer, e.ConsumerSystem,
-			e.Service, e.Method, e.Path, e.Outcome, e.Status, e.RequestBytes, e.ResponseBytes, e.Duration.Round(time.Microsecond))
-	}
-	return tw.Flush()
 }
 
 // fleetList asks the running exchange for the fleet.

@@ -28,10 +28,24 @@ type Config struct {
 	CertLifetime       time.Duration // lifetime of appliance certificates
 	Heartbeat          time.Duration // control stream heartbeat interval
 	RequestTimeoutMax  time.Duration // longest deadline the exchange honours
-	TraceRetention     time.Duration // how long trace entries are kept
-	Attestation        Attestation
-	Limits             Limits
-	LogLevel           slog.Level
+	TraceRetention     time.Duration // how long trace records are kept
+	// TraceOrigin names the trace log (its checkpoints' origin line and
+	// its key's name); "" lets the exchange name it when the log begins:
+	// the first of Names, "/trace/" and a random log id.
+	TraceOrigin string
+	// TraceCheckpointEvery is how often the exchange signs a checkpoint
+	// when the log grew.
+	TraceCheckpointEvery time.Duration
+	// TraceQueue bounds the records reserved and not yet written: every
+	// request holds one from before it is forwarded until its record is
+	// on disk.
+	TraceQueue int
+	// TraceQueueWait is how long a request waits for a place in the trace
+	// queue before it is refused with trace_unavailable.
+	TraceQueueWait time.Duration
+	Attestation    Attestation
+	Limits         Limits
+	LogLevel       slog.Level
 }
 
 // Limits bound what one appliance can take of the exchange, so that one
@@ -82,6 +96,10 @@ const (
 	DefaultHeartbeat         = 10 * time.Second
 	DefaultRequestTimeoutMax = 5 * time.Minute
 	DefaultTraceRetention    = 90 * 24 * time.Hour
+	DefaultTraceCheckpoint   = 5 * time.Second
+	DefaultTraceQueue        = 65536
+	DefaultTraceQueueWait    = time.Second
+	MaxTraceQueue            = 1 << 24
 	DefaultAttestInterval    = 10 * time.Minute
 
 	DefaultRequestsPerAppliance = 256
@@ -103,19 +121,22 @@ func DefaultNames() []string { return []string{"localhost", "127.0.0.1", "::1"} 
 // no ops keys: a config file must list at least one.
 func Default() *Config {
 	return &Config{
-		StateDir:           DefaultStateDir,
-		Listen:             DefaultListen,
-		Names:              DefaultNames(),
-		AdminSocket:        DefaultAdminSocket,
-		AdminListen:        DefaultAdminListen,
-		AdminReadOnlyGroup: DefaultAdminReadOnly,
-		PolicyThreshold:    DefaultPolicyThreshold,
-		CertLifetime:       DefaultCertLifetime,
-		Heartbeat:          DefaultHeartbeat,
-		RequestTimeoutMax:  DefaultRequestTimeoutMax,
-		TraceRetention:     DefaultTraceRetention,
-		Attestation:        Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
-		Limits:             DefaultLimits(),
-		LogLevel:           slog.LevelInfo,
+		StateDir:             DefaultStateDir,
+		Listen:               DefaultListen,
+		Names:                DefaultNames(),
+		AdminSocket:          DefaultAdminSocket,
+		AdminListen:          DefaultAdminListen,
+		AdminReadOnlyGroup:   DefaultAdminReadOnly,
+		PolicyThreshold:      DefaultPolicyThreshold,
+		CertLifetime:         DefaultCertLifetime,
+		Heartbeat:            DefaultHeartbeat,
+		RequestTimeoutMax:    DefaultRequestTimeoutMax,
+		TraceRetention:       DefaultTraceRetention,
+		TraceCheckpointEvery: DefaultTraceCheckpoint,
+		TraceQueue:           DefaultTraceQueue,
+		TraceQueueWait:       DefaultTraceQueueWait,
+		Attestation:          Attestation{PCRs: DefaultPCRs(), Interval: DefaultAttestInterval},
+		Limits:               DefaultLimits(),
+		LogLevel:             slog.LevelInfo,
 	}
 }

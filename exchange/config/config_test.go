@@ -13,20 +13,23 @@ import (
 func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
-		StateDir:           "/var/lib/bab-exchange",
-		Listen:             "[::]:7700",
-		Names:              []string{"localhost", "127.0.0.1", "::1"},
-		AdminSocket:        "/run/bab-exchange/admin.sock",
-		AdminListen:        "127.0.0.1:7702",
-		AdminReadOnlyGroup: "bab-exchange-ro",
-		PolicyThreshold:    1,
-		CertLifetime:       24 * time.Hour,
-		Heartbeat:          10 * time.Second,
-		RequestTimeoutMax:  5 * time.Minute,
-		TraceRetention:     90 * 24 * time.Hour,
-		Attestation:        Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
-		Limits:             DefaultLimits(),
-		LogLevel:           slog.LevelInfo,
+		StateDir:             "/var/lib/bab-exchange",
+		Listen:               "[::]:7700",
+		Names:                []string{"localhost", "127.0.0.1", "::1"},
+		AdminSocket:          "/run/bab-exchange/admin.sock",
+		AdminListen:          "127.0.0.1:7702",
+		AdminReadOnlyGroup:   "bab-exchange-ro",
+		PolicyThreshold:      1,
+		CertLifetime:         24 * time.Hour,
+		Heartbeat:            10 * time.Second,
+		RequestTimeoutMax:    5 * time.Minute,
+		TraceRetention:       90 * 24 * time.Hour,
+		TraceCheckpointEvery: 5 * time.Second,
+		TraceQueue:           65536,
+		TraceQueueWait:       time.Second,
+		Attestation:          Attestation{PCRs: []int{0, 2, 4, 7}, Interval: 10 * time.Minute},
+		Limits:               DefaultLimits(),
+		LogLevel:             slog.LevelInfo,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -70,6 +73,10 @@ certificate_lifetime: 2d
 heartbeat: 5s
 request_timeout_max: 10m
 trace_retention: 400d
+trace_origin: exchange.example.gov/trace/replica-2
+trace_checkpoint_every: 30s
+trace_queue: 1000
+trace_queue_wait: 250ms
 attestation:
   vendor_cas: [vendors/acme.pem]
   pcrs: [0, 7]
@@ -88,22 +95,26 @@ log:
 		t.Fatal(err)
 	}
 	want := &Config{
-		File:               "/etc/bab-exchange/bab-exchange.yaml",
-		StateDir:           "/etc/bab-exchange/state",
-		Listen:             "192.0.2.1:7777",
-		Names:              []string{"exchange.example.gov", "192.0.2.1"},
-		AdminSocket:        "/run/x/admin.sock",
-		AdminListen:        "[::1]:9102",
-		AdminReadOnlyGroup: "auditors",
-		OpsKeyFiles:        []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
-		PolicyThreshold:    2,
-		CertLifetime:       48 * time.Hour,
-		Heartbeat:          5 * time.Second,
-		RequestTimeoutMax:  10 * time.Minute,
-		TraceRetention:     400 * 24 * time.Hour,
-		Attestation:        Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
-		Limits:             Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
-		LogLevel:           slog.LevelWarn,
+		File:                 "/etc/bab-exchange/bab-exchange.yaml",
+		StateDir:             "/etc/bab-exchange/state",
+		Listen:               "192.0.2.1:7777",
+		Names:                []string{"exchange.example.gov", "192.0.2.1"},
+		AdminSocket:          "/run/x/admin.sock",
+		AdminListen:          "[::1]:9102",
+		AdminReadOnlyGroup:   "auditors",
+		OpsKeyFiles:          []string{"/etc/bab-exchange/keys/ops-1.pub", "/srv/ops-2.pub", "/etc/bab-exchange/ops-3.pub"},
+		PolicyThreshold:      2,
+		CertLifetime:         48 * time.Hour,
+		Heartbeat:            5 * time.Second,
+		RequestTimeoutMax:    10 * time.Minute,
+		TraceRetention:       400 * 24 * time.Hour,
+		TraceOrigin:          "exchange.example.gov/trace/replica-2",
+		TraceCheckpointEvery: 30 * time.Second,
+		TraceQueue:           1000,
+		TraceQueueWait:       250 * time.Millisecond,
+		Attestation:          Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
+		Limits:               Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
+		LogLevel:             slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/babgate/bab/internal/yamlconf"
+	"github.com/babgate/bab/tracelog"
 	"github.com/babgate/bab/wire"
 )
 
@@ -54,7 +55,7 @@ func (c *converter) config(f *fileV1) *Config {
 	cfg.CertLifetime = c.positive("certificate_lifetime", f.CertificateLifetime, cfg.CertLifetime)
 	cfg.Heartbeat = c.heartbeat(f.Heartbeat, cfg.Heartbeat)
 	cfg.RequestTimeoutMax = c.positive("request_timeout_max", f.RequestTimeoutMax, cfg.RequestTimeoutMax)
-	cfg.TraceRetention = c.positive("trace_retention", f.TraceRetention, cfg.TraceRetention)
+	c.trace(f, cfg)
 	if a := f.Attestation; a != nil {
 		for i, p := range a.VendorCAs {
 			if p == "" {
@@ -102,6 +103,25 @@ func (c *converter) config(f *fileV1) *Config {
 		cfg.LogLevel = slog.Level(*f.Log.Level)
 	}
 	return cfg
+}
+
+// trace converts the trace log's settings.
+func (c *converter) trace(f *fileV1, cfg *Config) {
+	cfg.TraceRetention = c.positive("trace_retention", f.TraceRetention, cfg.TraceRetention)
+	cfg.TraceCheckpointEvery = c.positive("trace_checkpoint_every", f.TraceCheckpoint, cfg.TraceCheckpointEvery)
+	cfg.TraceQueueWait = c.positive("trace_queue_wait", f.TraceQueueWait, cfg.TraceQueueWait)
+	if o := f.TraceOrigin; o != nil {
+		if err := tracelog.CheckOrigin(*o); err != nil {
+			c.p.Add(at("trace_origin"), "%q cannot name the trace log: it must be non-empty, without spaces or \"+\" (for example exchange.example.gov/trace/1); remove the line to let the exchange name it", *o)
+		}
+		cfg.TraceOrigin = *o
+	}
+	if q := f.TraceQueue; q != nil {
+		if *q < 1 || *q > MaxTraceQueue {
+			c.p.Add(at("trace_queue"), "is %d; it must be between 1 and %d", *q, MaxTraceQueue)
+		}
+		cfg.TraceQueue = *q
+	}
 }
 
 // pcrs checks a PCR selection: 0 to 23, each once, at least one.

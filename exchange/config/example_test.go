@@ -16,7 +16,8 @@ func TestExample(t *testing.T) {
 	if c.StateDir != "/var/lib/bab-exchange" || c.Listen != "[::]:7700" ||
 		c.AdminSocket != "/run/bab-exchange/admin.sock" || c.AdminListen != "127.0.0.1:7702" || c.AdminReadOnlyGroup != "bab-exchange-ro" || c.PolicyThreshold != 1 ||
 		c.CertLifetime != 24*time.Hour || c.Heartbeat != 10*time.Second ||
-		c.RequestTimeoutMax != 5*time.Minute || c.LogLevel != slog.LevelInfo {
+		c.RequestTimeoutMax != 5*time.Minute || c.LogLevel != slog.LevelInfo ||
+		c.TraceRetention != 90*24*time.Hour || c.TraceOrigin != "" || c.TraceCheckpointEvery != 5*time.Second || c.TraceQueue != 65536 || c.TraceQueueWait != time.Second {
 		t.Errorf("example settings: %+v", c)
 	}
 	if want := []string{"exchange.example.gov"}; !reflect.DeepEqual(c.Names, want) {

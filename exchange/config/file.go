@@ -20,6 +20,10 @@ type fileV1 struct {
 	Heartbeat           *yamlconf.Duration `yaml:"heartbeat"`
 	RequestTimeoutMax   *yamlconf.Duration `yaml:"request_timeout_max"`
 	TraceRetention      *yamlconf.Duration `yaml:"trace_retention"`
+	TraceOrigin         *string            `yaml:"trace_origin"`
+	TraceCheckpoint     *yamlconf.Duration `yaml:"trace_checkpoint_every"`
+	TraceQueue          *int               `yaml:"trace_queue"`
+	TraceQueueWait      *yamlconf.Duration `yaml:"trace_queue_wait"`
 	Attestation         *attestationV1     `yaml:"attestation"`
 	Limits              *limitsV1          `yaml:"limits"`
 	Log                 *logV1             `yaml:"log"`

@@ -21,4 +21,17 @@ var (
 	ErrDenied = errors.New("revoked for good")
 	// ErrStale means a policy at or above the offered version is current.
 	ErrStale = errors.New("store: policy version not newer than the current one")
+	// ErrTraceNotFound means no record kept in the trace log has the
+	// request id or index asked for.
+	ErrTraceNotFound = errors.New("no such record in the trace log")
+	// ErrTracePruned means the record asked for was deleted after the
+	// retention period; the tree still holds its hash, but no receipt
+	// can show it.
+	ErrTracePruned = errors.New("the record was pruned from the trace log")
+	// ErrTraceAmbiguous means several records have the request id asked
+	// for (the consumer's appliance chooses ids); ask for one by index.
+	ErrTraceAmbiguous = errors.New("several records of the trace log have this request id")
+	// ErrNotCheckpointed means the record is newer than the last signed
+	// checkpoint; the next one covers it.
+	ErrNotCheckpointed = errors.New("the record is not covered by a signed checkpoint yet")
 )

@@ -1,8 +1,9 @@
 // Package store is the exchange's persistent state in one bbolt file: its
 // CA, enrollment tokens, the registry of enrolled appliances, the history of
-// signed policy bundles, the counts of the members' quotas, the metadata
-// trace of every request (who, what service, when, outcome, sizes — never
-// the payload) and the audit log of ops actions.
+// signed policy bundles, the counts of the members' quotas, the trace log
+// of every request (who, what service, when, outcome, sizes — never the
+// payload, the path or an identifier — in a Merkle tree with signed
+// checkpoints) and the audit log of ops actions.
 package store
 
 import (
@@ -23,7 +24,6 @@ var (
 	bucketAppliances = []byte("appliances")
 	bucketPolicy     = []byte("policy")
 	bucketHistory    = []byte("policy_history")
-	bucketTrace      = []byte("trace")
 
 	keyCert    = []byte("cert")
 	keyKey     = []byte("key")
@@ -41,18 +41,38 @@ type Store struct {
 	db *bolt.DB
 }
 
+// buckets are the file's top-level buckets.
+func buckets() [][]byte {
+	return append([][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketDenied, bucketMeta, bucketLimits, bucketAudit}, traceBuckets...)
+}
+
 // Open opens or creates the store in dir.
 func Open(dir string) (*Store, error) {
-	db, err := boltdb.Open(dir, FileName, [][]byte{bucketCA, bucketTokens, bucketAppliances, bucketPolicy, bucketHistory, bucketTrace, bucketDenied, bucketMeta, bucketLimits, bucketAudit}, ErrLocked)
+	db, err := boltdb.Open(dir, FileName, buckets(), ErrLocked)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{db: db}
-	if err := s.migrate(time.Now()); err != nil {
-		db.Close()
+	scrub, err := s.migrate(time.Now())
+	if err == nil && scrub {
+		err = s.rewrite(dir)
+	}
+	if err != nil {
+		s.db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens the store in dir to read it, as ops commands do when
+// the exchange is stopped; it fails with ErrLocked while the exchange
+// runs. It neither creates nor migrates anything.
+func OpenReadOnly(dir string) (*Store, error) {
+	db, err := boltdb.OpenReadOnly(dir, FileName, ErrLocked)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
 }
 
 // Close closes the file.

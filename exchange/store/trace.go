@@ -2,89 +2,200 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
-	"time"
+	"errors"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/babgate/bab/tracelog"
 )
 
-// TraceEntry is the metadata of one request as the exchange saw it. It
-// never holds a payload.
-type TraceEntry struct {
-	ID                string        `json:"id"`
-	At                time.Time     `json:"at"`
-	Consumer          string        `json:"consumer"` // consumer appliance
-	ConsumerSystem    string        `json:"consumer_system,omitempty"`
-	Purpose           string        `json:"purpose,omitempty"` // as the caller declared it
-	Service           string        `json:"service"`
-	Provider          string        `json:"provider,omitempty"` // provider appliance
-	Method            string        `json:"method"`
-	Path              string        `json:"path"`
-	Outcome           string        `json:"outcome"` // "ok", or a problem code
-	Status            int           `json:"status,omitempty"`
-	RequestBytes      int64         `json:"request_bytes"`
-	ResponseBytes     int64         `json:"response_bytes"`
-	Duration          time.Duration `json:"duration_ns"`
-	StreamResetReason string        `json:"reset,omitempty"`
+// The trace log (package tracelog has its formats): the records of the
+// requests, the stored hashes of the Merkle tree over them, an index from
+// request id to record, and the signed checkpoints, each in its own
+// bucket. Keys of records are their index, of stored hashes their stored
+// hash index (tlog.StoredHashIndex), of checkpoints their tree size, all
+// as 8 bytes big-endian, so that each bucket is appended to in order.
+var (
+	bucketTraceLog         = []byte("trace_log")
+	bucketTraceRecords     = []byte("trace_records")
+	bucketTraceHashes      = []byte("trace_hashes")
+	bucketTraceIDs         = []byte("trace_ids")
+	bucketTraceCheckpoints = []byte("trace_checkpoints")
+
+	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints}
+
+	keyTraceSigner   = []byte("signer")   // the log key, secret (note signer key)
+	keyTraceVerifier = []byte("verifier") // its public half (note verifier key)
+	keyTraceSize     = []byte("size")     // records in the tree
+	keyTraceFirst    = []byte("first")    // index of the oldest record kept; those before were pruned
+)
+
+// TraceEntry is the metadata of one request as the exchange saw it: the
+// record the trace log keeps. It never holds a path, a query or a payload.
+type TraceEntry = tracelog.Record
+
+// LoggedEntry is a record with its place in the log.
+type LoggedEntry struct {
+	Index int64 `json:"index"`
+	TraceEntry
 }
 
-// AppendTrace writes a batch of entries in one transaction. Keys are the
-// entry time in nanoseconds followed by a sequence number, so a range scan
-// is a time window.
-func (s *Store) AppendTrace(entries []TraceEntry) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTrace)
-		for i := range entries {
-			seq, _ := b.NextSequence()
-			var k [16]byte
-			binary.BigEndian.PutUint64(k[:8], uint64(entries[i].At.UnixNano()))
-			binary.BigEndian.PutUint64(k[8:], seq)
-			v, err := json.Marshal(&entries[i])
-			if err != nil {
-				return err
-			}
-			if err := b.Put(k[:], v); err != nil {
-				return err
-			}
+func u64(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
+
+func getU64(b *bolt.Bucket, k []byte) int64 {
+	if v := b.Get(k); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// hashReader reads stored hashes inside a transaction.
+type hashReader struct{ b *bolt.Bucket }
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		v := r.b.Get(u64(x))
+		if len(v) != tlog.HashSize {
+			level, n := tlog.SplitStoredHashIndex(x)
+			return nil, fmt.Errorf("%w: trace log: stored hash %d (level %d, number %d) is missing", ErrCorrupt, x, level, n)
 		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// TraceLogKey returns the log's signer and verifier keys (note key texts),
+// or "", "" before the exchange made them.
+func (s *Store) TraceLogKey() (signer, verifier string, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTraceLog)
+		if b == nil {
+			return nil
+		}
+		signer, verifier = string(b.Get(keyTraceSigner)), string(b.Get(keyTraceVerifier))
 		return nil
+	})
+	return signer, verifier, err
+}
+
+// SetTraceLogKey stores the log's key once; it is never replaced, since
+// every checkpoint and receipt given out is checked with it.
+func (s *Store) SetTraceLogKey(signer, verifier string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTraceLog)
+		if b.Get(keyTraceSigner) != nil {
+			return errors.New("store: the trace log has a key already")
+		}
+		if err := b.Put(keyTraceSigner, []byte(signer)); err != nil {
+			return err
+		}
+		return b.Put(keyTraceVerifier, []byte(verifier))
 	})
 }
 
-// Trace returns up to limit of the newest entries, newest first.
-func (s *Store) Trace(limit int) ([]TraceEntry, error) {
-	var out []TraceEntry
+// TraceState is how far the log goes.
+type TraceState struct {
+	Size  int64 `json:"size"`  // records appended, pruned ones included
+	First int64 `json:"first"` // the oldest record kept; First records were pruned
+}
+
+// TraceState returns the log's size and how much of it was pruned.
+func (s *Store) TraceState() (TraceState, error) {
+	var st TraceState
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTrace).Cursor()
+		st = traceState(tx)
+		return nil
+	})
+	return st, err
+}
+
+func traceState(tx *bolt.Tx) TraceState {
+	b := tx.Bucket(bucketTraceLog)
+	if b == nil {
+		return TraceState{}
+	}
+	return TraceState{Size: getU64(b, keyTraceSize), First: getU64(b, keyTraceFirst)}
+}
+
+// AppendTrace appends records to the log in one transaction: each
+// record's encoding and the tree's stored hashes it completes, and the
+// request ids of the chunks it completes (trace_ids.go). It returns the
+// log's new size.
+func (s *Store) AppendTrace(entries []TraceEntry) (int64, error) {
+	var size int64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		size, err = appendTrace(tx, entries)
+		return err
+	})
+	return size, err
+}
+
+func appendTrace(tx *bolt.Tx, entries []TraceEntry) (int64, error) {
+	meta, recs, hashes := tx.Bucket(bucketTraceLog), tx.Bucket(bucketTraceRecords), tx.Bucket(bucketTraceHashes)
+	// Keys only grow: full pages are best.
+	recs.FillPercent, hashes.FillPercent = 1, 1
+	size := getU64(meta, keyTraceSize)
+	hr := hashReader{hashes}
+	// bbolt keeps the slices it is given until the transaction ends, so
+	// the batch's keys and values live in arenas that are only appended to.
+	arena := make([]byte, 0, len(entries)*256)
+	keys := make([]byte, 0, len(entries)*8*3)
+	for i := range entries {
+		n := size + int64(i)
+		start := len(arena)
+		var err error
+		if arena, err = entries[i].AppendBinary(arena); err != nil {
+			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+		}
+		data := arena[start:len(arena):len(arena)]
+		hs, err := tlog.StoredHashes(n, data, hr)
+		if err != nil {
+			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+		}
+		base := tlog.StoredHashIndex(0, n)
+		for j := range hs {
+			k := len(keys)
+			keys = binary.BigEndian.AppendUint64(keys, uint64(base+int64(j)))
+			v := len(arena)
+			arena = append(arena, hs[j][:]...)
+			if err := hashes.Put(keys[k:len(keys):len(keys)], arena[v:len(arena):len(arena)]); err != nil {
+				return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+			}
+		}
+		k := len(keys)
+		keys = binary.BigEndian.AppendUint64(keys, uint64(n))
+		if err := recs.Put(keys[k:len(keys):len(keys)], data); err != nil {
+			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+		}
+	}
+	size += int64(len(entries))
+	if err := meta.Put(keyTraceSize, u64(size)); err != nil {
+		return 0, err
+	}
+	return size, indexChunks(tx, size)
+}
+
+// Trace returns up to limit of the newest records, newest first.
+func (s *Store) Trace(limit int) ([]LoggedEntry, error) {
+	var out []LoggedEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTraceRecords)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			var e TraceEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
+			e := LoggedEntry{Index: int64(binary.BigEndian.Uint64(k))}
+			if err := e.UnmarshalBinary(v); err != nil {
+				return fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, e.Index, err)
 			}
 			out = append(out, e)
 		}
 		return nil
 	})
 	return out, err
-}
-
-// PruneTrace deletes the entries older than before, at most batch of them
-// in one transaction so that a large backlog does not hold the write lock
-// for long; it returns how many it deleted. Call it again while it returns
-// batch.
-func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
-	var n int
-	var limit [8]byte
-	binary.BigEndian.PutUint64(limit[:], uint64(before.UnixNano()))
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTrace).Cursor()
-		for k, _ := c.First(); k != nil && n < batch && string(k[:8]) < string(limit[:]); k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
 }

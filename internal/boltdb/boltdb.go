@@ -51,6 +51,24 @@ func Open(dir, name string, buckets [][]byte, locked error) (*bolt.DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens the existing bbolt file name in dir to read it. A
+// process that holds it for writing makes it fail after a second with an
+// error matching locked.
+func OpenReadOnly(dir, name string, locked error) (*bolt.DB, error) {
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", locked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
 // CheckOnCleanup makes t check db's consistency and close it when the test
 // ends, so that a transaction that broke the B+tree fails the test that ran
 // it rather than a later one. A db the test closed itself is skipped.
