@@ -27,6 +27,7 @@ type exchangeMetrics struct {
 	traceQueue                       *prometheus.CounterVec
 	traceWriteErrors                 prometheus.Counter
 	traceRecords, traceCheckpoint    prometheus.Gauge
+	sessions                         *prometheus.CounterVec
 }
 
 func newMetrics(x *Exchange) *exchangeMetrics {
@@ -63,6 +64,10 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		Name: "bab_exchange_limited_total",
 		Help: `What the exchange refused because one appliance reached a bound of the limits section, by limit ("requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends").`,
 	}, []string{"limit"})
+	sessions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bab_exchange_sessions_total",
+		Help: `End-to-end session handshakes between a consumer and a provider appliance, carried ("ok") or refused (a problem code); not counted as requests.`,
+	}, []string{"outcome"})
 	traceQueue := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bab_exchange_trace_queue_total",
 		Help: `Requests that found the trace queue full: "waited" for a place, "refused" with trace_unavailable when none freed in time (never carried untraced).`,
@@ -96,6 +101,7 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		traceWriteErrors: traceWriteErrors,
 		traceRecords:     traceRecords,
 		traceCheckpoint:  traceCheckpoint,
+		sessions:         sessions,
 	}
 	for _, r := range []string{"waited", "refused"} {
 		traceQueue.WithLabelValues(r) // present from the start, at 0
@@ -104,7 +110,8 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		limited.WithLabelValues(l) // present from the start, at 0
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0
-	m.reg.MustRegister(total, duration, pushes, deltas, acks, attestations, enrollments, limited, traceQueue, traceWriteErrors, traceRecords, traceCheckpoint, fleetCollector{x},
+	sessions.WithLabelValues("ok")      // present from the start, at 0
+	m.reg.MustRegister(sessions, total, duration, pushes, deltas, acks, attestations, enrollments, limited, traceQueue, traceWriteErrors, traceRecords, traceCheckpoint, fleetCollector{x},
 		metrics.BuildInfo("bab_exchange_build_info", "Always 1; the version label is the running bab-exchange's.", Version))
 	return m
 }

@@ -111,12 +111,16 @@ type routeCall struct {
 	traced bool
 }
 
-// record counts the request and traces it; a handshake is counted, not
-// traced: it carries nothing of a request.
+// record counts the request and traces it; a handshake is counted as a
+// session, not traced: it carries nothing of a request.
 func (c *routeCall) record() {
 	c.tr.Duration = time.Since(c.start)
 	if c.traced {
 		c.x.trace.add(c.tr)
+	}
+	if c.head.Handshake() {
+		c.x.metrics.sessions.WithLabelValues(outcome(c.tr.Outcome)).Inc()
+		return
 	}
 	c.rec.Done(outcome(c.tr.Outcome), c.tr.Duration)
 }
