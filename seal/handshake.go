@@ -47,6 +47,7 @@ const (
 	helloContext = "bab seal v1 hello\x00"
 	replyContext = "bab seal v1 reply\x00"
 	keysInfo     = "bab seal v1 keys"
+	evidenceInfo = "bab seal v1 evidence"
 )
 
 // Pending is a consumer's handshake between its hello and the reply.
@@ -63,7 +64,7 @@ func Start(id *Identity, now time.Time) (*Pending, error) {
 		return nil, err
 	}
 	m := wire.SealHello{Consumer: id.Name.String(), Key: id.spki, Share: eph.PublicKey().Bytes(), Time: now}
-	if m.Sig, err = sign(id.signer, helloContext, m.Signed()); err != nil {
+	if m.Sig, err = Sign(id.signer, helloContext, m.Signed()); err != nil {
 		return nil, err
 	}
 	hello, _ := m.MarshalBinary()
@@ -97,7 +98,7 @@ func Accept(id *Identity, hello []byte, keys Keys, now time.Time, life time.Dura
 	}
 	r := wire.SealReply{Provider: id.Name.String(), Key: id.spki, Share: eph.PublicKey().Bytes(),
 		Hello: sha256.Sum256(hello), Time: now, Life: life}
-	if r.Sig, err = sign(id.signer, replyContext, r.Signed()); err != nil {
+	if r.Sig, err = Sign(id.signer, replyContext, r.Signed()); err != nil {
 		return nil, nil, err
 	}
 	reply, _ := r.MarshalBinary()
@@ -149,20 +150,8 @@ func verify(name ident.Appliance, keys Keys, spki []byte, context string, signed
 	if !ok || want == "" || policy.KeyHashOf(spki) != want {
 		return ErrUnknownKey
 	}
-	pub, err := x509.ParsePKIXPublicKey(spki)
-	if err != nil {
-		return fmt.Errorf("%w: key: %w", ErrMalformed, err)
-	}
-	digest := sha256.Sum256(append([]byte(context), signed...))
-	var good bool
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		good = ecdsa.VerifyASN1(k, digest[:], sig)
-	case ed25519.PublicKey:
-		good = ed25519.Verify(k, append([]byte(context), signed...), sig)
-	}
-	if !good {
-		return ErrBadSignature
+	if err := CheckSignature(spki, context, signed, sig); err != nil {
+		return err
 	}
 	if d := now.Sub(at); d > MaxSkew || d < -MaxSkew {
 		return fmt.Errorf("%w: made at %s, %s from this clock", ErrStale, at.UTC().Format(time.RFC3339), d.Round(time.Second))
@@ -170,9 +159,35 @@ func verify(name ident.Appliance, keys Keys, spki []byte, context string, signed
 	return nil
 }
 
-// sign signs a handshake message with the appliance key: ECDSA keys sign
-// the SHA-256 of context and message, ed25519 keys the two themselves.
-func sign(s crypto.Signer, context string, signed []byte) ([]byte, error) {
+// CheckSignature checks a signature made with Sign by the appliance key
+// whose SubjectPublicKeyInfo is spki. It fails with ErrMalformed when the
+// key does not parse, ErrBadSignature when the signature does not verify.
+func CheckSignature(spki []byte, context string, signed, sig []byte) error {
+	pub, err := x509.ParsePKIXPublicKey(spki)
+	if err != nil {
+		return fmt.Errorf("%w: key: %w", ErrMalformed, err)
+	}
+	msg := append([]byte(context), signed...)
+	var good bool
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		digest := sha256.Sum256(msg)
+		good = ecdsa.VerifyASN1(k, digest[:], sig)
+	case ed25519.PublicKey:
+		good = ed25519.Verify(k, msg, sig)
+	}
+	if !good {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Sign signs a message with an appliance key, after a context string
+// that says what the message is (domain separation): ECDSA keys sign the
+// SHA-256 of context and message, ed25519 keys the two themselves. The
+// handshake signs with it, and so does package evidence, once per key it
+// certifies.
+func Sign(s crypto.Signer, context string, signed []byte) ([]byte, error) {
 	msg := append([]byte(context), signed...)
 	if _, ok := s.Public().(ed25519.PublicKey); ok {
 		return s.Sign(rand.Reader, msg, crypto.Hash(0))
@@ -195,6 +210,11 @@ func newSession(secret, hello, reply []byte, consumer, provider ident.Appliance,
 	}
 	s := &Session{Consumer: consumer, Provider: provider, ConsumerKey: ck, ProviderKey: pk, Expires: expires}
 	copy(s.ID[:], okm[64:])
+	ek, err := hkdf.Key(sha256.New, secret, salt[:], evidenceInfo, len(s.evidence))
+	if err != nil {
+		return nil, err
+	}
+	copy(s.evidence[:], ek)
 	if s.toProvider, err = newAEAD(okm[:32]); err != nil {
 		return nil, err
 	}

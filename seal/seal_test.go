@@ -294,3 +294,48 @@ func FuzzBodyReader(f *testing.F) {
 		}
 	})
 }
+
+// TestEvidenceSalt: both appliances derive the same salt for a request,
+// another for every other request and every other session, and nothing
+// the exchange sees (the session's identifier, the number) gives it.
+func TestEvidenceSalt(t *testing.T) {
+	c, p := pair(t)
+	c2, _ := pair(t)
+	if c.EvidenceSalt(1) != p.EvidenceSalt(1) {
+		t.Fatal("the two sides of a session derive different salts")
+	}
+	seen := map[[32]byte]string{}
+	for _, s := range []struct {
+		name string
+		salt [32]byte
+	}{
+		{"request 1", c.EvidenceSalt(1)}, {"request 2", c.EvidenceSalt(2)}, {"another session's request 1", c2.EvidenceSalt(1)},
+	} {
+		if other, ok := seen[s.salt]; ok {
+			t.Errorf("%s has the salt of %s", s.name, other)
+		}
+		seen[s.salt] = s.name
+	}
+	if c.evidence == [32]byte{} || c.evidence == c2.evidence || bytes.Equal(c.ID[:], c.evidence[:len(c.ID)]) {
+		t.Error("the evidence key is not the session's own secret")
+	}
+}
+
+func TestSignAndCheck(t *testing.T) {
+	id := newID(t, consumerName)
+	sig, err := Sign(id.signer, "ctx\x00", []byte("msg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSignature(id.spki, "ctx\x00", []byte("msg"), sig); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ ctx, msg string }{{"ctx\x00", "msh"}, {"cty\x00", "msg"}} {
+		if err := CheckSignature(id.spki, c.ctx, []byte(c.msg), sig); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%q %q: %v, want ErrBadSignature", c.ctx, c.msg, err)
+		}
+	}
+	if err := CheckSignature([]byte("not a key"), "ctx\x00", []byte("msg"), sig); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a key that does not parse: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
@@ -24,6 +25,25 @@ type Session struct {
 	toProvider, toConsumer cipher.AEAD
 	last                   atomic.Uint64 // the consumer's last request number
 	seen                   window        // the provider's request numbers seen
+	// evidence is the session's evidence key, which only the two
+	// appliances hold: the salts of their evidence digests derive from it.
+	evidence [32]byte
+}
+
+// EvidenceSalt is the salt of the evidence digests of request seq
+// (package evidence): 32 bytes that both appliances derive from the
+// session's evidence key and nobody else can, different for every
+// request, so that handing one request's salt to a verifier reveals
+// nothing of the others'. It is SHA-256 of a label, the evidence key and
+// the number: the key is secret and of fixed length, the input too, so no
+// HMAC is needed, and it costs no allocation.
+func (s *Session) EvidenceSalt(seq uint64) [32]byte {
+	const label = "bab seal v1 evidence salt\x00"
+	var b [len(label) + 32 + 8]byte
+	copy(b[:], label)
+	copy(b[len(label):], s.evidence[:])
+	binary.BigEndian.PutUint64(b[len(label)+32:], seq)
+	return sha256.Sum256(b[:])
 }
 
 // Direction says who seals: requests go to the provider, answers to the
