@@ -46,6 +46,8 @@ var controlFrames = []struct {
 		wire.Challenge{IDObject: []byte("id"), EncSecret: []byte("secret"), Nonce: []byte("nonce"), PCRs: []int{0, 7}}},
 	{wire.FrameProof, func() any { return new(wire.Proof) },
 		wire.Proof{Secret: []byte("s"), QuoteAttest: []byte("q"), PCRValues: map[int][]byte{16: {1}}, KeyArea: []byte("k"), CSR: []byte("c")}},
+	{wire.FrameEvidenceAck, func() any { return new(wire.EvidenceAck) },
+		wire.EvidenceAck{Key: bytes.Repeat([]byte{3}, 32), Number: 12, Index: 4096, Error: "the trace is full", Retry: true}},
 }
 
 // FuzzDecodeJSON decodes a peer's control frame of each type. A frame is

@@ -44,6 +44,11 @@ const (
 	FrameEnrolled    FrameType = 0x21
 	FrameChallenge   FrameType = 0x22 // exchange → appliance: credential and nonce for a TPM enrollment
 	FrameProof       FrameType = 0x23 // appliance → exchange: the answer to a challenge
+	// Evidence (package evidence): an appliance's signed batches of
+	// digests of the requests it sent or answered, and the exchange's
+	// acknowledgement once it logged one (or why it refused it).
+	FrameEvidence    FrameType = 0x30 // appliance → exchange, control stream: a signed batch (binary, see Evidence)
+	FrameEvidenceAck FrameType = 0x31 // exchange → appliance, control stream: JSON EvidenceAck
 )
 
 func (t FrameType) String() string {
@@ -102,6 +107,10 @@ func (t FrameType) String() string {
 		return "challenge"
 	case FrameProof:
 		return "proof"
+	case FrameEvidence:
+		return "evidence"
+	case FrameEvidenceAck:
+		return "evidence-ack"
 	}
 	return fmt.Sprintf("frame(0x%02x)", byte(t))
 }
