@@ -18,6 +18,7 @@ import (
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/appliance/store"
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
@@ -63,6 +64,10 @@ type Appliance struct {
 	sess    sessions
 	sealID  *seal.Identity
 	applyMu sync.Mutex
+	// Evidence of the requests sent and answered: the key that signs it,
+	// and an outbox per tunnel (evidence.go).
+	evSigner *evidence.Signer
+	outboxes []*evidence.Outbox
 
 	metrics *applianceMetrics // served at /metrics on the admin address
 
@@ -140,7 +145,10 @@ func (a *Appliance) init() error {
 	if len(addrs) == 0 {
 		return errors.New("no exchange address: set exchanges in bab.yaml or re-enroll")
 	}
-	for _, addr := range addrs {
+	if err := a.initEvidence(len(addrs)); err != nil {
+		return err
+	}
+	for i, addr := range addrs {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
 			return fmt.Errorf("exchange address %q: %w", addr, err)
@@ -154,7 +162,7 @@ func (a *Appliance) init() error {
 			},
 		}
 		a.tunnels = append(a.tunnels, tunnel.New(tunnel.Config{
-			Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel"),
+			Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel"), Evidence: a.outboxes[i],
 		}))
 	}
 	return nil
@@ -264,10 +272,15 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var wg sync.WaitGroup
+	// The tunnels outlive the servers: requests in flight finish, and the
+	// evidence of the last ones reaches the exchange, before they close.
+	tctx, stopTunnels := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTunnels()
+	var wg, servers sync.WaitGroup
 	for _, t := range a.tunnels {
-		wg.Go(func() { _ = t.Run(ctx) })
+		wg.Go(func() { _ = t.Run(tctx) })
 	}
+	a.runEvidence(tctx)
 	wg.Go(func() { a.renewLoop(ctx) })
 	wg.Go(func() { a.expiryWatch(ctx) })
 	wg.Go(func() { a.keepLimits(ctx) })
@@ -277,7 +290,7 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 				cancel(fmt.Errorf("%s: %w", name, err))
 			}
 		})
-		wg.Go(func() {
+		servers.Go(func() {
 			<-ctx.Done()
 			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 			defer c()
@@ -309,6 +322,9 @@ func (a *Appliance) Run(ctx context.Context, ready func()) error {
 	}
 	<-ctx.Done()
 	a.ready.Store(false)
+	servers.Wait()
+	a.flushEvidence()
+	stopTunnels()
 	wg.Wait()
 	a.flushLimits()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -342,8 +358,8 @@ func (a *Appliance) revoked() bool {
 }
 
 // openStream opens a request stream on a connected tunnel, spreading
-// requests over the tunnels that are up.
-func (a *Appliance) openStream(ctx context.Context) (*quicStream, error) {
+// requests over the tunnels that are up; it says which tunnel.
+func (a *Appliance) openStream(ctx context.Context) (*quicStream, *tunnel.Tunnel, error) {
 	n := len(a.tunnels)
 	start := a.next.Add(1)
 	for i := range n {
@@ -353,10 +369,10 @@ func (a *Appliance) openStream(ctx context.Context) (*quicStream, error) {
 		}
 		s, err := t.OpenStream(ctx)
 		if err == nil {
-			return s, nil
+			return s, t, nil
 		}
 	}
-	return nil, tunnel.ErrNotConnected
+	return nil, nil, tunnel.ErrNotConnected
 }
 
 func gatewayTLS(c *config.ServerTLS) (*tls.Config, error) {

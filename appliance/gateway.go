@@ -17,6 +17,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
@@ -95,7 +96,10 @@ type outbound struct {
 	svc     ident.Service
 	route   wire.RouteHead
 	inner   []byte // the sealed head's clear bytes: path, query and headers
-	timeout time.Duration
+	// path and query as they go in the sealed head, for the evidence's
+	// digest of the target.
+	path, query string
+	timeout     time.Duration
 	limit   int64 // the body limit, 0 for none
 }
 
@@ -136,7 +140,7 @@ func (c *gatewayCall) admit() *outbound {
 		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return nil
 	}
-	out := &outbound{svc: svc, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
+	out := &outbound{svc: svc, path: rest, query: r.URL.RawQuery, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
 		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}}
 	if r.Body == nil || r.Body == http.NoBody {
 		out.route.ContentLength = 0
@@ -248,12 +252,14 @@ func (c *gatewayCall) relay(out *outbound) {
 	}
 }
 
-// sealedCall is a request on its way: its session, number and stream.
+// sealedCall is a request on its way: its session, number and stream,
+// and this appliance's evidence of it.
 type sealedCall struct {
 	out  *outbound
 	sess *seal.Session
 	seq  uint64
 	s    *quicStream
+	ev   *requestEvidence
 }
 
 // send opens the request's stream and writes its route head and sealed
@@ -264,7 +270,7 @@ func (c *gatewayCall) send(ctx context.Context, out *outbound) *sealedCall {
 		c.failOpen(ctx, err, "Opening a protected session with the provider")
 		return nil
 	}
-	s, err := c.a.openStream(ctx)
+	s, t, err := c.a.openStream(ctx)
 	if err != nil {
 		c.failOpen(ctx, err, "Opening a stream to the exchange")
 		return nil
@@ -280,6 +286,11 @@ func (c *gatewayCall) send(ctx context.Context, out *outbound) *sealedCall {
 		c.fail(code, hop, detail, 0)
 		return nil
 	}
+	// The request left: this appliance's evidence of it starts, and the
+	// caller gets the salt that checks it.
+	x.ev = newEvidence(c.a.outboxOf(t), evidence.Consumer, sess, &route)
+	x.ev.head(&route, out.path, out.query, out.inner)
+	c.w.Header().Set(SaltHeader, x.ev.salt.String())
 	return x
 }
 
@@ -307,9 +318,10 @@ func (c *gatewayCall) failOpen(ctx context.Context, err error, what string) {
 func (c *gatewayCall) exchange(ctx context.Context, x *sealedCall, retry bool) (again bool) {
 	s := x.s
 	// The deadline or the caller leaving ends the stream on every hop.
+	defer x.ev.done() // after the upload stopped (deferred below), whatever the end
 	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
 	defer stop()
-	up := startUpload(c.w, c.r, s, x.sess.NewBodyWriter(s, seal.ToProvider, x.seq), x.out.route.ContentLength, x.out.limit)
+	up := startUpload(c.w, c.r, s, x.sess.NewBodyWriter(s, seal.ToProvider, x.seq), x.ev.request, x.out.route.ContentLength, x.out.limit)
 	defer up.stop()
 	c.up = up
 
@@ -364,6 +376,7 @@ func (c *gatewayCall) awaitAnswer(ctx context.Context, x *sealedCall, rr *bufio.
 			c.tampered(x.s, "the provider's refusal", fmt.Errorf("code %q, sealed %v", code, we))
 			return nil, false
 		}
+		x.ev.refusal(code, text)
 		c.fail(problem.Code(we.Code), we.Hop, we.Detail, we.RetryAfter.Duration())
 	case wire.FrameSealedHead:
 		head, err := x.sess.Open(nil, seal.ToConsumer, x.seq, 0, false, nil, payload)
@@ -375,6 +388,7 @@ func (c *gatewayCall) awaitAnswer(ctx context.Context, x *sealedCall, rr *bufio.
 			c.tampered(x.s, "the answer's head", err)
 			return nil, false
 		}
+		x.ev.answer(head)
 		return &rh, false
 	default:
 		wire.Abort(x.s, wire.CodeProtocol)
@@ -428,12 +442,13 @@ func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.Res
 	h := c.w.Header()
 	fromFields(h, rh.Header)
 	h.Set("Bab-Request-Id", c.id)
+	h.Set(SaltHeader, x.ev.salt.String())
 	if rh.ContentLength >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(rh.ContentLength, 10))
 	}
 	c.closeUnlessRead(false)
 	c.w.WriteHeader(rh.Status)
-	n, rerr, werr := copyAnswer(c.w, body, rh.ContentLength)
+	n, rerr, werr := copyAnswer(c.w, x.ev.response.Reader(body), rh.ContentLength)
 	stop()
 	switch {
 	case errors.Is(rerr, seal.ErrTampered) || errors.Is(rerr, seal.ErrMalformed):

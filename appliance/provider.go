@@ -12,6 +12,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
@@ -31,14 +33,16 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 		a.acceptSession(s, r, route)
 		return
 	}
-	c := &providerCall{a: a, s: s, route: route, start: time.Now(),
+	c := &providerCall{a: a, s: s, route: route, start: time.Now(), out: a.outboxOf(tunnel.FromContext(ctx)),
 		log: &reqLog{log: a.log, subsys: "provider", id: route.ID,
 			fields: []any{"service", route.Service, "consumer", route.ConsumerAppliance, "consumer_system", route.ConsumerSystem}},
 		rec: a.metrics.in.For(ident.Service{}), // until the service is known to the policy
 	}
 	if c.head = c.unseal(route, r); c.head == nil {
+		c.ev.done() // a request that opened and was refused still has its entry
 		return
 	}
+	defer c.ev.done()
 	in := c.admit()
 	if in == nil {
 		return
@@ -66,6 +70,10 @@ type providerCall struct {
 	// request opened: from then on answers and refusals are sealed.
 	sess *seal.Session
 	seq  uint64
+	// This appliance's evidence of the request, once it opened, and the
+	// outbox of the tunnel it came on.
+	ev  *requestEvidence
+	out *evidence.Outbox
 }
 
 // inbound is an admitted request: who asks, and where it goes.
@@ -86,6 +94,7 @@ func (c *providerCall) refuse(code problem.Code, detail string, logDetail ...any
 	we := &wire.Error{Code: string(code), Detail: detail, Hop: "provider"}
 	if c.sess != nil {
 		text, _ := json.Marshal(we)
+		c.ev.refusal(we.Code, text)
 		_ = wire.WriteFrame(c.s, wire.FrameSealedError, c.sess.SealError(c.seq, we.Code, text))
 	} else {
 		_ = wire.WriteError(c.s, we)
@@ -138,11 +147,16 @@ func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.Requ
 		c.tampered(fmt.Sprintf("Request %d of this session came a second time.", route.Seq), err)
 		return nil
 	}
+	// The request is the consumer's, as it sealed it: this appliance's
+	// evidence of it starts.
+	c.ev = newEvidence(c.out, evidence.Provider, sess, route)
+	c.ev.e.RequestHead = evidence.RequestHead(c.ev.salt, route.AuthBytes(), plain)
 	var inner wire.RequestHead
 	if err := inner.UnmarshalBinary(plain); err != nil {
 		c.refuse(problem.BadRequest, "The sealed request head is malformed: "+err.Error())
 		return nil
 	}
+	c.ev.e.Target = evidence.Target(c.ev.salt, route.Method, inner.Path, inner.Query)
 	return &wire.RequestHead{ID: route.ID, Service: route.Service, Method: route.Method, Path: inner.Path, Query: inner.Query,
 		Header: inner.Header, Timeout: route.Timeout, ContentLength: route.ContentLength,
 		ConsumerAppliance: sess.Consumer.String(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
@@ -224,7 +238,9 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 			c.bodyFailed(rctx, err)
 			return nil
 		}
-		body = br
+		body = c.ev.request.Reader(br)
+	} else {
+		c.ev.request.End() // an empty body, whole
 	}
 	req, err := http.NewRequestWithContext(rctx, head.Method, in.be.target(head.Path, head.Query).String(), body)
 	if err != nil {
@@ -237,6 +253,7 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		req.Body = http.NoBody
 	}
 	setBabHeaders(req.Header, head, in)
+	req.Header.Set(SaltHeader, c.ev.salt.String())
 	resp, err := in.be.client.Do(req)
 	if err == nil {
 		return resp
@@ -302,6 +319,7 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		c.refuse(problem.BadGateway, fmt.Sprintf("The backend of %s answered with more or larger headers than Bab carries.", c.head.Service), "err", err)
 		return
 	}
+	c.ev.answer(head)
 	if _, err := s.Write(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head)); err != nil {
 		// The stream broke before the answer could start: the exchange or
 		// the caller gave it up.
@@ -310,9 +328,12 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		return
 	}
 	bw := c.sess.NewBodyWriter(s, seal.ToConsumer, c.seq)
-	n, rerr, werr := wire.Copy(bw, resp.Body)
+	n, rerr, werr := wire.Copy(c.ev.response.Writer(bw), resp.Body)
 	if rerr == nil && werr == nil {
 		werr = bw.Close() // the sealed last piece: the answer is whole
+	}
+	if rerr == nil && werr == nil {
+		c.ev.response.End()
 	}
 	switch {
 	case werr != nil:

@@ -112,7 +112,7 @@ func (a *Appliance) handshake(ctx context.Context, svc ident.Service) (*seal.Ses
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStream(ctx)
+	s, _, err := a.openStream(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
@@ -22,6 +23,7 @@ import (
 type upload struct {
 	s    *quicStream
 	bw   *seal.BodyWriter
+	hash *evidence.Body // the body's evidence digest, as it is sealed
 	rc   *http.ResponseController
 	done chan struct{}
 	// Set before done closes.
@@ -39,12 +41,13 @@ const (
 var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
 
 // startUpload enables full duplex on w and starts sealing r's body (length
-// as in the head, limit 0 for none) into s through bw. A bodiless request
-// just closes the stream's sending side.
-func startUpload(w http.ResponseWriter, r *http.Request, s *quicStream, bw *seal.BodyWriter, length, limit int64) *upload {
-	u := &upload{s: s, bw: bw, rc: http.NewResponseController(w), done: make(chan struct{})}
+// as in the head, limit 0 for none) into s through bw, hashing it into
+// hash. A bodiless request just closes the stream's sending side.
+func startUpload(w http.ResponseWriter, r *http.Request, s *quicStream, bw *seal.BodyWriter, hash *evidence.Body, length, limit int64) *upload {
+	u := &upload{s: s, bw: bw, hash: hash, rc: http.NewResponseController(w), done: make(chan struct{})}
 	if length == 0 {
 		_ = s.Close()
+		hash.End() // an empty body, whole
 		close(u.done)
 		return u
 	}
@@ -60,9 +63,12 @@ func (u *upload) run(body io.Reader, limit int64) {
 	if limit > 0 {
 		body = &limitReader{r: body, left: limit}
 	}
-	_, rerr, werr := wire.Copy(u.bw, body)
+	_, rerr, werr := wire.Copy(u.hash.Writer(u.bw), body)
 	if rerr == nil && werr == nil {
 		werr = u.bw.Close() // the sealed last piece: the body is whole
+	}
+	if rerr == nil && werr == nil {
+		u.hash.End()
 	}
 	switch {
 	case errors.Is(rerr, errBodyTooLarge):

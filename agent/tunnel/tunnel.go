@@ -49,6 +49,29 @@ type Config struct {
 	Backoff   Backoff
 	QUIC      *quic.Config // nil means DefaultQUICConfig()
 	Heartbeat time.Duration
+	// Evidence, if set, is told when a connection comes up and gets the
+	// exchange's evidence acknowledgements (package evidence's Outbox,
+	// which sends its batches with SendControl).
+	Evidence EvidenceOutbox
+}
+
+// EvidenceOutbox is what a tunnel tells the outbox of the evidence it
+// carries to its exchange.
+type EvidenceOutbox interface {
+	// Connected says a connection came up: what was not acknowledged goes
+	// again.
+	Connected()
+	// Ack is the exchange's answer to a batch.
+	Ack(wire.EvidenceAck)
+}
+
+type tunnelKey struct{}
+
+// FromContext is the tunnel a request stream came on, from the context
+// the tunnel passes Handler.Request.
+func FromContext(ctx context.Context) *Tunnel {
+	t, _ := ctx.Value(tunnelKey{}).(*Tunnel)
+	return t
 }
 
 // DefaultQUICConfig is the QUIC configuration of a tunnel; both ends use
@@ -236,8 +259,11 @@ func (t *Tunnel) session(ctx context.Context) error {
 	t.cfg.Backoff.Reset()
 	t.cfg.Log.Info("tunnel up", "addr", t.cfg.Addr, "exchange", welcome.Exchange)
 
-	sctx, stop := context.WithCancel(ctx)
+	sctx, stop := context.WithCancel(context.WithValue(ctx, tunnelKey{}, t))
 	defer stop()
+	if t.cfg.Evidence != nil {
+		t.cfg.Evidence.Connected()
+	}
 	go t.acceptStreams(sctx, conn)
 	errc := make(chan error, 2)
 	lastPong := new(atomic.Int64)
@@ -273,6 +299,19 @@ func (t *Tunnel) writeControl(ft wire.FrameType, v any) error {
 	}
 	_ = t.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return wire.WriteJSON(t.ctrl, ft, v)
+}
+
+// SendControl writes a control frame whose payload is already encoded
+// (an evidence batch, say); it fails with ErrNotConnected while the
+// tunnel is down.
+func (t *Tunnel) SendControl(ft wire.FrameType, payload []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctrl == nil {
+		return ErrNotConnected
+	}
+	_ = t.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return wire.WriteFrame(t.ctrl, ft, payload)
 }
 
 func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
@@ -322,6 +361,14 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			t.state.Checked = true
 			t.mu.Unlock()
 			t.cfg.Handler.Attested(v)
+		case wire.FrameEvidenceAck:
+			var a wire.EvidenceAck
+			if err := wire.DecodeJSON(ft, payload, &a); err != nil {
+				return err
+			}
+			if t.cfg.Evidence != nil {
+				t.cfg.Evidence.Ack(a)
+			}
 		case wire.FrameRenewed:
 			var rn wire.Renewed
 			if err := wire.DecodeJSON(ft, payload, &rn); err != nil {

@@ -1,0 +1,151 @@
+package appliance
+
+import (
+	"context"
+	"time"
+
+	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/evidence"
+	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/wire"
+)
+
+// The appliance's evidence (package evidence): an entry for every request
+// it sends through its gateway and every request it answers, batched and
+// signed per exchange (each tunnel has its outbox, so that an exchange
+// logs the evidence of the requests it carried), with a key certified once
+// by the appliance key.
+
+// SaltHeader carries a request's evidence salt: to the local system on the
+// consumer's answer, to the backend on the provider's request.
+const SaltHeader = "Bab-Evidence-Salt"
+
+// evidenceFlushWait is how long a stopping appliance waits for the
+// exchange to acknowledge the evidence it holds before it closes its
+// tunnels.
+const evidenceFlushWait = 3 * time.Second
+
+// initEvidence makes the signer and one outbox per tunnel; the tunnels
+// are made after it, with their outboxes.
+func (a *Appliance) initEvidence(tunnels int) error {
+	var err error
+	if a.evSigner, err = evidence.NewSigner(a.id.String(), a.key.Signer); err != nil {
+		return err
+	}
+	log := a.log.With("subsys", "evidence")
+	a.outboxes = make([]*evidence.Outbox, tunnels)
+	for i := range a.outboxes {
+		a.outboxes[i] = evidence.NewOutbox(a.evSigner, func(payload []byte) error {
+			return a.tunnels[i].SendControl(wire.FrameEvidence, payload)
+		}, log)
+	}
+	return nil
+}
+
+// runEvidence certifies the first signing key and runs the outboxes until
+// ctx ends.
+func (a *Appliance) runEvidence(ctx context.Context) {
+	if err := a.evSigner.Start(time.Now()); err != nil {
+		a.log.Error("the appliance key could not certify an evidence signing key; evidence is kept and signing tried again", "subsys", "evidence", "err", err)
+	}
+	for _, o := range a.outboxes {
+		go o.Run(ctx)
+	}
+}
+
+// flushEvidence sends what the outboxes hold and waits for the
+// acknowledgements, at most evidenceFlushWait: a stopping appliance loses
+// no evidence its exchange can still take.
+func (a *Appliance) flushEvidence() {
+	ctx, cancel := context.WithTimeout(context.Background(), evidenceFlushWait)
+	defer cancel()
+	for i, o := range a.outboxes {
+		if !a.tunnels[i].Connected() {
+			if held := o.Stats().Held; held > 0 {
+				a.log.Warn("stopping with evidence its exchange has not acknowledged, and no tunnel to send it on: it is lost", "subsys", "evidence", "exchange", a.tunnels[i].Addr(), "entries", held)
+			}
+			continue
+		}
+		o.Flush(ctx)
+	}
+}
+
+// outboxOf is the outbox of the tunnel t, or nil.
+func (a *Appliance) outboxOf(t *tunnel.Tunnel) *evidence.Outbox {
+	for i, u := range a.tunnels {
+		if u == t {
+			return a.outboxes[i]
+		}
+	}
+	return nil
+}
+
+// evidenceStats sums the outboxes' counts.
+func (a *Appliance) evidenceStats() evidence.Stats {
+	var s evidence.Stats
+	for _, o := range a.outboxes {
+		st := o.Stats()
+		s.Entries += st.Entries
+		s.Dropped += st.Dropped
+		s.Batches += st.Batches
+		s.Logged += st.Logged
+		s.Refused += st.Refused
+		s.Held += st.Held
+	}
+	return s
+}
+
+// requestEvidence is one request's entry as it is made, from the moment
+// the request is sealed to its end.
+type requestEvidence struct {
+	out  *evidence.Outbox
+	salt evidence.Salt
+	e    evidence.Entry
+	// The bodies' digests, as they stream.
+	request, response *evidence.Body
+}
+
+// newEvidence starts the entry of request seq of session sess, which
+// travels on the tunnel whose outbox is out, with its route head; side
+// says who speaks.
+func newEvidence(out *evidence.Outbox, side evidence.Side, sess *seal.Session, route *wire.RouteHead) *requestEvidence {
+	salt := evidence.Salt(sess.EvidenceSalt(route.Seq))
+	return &requestEvidence{out: out, salt: salt,
+		e: evidence.Entry{Side: side, At: time.Now(), ID: route.ID, Consumer: sess.Consumer.String(), Provider: sess.Provider.String(),
+			Service: route.Service, Method: route.Method, Session: sess.ID, Seq: route.Seq},
+		request: evidence.NewBody(salt, true), response: evidence.NewBody(salt, false)}
+}
+
+// head records the request's head: its target and the head as sealed.
+func (r *requestEvidence) head(route *wire.RouteHead, path, query string, clear []byte) {
+	r.e.Target = evidence.Target(r.salt, route.Method, path, query)
+	r.e.RequestHead = evidence.RequestHead(r.salt, route.AuthBytes(), clear)
+}
+
+// answer records the answer's sealed head.
+func (r *requestEvidence) answer(clear []byte) {
+	if r != nil {
+		r.e.ResponseHead = evidence.ResponseHead(r.salt, clear)
+	}
+}
+
+// refusal records a sealed refusal in place of an answer's head. A
+// request refused before it opened as its consumer's (a replay, say) has
+// no evidence, and r is nil.
+func (r *requestEvidence) refusal(code string, text []byte) {
+	if r != nil {
+		r.e.ResponseHead = evidence.Refusal(r.salt, code, text)
+	}
+}
+
+// done adds the entry, with the bodies that went whole, to the outbox.
+func (r *requestEvidence) done() {
+	if r == nil || r.out == nil {
+		return
+	}
+	r.e.RequestBody, _ = r.request.Sum()
+	if !r.e.ResponseHead.IsZero() {
+		r.e.ResponseBody, _ = r.response.Sum()
+	}
+	r.out.Add(&r.e)
+}
