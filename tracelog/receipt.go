@@ -94,6 +94,9 @@ type Verified struct {
 	Index      int64
 	Checkpoint Checkpoint
 	KeyName    string // the name of the log key that signed the checkpoint
+	// Evidence is the appliances' entries of the request that an
+	// EvidenceReceipt carried, in log order.
+	Evidence []Evidence
 }
 
 // Verify checks the receipt against the log key v: the checkpoint is
