@@ -24,7 +24,8 @@ var (
 	bucketTraceIDs         = []byte("trace_ids")
 	bucketTraceCheckpoints = []byte("trace_checkpoints")
 
-	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints}
+	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints,
+		bucketEvidenceEntries, bucketEvidenceBatches}
 
 	keyTraceSigner   = []byte("signer")   // the log key, secret (note signer key)
 	keyTraceVerifier = []byte("verifier") // its public half (note verifier key)
@@ -135,48 +136,74 @@ func (s *Store) AppendTrace(entries []TraceEntry) (int64, error) {
 }
 
 func appendTrace(tx *bolt.Tx, entries []TraceEntry) (int64, error) {
-	meta, recs, hashes := tx.Bucket(bucketTraceLog), tx.Bucket(bucketTraceRecords), tx.Bucket(bucketTraceHashes)
-	// Keys only grow: full pages are best.
-	recs.FillPercent, hashes.FillPercent = 1, 1
-	size := getU64(meta, keyTraceSize)
-	hr := hashReader{hashes}
-	// bbolt keeps the slices it is given until the transaction ends, so
-	// the batch's keys and values live in arenas that are only appended to.
-	arena := make([]byte, 0, len(entries)*256)
-	keys := make([]byte, 0, len(entries)*8*3)
+	a := newLeafAppender(tx, len(entries))
 	for i := range entries {
-		n := size + int64(i)
-		start := len(arena)
-		var err error
-		if arena, err = entries[i].AppendBinary(arena); err != nil {
-			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+		if _, err := a.add(entries[i].AppendBinary); err != nil {
+			return 0, err
 		}
-		data := arena[start:len(arena):len(arena)]
-		hs, err := tlog.StoredHashes(n, data, hr)
-		if err != nil {
-			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
-		}
-		base := tlog.StoredHashIndex(0, n)
-		for j := range hs {
-			k := len(keys)
-			keys = binary.BigEndian.AppendUint64(keys, uint64(base+int64(j)))
-			v := len(arena)
-			arena = append(arena, hs[j][:]...)
-			if err := hashes.Put(keys[k:len(keys):len(keys)], arena[v:len(arena):len(arena)]); err != nil {
-				return 0, fmt.Errorf("store: trace record %d: %w", n, err)
-			}
-		}
-		k := len(keys)
-		keys = binary.BigEndian.AppendUint64(keys, uint64(n))
-		if err := recs.Put(keys[k:len(keys):len(keys)], data); err != nil {
+	}
+	return a.finish()
+}
+
+// leafAppender appends leaves (records, evidence batches) to the log in
+// one transaction: each leaf's encoding and the stored hashes it
+// completes. bbolt keeps the slices it is given until the transaction
+// ends, so keys and values live in arenas that are only appended to.
+type leafAppender struct {
+	tx                 *bolt.Tx
+	meta, recs, hashes *bolt.Bucket
+	size               int64
+	arena, keys        []byte
+}
+
+func newLeafAppender(tx *bolt.Tx, n int) *leafAppender {
+	a := &leafAppender{tx: tx, meta: tx.Bucket(bucketTraceLog), recs: tx.Bucket(bucketTraceRecords), hashes: tx.Bucket(bucketTraceHashes),
+		arena: make([]byte, 0, n*256), keys: make([]byte, 0, n*8*3)}
+	// Keys only grow: full pages are best.
+	a.recs.FillPercent, a.hashes.FillPercent = 1, 1
+	a.size = getU64(a.meta, keyTraceSize)
+	return a
+}
+
+// add appends the leaf encode appends, and returns its index.
+func (a *leafAppender) add(encode func([]byte) ([]byte, error)) (int64, error) {
+	n := a.size
+	start := len(a.arena)
+	var err error
+	if a.arena, err = encode(a.arena); err != nil {
+		return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+	}
+	data := a.arena[start:len(a.arena):len(a.arena)]
+	hs, err := tlog.StoredHashes(n, data, hashReader{a.hashes})
+	if err != nil {
+		return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+	}
+	base := tlog.StoredHashIndex(0, n)
+	for j := range hs {
+		k := len(a.keys)
+		a.keys = binary.BigEndian.AppendUint64(a.keys, uint64(base+int64(j)))
+		v := len(a.arena)
+		a.arena = append(a.arena, hs[j][:]...)
+		if err := a.hashes.Put(a.keys[k:len(a.keys):len(a.keys)], a.arena[v:len(a.arena):len(a.arena)]); err != nil {
 			return 0, fmt.Errorf("store: trace record %d: %w", n, err)
 		}
 	}
-	size += int64(len(entries))
-	if err := meta.Put(keyTraceSize, u64(size)); err != nil {
+	k := len(a.keys)
+	a.keys = binary.BigEndian.AppendUint64(a.keys, uint64(n))
+	if err := a.recs.Put(a.keys[k:len(a.keys):len(a.keys)], data); err != nil {
+		return 0, fmt.Errorf("store: trace record %d: %w", n, err)
+	}
+	a.size++
+	return n, nil
+}
+
+// finish records the log's new size and indexes the request ids of the
+// chunks it completes (trace_ids.go); it returns the size.
+func (a *leafAppender) finish() (int64, error) {
+	if err := a.meta.Put(keyTraceSize, u64(a.size)); err != nil {
 		return 0, err
 	}
-	return size, indexChunks(tx, size)
+	return a.size, indexChunks(a.tx, a.size)
 }
 
 // Trace returns up to limit of the newest records, newest first.
@@ -189,6 +216,9 @@ func (s *Store) Trace(limit int) ([]LoggedEntry, error) {
 		}
 		c := b.Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			if tracelog.LeafKind(v) == tracelog.BatchLeaf {
+				continue // evidence, listed by trace verify and in receipts
+			}
 			e := LoggedEntry{Index: int64(binary.BigEndian.Uint64(k))}
 			if err := e.UnmarshalBinary(v); err != nil {
 				return fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, e.Index, err)

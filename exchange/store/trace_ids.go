@@ -9,10 +9,10 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/babgate/bab/tracelog"
 )
 
-// The request-id index finds a record by the id its caller got. Ids are
+// The request-id index finds a record by the id its caller got, and the
+// appliances' evidence batches that hold entries of that request. Ids are
 // random, and a B+tree that takes random keys one batch at a time
 // rewrites a page per key: that cost four fifths of the append time. So
 // the index is written in chunks of idChunk records, once a chunk is
@@ -58,12 +58,15 @@ func indexChunks(tx *bolt.Tx, size int64) error {
 		var chunk []entry
 		c := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := c.Seek(u64(indexed)); k != nil && int64(binary.BigEndian.Uint64(k)) < indexed+idChunk; k, v = c.Next() {
-			id, err := tracelog.RecordID(v)
+			i := int64(binary.BigEndian.Uint64(k))
+			ids, err := leafIDs(tx, i, v)
 			if err != nil {
-				return fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+				return fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, i, err)
 			}
-			if indexable(id) {
-				chunk = append(chunk, entry{id, int64(binary.BigEndian.Uint64(k))})
+			for _, id := range ids {
+				if indexable(id) {
+					chunk = append(chunk, entry{id, i})
+				}
 			}
 		}
 		slices.SortFunc(chunk, func(a, b entry) int {
@@ -81,8 +84,8 @@ func indexChunks(tx *bolt.Tx, size int64) error {
 	return meta.Put(keyTraceIndexed, u64(indexed))
 }
 
-// findID returns the indexes of the records kept with request id id, in
-// log order.
+// findID returns the indexes of the leaves kept about request id id, in
+// log order: its records and the evidence batches that hold its entries.
 func findID(tx *bolt.Tx, id string, st TraceState) ([]int64, error) {
 	var found []int64
 	indexed := getU64(tx.Bucket(bucketTraceLog), keyTraceIndexed)
@@ -97,12 +100,13 @@ func findID(tx *bolt.Tx, id string, st TraceState) ([]int64, error) {
 	}
 	rc := tx.Bucket(bucketTraceRecords).Cursor()
 	for k, v := rc.Seek(u64(max(indexed, st.First))); k != nil; k, v = rc.Next() {
-		rid, err := tracelog.RecordID(v)
+		i := int64(binary.BigEndian.Uint64(k))
+		ids, err := leafIDs(tx, i, v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+			return nil, fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, i, err)
 		}
-		if rid == id {
-			found = append(found, int64(binary.BigEndian.Uint64(k)))
+		if slices.Contains(ids, id) {
+			found = append(found, i)
 		}
 	}
 	return found, nil

@@ -25,14 +25,19 @@ func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
 		c := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := c.Seek(u64(st.First)); k != nil && n < batch; k, v = c.Seek(u64(st.First)) {
 			index := st.First
-			var r tracelog.Record
-			if err := r.UnmarshalBinary(v); err != nil {
+			at, id, err := leafTime(v)
+			if err != nil {
 				return fmt.Errorf("%w: trace record %d does not decode, and pruning stops there (trace verify names what is wrong): %v", ErrCorrupt, index, err)
 			}
-			if !r.At.Before(before) {
+			if !at.Before(before) {
 				break
 			}
-			if err := unindex(tx, r.ID, index); err != nil {
+			if tracelog.LeafKind(v) == tracelog.BatchLeaf {
+				err = pruneBatch(tx, index, v)
+			} else {
+				err = unindex(tx, id, index)
+			}
+			if err != nil {
 				return err
 			}
 			if err := c.Delete(); err != nil {

@@ -14,8 +14,12 @@ import (
 // TraceReceipt makes the receipt of one record: by request id, or by
 // index when index is 0 or more. The proof leads to the newest signed
 // checkpoint, which must cover the record (ErrNotCheckpointed otherwise).
-func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) {
-	var r *tracelog.Receipt
+// When the appliances' evidence of the request is in the log under that
+// checkpoint, the receipt carries it (a tracelog.EvidenceReceipt);
+// otherwise it is the record's alone (a tracelog.Receipt, C2SP
+// tlog-proof).
+func (s *Store) TraceReceipt(id string, index int64) (tracelog.AnyReceipt, error) {
+	var r tracelog.AnyReceipt
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketTraceRecords) == nil {
 			return ErrTraceNotFound
@@ -26,6 +30,9 @@ func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) 
 			if index, err = indexOf(tx, id, st); err != nil {
 				return err
 			}
+		}
+		if v := tx.Bucket(bucketTraceRecords).Get(u64(index)); tracelog.LeafKind(v) == tracelog.BatchLeaf {
+			return fmt.Errorf("%w: record %d is an evidence batch, not a request's record", ErrTraceNotFound, index)
 		}
 		switch {
 		case index >= st.Size:
@@ -45,7 +52,23 @@ func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) 
 		if err != nil {
 			return fmt.Errorf("store: trace receipt of record %d: %w", index, err)
 		}
-		r = &tracelog.Receipt{Record: data, Index: index, Proof: proof, Checkpoint: note}
+		rid, err := tracelog.RecordID(data)
+		if err != nil {
+			return fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, index, err)
+		}
+		found, err := findID(tx, rid, st)
+		if err != nil {
+			return err
+		}
+		batches, err := requestEvidence(tx, rid, found, size)
+		if err != nil {
+			return err
+		}
+		if len(batches) == 0 {
+			r = &tracelog.Receipt{Record: data, Index: index, Proof: proof, Checkpoint: note}
+			return nil
+		}
+		r = &tracelog.EvidenceReceipt{Record: data, Index: index, Proof: proof, Batches: batches, Checkpoint: note}
 		return nil
 	})
 	return r, err
@@ -53,9 +76,16 @@ func (s *Store) TraceReceipt(id string, index int64) (*tracelog.Receipt, error) 
 
 // indexOf finds the one record kept with request id id.
 func indexOf(tx *bolt.Tx, id string, st TraceState) (int64, error) {
-	found, err := findID(tx, id, st)
+	leaves, err := findID(tx, id, st)
 	if err != nil {
 		return 0, err
+	}
+	var found []int64 // the records, not the evidence batches
+	recs := tx.Bucket(bucketTraceRecords)
+	for _, n := range leaves {
+		if tracelog.LeafKind(recs.Get(u64(n))) != tracelog.BatchLeaf {
+			found = append(found, n)
+		}
 	}
 	switch {
 	case len(found) == 1:
@@ -75,9 +105,10 @@ func indexOf(tx *bolt.Tx, id string, st TraceState) (int64, error) {
 
 // oldestKept says from when on records are kept.
 func oldestKept(tx *bolt.Tx, st TraceState) string {
-	var r tracelog.Record
-	if v := tx.Bucket(bucketTraceRecords).Get(u64(st.First)); v == nil || r.UnmarshalBinary(v) != nil {
+	v := tx.Bucket(bucketTraceRecords).Get(u64(st.First))
+	at, _, err := leafTime(v)
+	if v == nil || err != nil {
 		return "none is kept now"
 	}
-	return "the oldest kept is from " + r.At.Format(time.RFC3339)
+	return "the oldest kept is from " + at.Format(time.RFC3339)
 }

@@ -16,7 +16,9 @@ type TraceReport struct {
 	Origin       string         `json:"origin"`
 	Size         int64          `json:"size"`         // records in the tree
 	Pruned       int64          `json:"pruned"`       // records deleted after the retention period; their hashes are still checked
-	Records      int64          `json:"records"`      // records checked
+	Records      int64          `json:"records"`      // records checked, evidence batches included
+	Batches      int64          `json:"batches"`      // of those, the appliances' evidence batches: signatures, key certificates and entries checked
+	Entries      int64          `json:"entries"`      // the entries of those batches
 	Hashes       int64          `json:"hashes"`       // stored hashes checked
 	Checkpoints  int            `json:"checkpoints"`  // signed checkpoints checked
 	Checkpointed int64          `json:"checkpointed"` // records covered by the newest valid checkpoint
@@ -44,7 +46,9 @@ func (r *TraceReport) add(kind string, index int64, id, format string, args ...a
 }
 
 // VerifyTrace checks the whole log in one read transaction: every record
-// kept hashes to the leaf the tree holds for it; every stored hash of the
+// kept hashes to the leaf the tree holds for it, and every evidence batch
+// verifies (its key certificate, its signature, the entries kept beside
+// it); every stored hash of the
 // tree is the hash of its two children; every checkpoint is signed with
 // the log key, its root is the tree's at its size, and it is consistent
 // with the checkpoint before it; the current tree is consistent with the
@@ -107,7 +111,9 @@ func verifyRecords(tx *bolt.Tx, st TraceState, rep *TraceReport) {
 		next = i + 1
 		rep.Records++
 		var r tracelog.Record
-		if err := r.UnmarshalBinary(v); err != nil {
+		if tracelog.LeafKind(v) == tracelog.BatchLeaf {
+			verifyBatchLeaf(tx, i, v, rep)
+		} else if err := r.UnmarshalBinary(v); err != nil {
 			rep.add("record", i, "", "does not decode: %v", err)
 			continue
 		}
