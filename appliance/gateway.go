@@ -93,14 +93,14 @@ func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Dur
 // outbound is an admitted request, ready to leave the office: what the
 // exchange may read, and what only the provider may.
 type outbound struct {
-	svc     ident.Service
-	route   wire.RouteHead
-	inner   []byte // the sealed head's clear bytes: path, query and headers
+	svc   ident.Service
+	route wire.RouteHead
+	inner []byte // the sealed head's clear bytes: path, query and headers
 	// path and query as they go in the sealed head, for the evidence's
 	// digest of the target.
 	path, query string
 	timeout     time.Duration
-	limit   int64 // the body limit, 0 for none
+	limit       int64 // the body limit, 0 for none
 }
 
 // admit authenticates the local system and checks the signed policy

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
-
 )
 
 // The request-id index finds a record by the id its caller got, and the
