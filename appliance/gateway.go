@@ -93,14 +93,15 @@ func (c *gatewayCall) fail(code problem.Code, hop, detail string, retry time.Dur
 // outbound is an admitted request, ready to leave the office: what the
 // exchange may read, and what only the provider may.
 type outbound struct {
-	svc   ident.Service
-	route wire.RouteHead
-	inner []byte // the sealed head's clear bytes: path, query and headers
+	svc     ident.Service
+	route   wire.RouteHead
+	inner   []byte // the sealed head's clear bytes: path, query and headers
+	timeout time.Duration
+	limit   int64 // the body limit, 0 for none
+
 	// path and query as they go in the sealed head, for the evidence's
 	// digest of the target.
 	path, query string
-	timeout     time.Duration
-	limit       int64 // the body limit, 0 for none
 }
 
 // admit authenticates the local system and checks the signed policy
@@ -140,8 +141,9 @@ func (c *gatewayCall) admit() *outbound {
 		c.fail(problem.BadRequest, "consumer", err.Error(), 0)
 		return nil
 	}
-	out := &outbound{svc: svc, path: rest, query: r.URL.RawQuery, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
+	out := &outbound{svc: svc, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
 		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}}
+	out.path, out.query = rest, r.URL.RawQuery
 	if r.Body == nil || r.Body == http.NoBody {
 		out.route.ContentLength = 0
 	}
@@ -317,8 +319,8 @@ func (c *gatewayCall) failOpen(ctx context.Context, err error, what string) {
 // in a new one (retry says whether it may).
 func (c *gatewayCall) exchange(ctx context.Context, x *sealedCall, retry bool) (again bool) {
 	s := x.s
-	// The deadline or the caller leaving ends the stream on every hop.
 	defer x.ev.done() // after the upload stopped (deferred below), whatever the end
+	// The deadline or the caller leaving ends the stream on every hop.
 	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
 	defer stop()
 	up := startUpload(c.w, c.r, s, x.sess.NewBodyWriter(s, seal.ToProvider, x.seq), x.ev.request, x.out.route.ContentLength, x.out.limit)
