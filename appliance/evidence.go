@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/seal"
@@ -80,21 +82,6 @@ func (a *Appliance) outboxOf(t *tunnel.Tunnel) *evidence.Outbox {
 	return nil
 }
 
-// evidenceStats sums the outboxes' counts.
-func (a *Appliance) evidenceStats() evidence.Stats {
-	var s evidence.Stats
-	for _, o := range a.outboxes {
-		st := o.Stats()
-		s.Entries += st.Entries
-		s.Dropped += st.Dropped
-		s.Batches += st.Batches
-		s.Logged += st.Logged
-		s.Refused += st.Refused
-		s.Held += st.Held
-	}
-	return s
-}
-
 // requestEvidence is one request's entry as it is made, from the moment
 // the request is sealed to its end.
 type requestEvidence struct {
@@ -148,4 +135,36 @@ func (r *requestEvidence) done() {
 		r.e.ResponseBody, _ = r.response.Sum()
 	}
 	r.out.Add(&r.e)
+}
+
+// Evidence metrics, read from the outboxes when scraped.
+var (
+	evidenceEntriesDesc = prometheus.NewDesc("bab_evidence_entries_total",
+		"Requests this appliance recorded evidence of (sent through the gateway, or answered), by exchange address.", []string{"exchange"}, nil)
+	evidenceBatchesDesc = prometheus.NewDesc("bab_evidence_batches_total",
+		`Signed batches of evidence, by exchange address and result: "signed", "logged" by the exchange, "refused" by it (they did not verify).`, []string{"exchange", "result"}, nil)
+	evidenceHeldDesc = prometheus.NewDesc("bab_evidence_held",
+		"Entries of evidence held until the exchange logs them, by exchange address; bounded, and beyond the bound dropped.", []string{"exchange"}, nil)
+	evidenceDroppedDesc = prometheus.NewDesc("bab_evidence_dropped_total",
+		"Entries of evidence dropped because the exchange had not logged those held; the next batch declares them.", []string{"exchange"}, nil)
+)
+
+type evidenceCollector struct{ a *Appliance }
+
+func (c evidenceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{evidenceEntriesDesc, evidenceBatchesDesc, evidenceHeldDesc, evidenceDroppedDesc} {
+		ch <- d
+	}
+}
+
+func (c evidenceCollector) Collect(ch chan<- prometheus.Metric) {
+	for i, o := range c.a.outboxes {
+		st, addr := o.Stats(), c.a.tunnels[i].Addr()
+		ch <- prometheus.MustNewConstMetric(evidenceEntriesDesc, prometheus.CounterValue, float64(st.Entries), addr)
+		ch <- prometheus.MustNewConstMetric(evidenceBatchesDesc, prometheus.CounterValue, float64(st.Batches), addr, "signed")
+		ch <- prometheus.MustNewConstMetric(evidenceBatchesDesc, prometheus.CounterValue, float64(st.Logged), addr, "logged")
+		ch <- prometheus.MustNewConstMetric(evidenceBatchesDesc, prometheus.CounterValue, float64(st.Refused), addr, "refused")
+		ch <- prometheus.MustNewConstMetric(evidenceHeldDesc, prometheus.GaugeValue, float64(st.Held), addr)
+		ch <- prometheus.MustNewConstMetric(evidenceDroppedDesc, prometheus.CounterValue, float64(st.Dropped), addr)
+	}
 }

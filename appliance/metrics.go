@@ -40,7 +40,7 @@ func newMetrics(a *Appliance) *applianceMetrics {
 		out: metrics.NewRequests(total, duration, directionOut),
 		in:  metrics.NewRequests(total, duration, directionIn),
 	}
-	m.reg.MustRegister(total, duration, stateCollector{a}, buildInfo())
+	m.reg.MustRegister(total, duration, stateCollector{a}, evidenceCollector{a}, buildInfo())
 	return m
 }
 

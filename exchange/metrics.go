@@ -28,6 +28,7 @@ type exchangeMetrics struct {
 	traceWriteErrors                 prometheus.Counter
 	traceRecords, traceCheckpoint    prometheus.Gauge
 	sessions                         *prometheus.CounterVec
+	evidence                         *prometheus.CounterVec // evidence.go
 }
 
 func newMetrics(x *Exchange) *exchangeMetrics {
@@ -102,6 +103,7 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 		traceRecords:     traceRecords,
 		traceCheckpoint:  traceCheckpoint,
 		sessions:         sessions,
+		evidence:         newEvidenceMetrics(),
 	}
 	for _, r := range []string{"waited", "refused"} {
 		traceQueue.WithLabelValues(r) // present from the start, at 0
@@ -111,6 +113,7 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0
 	sessions.WithLabelValues("ok")      // present from the start, at 0
+	m.reg.MustRegister(m.evidence)
 	m.reg.MustRegister(sessions, total, duration, pushes, deltas, acks, attestations, enrollments, limited, traceQueue, traceWriteErrors, traceRecords, traceCheckpoint, fleetCollector{x},
 		metrics.BuildInfo("bab_exchange_build_info", "Always 1; the version label is the running bab-exchange's.", Version))
 	return m

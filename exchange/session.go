@@ -209,6 +209,8 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader) error {
 			case s.quotes <- q:
 			default: // an answer nobody waits for any more
 			}
+		case wire.FrameEvidence:
+			x.takeEvidence(s, payload)
 		case wire.FrameRenew:
 			var rq wire.Renew
 			if err := wire.DecodeJSON(ft, payload, &rq); err != nil {

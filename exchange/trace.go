@@ -46,6 +46,8 @@ type tracer struct {
 	freed   chan struct{}      // closed, and replaced, when places are released
 	closed  bool               // stopping: no new reservation
 	failing bool               // the last write failed
+
+	ev evidenceQueue // the appliances' checked evidence batches (evidence.go)
 }
 
 // maxTraceBatch bounds the records written in one transaction.
@@ -54,7 +56,7 @@ const maxTraceBatch = 4096
 func newTracer(st *store.Store, log *slog.Logger, m *exchangeMetrics, signer note.Signer, queue int, wait, every, retention time.Duration) *tracer {
 	return &tracer{st: st, log: log, m: m, signer: signer, queue: queue, wait: wait, every: every, retention: retention,
 		flushEvery: 200 * time.Millisecond, pruneEvery: min(time.Hour, max(retention/10, time.Second)), drainWait: 20 * time.Second,
-		append: st.AppendTrace, freed: make(chan struct{}), wake: make(chan struct{}, 1)}
+		append: st.AppendTrace, freed: make(chan struct{}), wake: make(chan struct{}, 1), ev: evidenceQueue{append: st.AppendEvidence}}
 }
 
 // reserve takes a place in the trace queue, waiting up to t.wait for one.
@@ -125,6 +127,7 @@ func (c *routeCall) reserveTrace() bool {
 // for the next try: a reserved record is written or the exchange says it
 // was not.
 func (t *tracer) flush() {
+	defer t.flushEvidence()
 	for {
 		t.mu.Lock()
 		batch := t.pending[:min(len(t.pending), maxTraceBatch)]

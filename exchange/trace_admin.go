@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/tracelog"
 )
@@ -61,9 +62,11 @@ func (x *Exchange) traceHandlers(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/trace/receipt", x.serveReceipt)
 }
 
-// serveReceipt answers a receipt, as a C2SP tlog-proof. A record that no
-// checkpoint covers yet gets one within trace_checkpoint_every: the
-// answer waits for it.
+// serveReceipt answers a receipt: a C2SP tlog-proof, or, when the
+// appliances' evidence of the request is logged, a receipt that carries it
+// too. A record that no checkpoint covers yet gets one within
+// trace_checkpoint_every: the answer waits for it, and for the evidence of
+// a request that just ended.
 func (x *Exchange) serveReceipt(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	index := int64(-1)
@@ -81,12 +84,16 @@ func (x *Exchange) serveReceipt(w http.ResponseWriter, r *http.Request) {
 	for {
 		rc, err := x.store.TraceReceipt(q.Get("id"), index)
 		waited := time.Since(start)
+		// The appliances' batches of a request that just ended are a
+		// second or two behind its record: a receipt asked for at once
+		// waits for them, and for a checkpoint over them.
+		evidenceLate := err == nil && evidenceDue(rc, x.cfg.TraceCheckpointEvery) && waited < x.cfg.TraceCheckpointEvery+evidenceWait
 		switch {
-		case err == nil:
+		case err == nil && !evidenceLate:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = w.Write(rc.Marshal())
 			return
-		case errors.Is(err, store.ErrNotCheckpointed) && waited < x.cfg.TraceCheckpointEvery+2*time.Second,
+		case evidenceLate, errors.Is(err, store.ErrNotCheckpointed) && waited < x.cfg.TraceCheckpointEvery+2*time.Second,
 			errors.Is(err, store.ErrTraceNotFound) && index < 0 && waited < time.Second:
 			select {
 			case <-r.Context().Done():
@@ -109,4 +116,40 @@ func (x *Exchange) serveReceipt(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, status, code, err.Error())
 		return
 	}
+}
+
+// evidenceWait is how long after its request a record's evidence may
+// still be on its way: an appliance signs a batch every second, and the
+// exchange writes every fifth of a second.
+const evidenceWait = 3 * time.Second
+
+// evidenceDue reports whether a receipt lacks evidence that should come
+// soon: its request ended less than evidenceWait ago (and a checkpoint
+// interval, every, for a checkpoint over the batches), and the consumer's
+// entry is missing, or the provider's for a request it answered.
+func evidenceDue(rc tracelog.AnyReceipt, every time.Duration) bool {
+	var rec tracelog.Record
+	var sides [3]bool
+	switch r := rc.(type) {
+	case *tracelog.Receipt:
+		if rec.UnmarshalBinary(r.Record) != nil {
+			return false
+		}
+	case *tracelog.EvidenceReceipt:
+		if rec.UnmarshalBinary(r.Record) != nil {
+			return false
+		}
+		for _, b := range r.Batches {
+			for _, e := range b.Entries {
+				var en evidence.Entry
+				if en.UnmarshalBinary(e.Entry) == nil {
+					sides[en.Side] = true
+				}
+			}
+		}
+	}
+	if time.Since(rec.At.Add(rec.Duration)) > evidenceWait+every {
+		return false
+	}
+	return !sides[evidence.Consumer] || rec.Outcome == "ok" && !sides[evidence.Provider]
 }

@@ -33,7 +33,7 @@ Usage:
   bab console ls | revoke NAME                         the paired consoles; revoke one for good
   bab client token NAME                                a new token for a local system, and its config lines
   bab client cert NAME CERT.pem                        config lines for a system with a client certificate
-  bab trace verify-receipt FILE --log-key KEY [--body FILE]
+  bab trace verify-receipt FILE --log-key KEY [--salt HEX] [--body FILE] [--target 'METHOD PATH?QUERY']
                                                        check a receipt of the exchange's trace, offline
   bab version
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -159,10 +160,10 @@ func printReport(w io.Writer, rep *store.TraceReport) {
 	if rep.Pruned > 0 {
 		fmt.Fprintf(w, ", of which %d were pruned after the retention period (their hashes stay in the tree and were checked)", rep.Pruned)
 	}
-	fmt.Fprintf(w, ".\nChecked: %d record(s), %d stored hash(es), %d checkpoint(s); the newest valid checkpoint covers %d records.\n",
-		rep.Records, rep.Hashes, rep.Checkpoints, rep.Checkpointed)
+	fmt.Fprintf(w, ".\nChecked: %d record(s), of which %d are the appliances' evidence batches (%d entries), %d stored hash(es), %d checkpoint(s); the newest valid checkpoint covers %d records.\n",
+		rep.Records, rep.Batches, rep.Entries, rep.Hashes, rep.Checkpoints, rep.Checkpointed)
 	if len(rep.Problems) == 0 {
-		fmt.Fprintln(w, "OK: every record kept is in the tree, every stored hash is its children's, and every checkpoint is signed with the log key, holds the tree's root and is consistent with the one before it and with the tree.")
+		fmt.Fprintln(w, "OK: every record kept is in the tree, every evidence batch is signed by a key its appliance key certified and holds the entries kept for it, every stored hash is its children's, and every checkpoint is signed with the log key, holds the tree's root and is consistent with the one before it and with the tree.")
 		return
 	}
 	fmt.Fprintf(w, "FAILED: %d problem(s), in log order:\n", len(rep.Problems)+rep.More)
@@ -236,7 +237,7 @@ func traceReceipt(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := tracelog.ParseReceipt(raw)
+	r, err := tracelog.ParseAnyReceipt(raw)
 	if err != nil {
 		return err
 	}
@@ -256,6 +257,7 @@ func traceReceipt(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Wrote the receipt of record %d (request id %s) in the trace log %s, under its checkpoint of %d records, to %s.\n",
 		got.Index, strconv.Quote(got.Record.ID), got.Checkpoint.Origin, got.Checkpoint.Size, *out)
+	fmt.Fprintf(stdout, "It carries %s.\n", evidenceSummary(got))
 	fmt.Fprintf(stdout, "Anyone can check it offline with the log's key:\n  bab trace verify-receipt %s --log-key %s\n", *out, key.Key)
 	return nil
 }
@@ -290,4 +292,16 @@ func traceKey(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, key)
 	return err
+}
+
+// evidenceSummary says whose evidence a receipt carries.
+func evidenceSummary(v *tracelog.Verified) string {
+	var sides []string
+	for _, e := range v.Evidence {
+		sides = append(sides, fmt.Sprintf("the %s %s's (batch %d, record %d)", e.Entry.Side, e.Entry.Speaker(), e.Batch.Number, e.BatchIndex))
+	}
+	if len(sides) == 0 {
+		return "no evidence of the appliances: the log holds none of this request"
+	}
+	return "the appliances' evidence of the request: " + strings.Join(sides, " and ")
 }
