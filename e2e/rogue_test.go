@@ -36,7 +36,8 @@ import (
 // that the test can send what a tampered appliance would.
 type rawTunnel struct {
 	conn *quic.Conn
-	seal *sealer // speaks the end-to-end protocol with the identity's key
+	ctrl *quic.Stream // its control stream, to send frames on by hand
+	seal *sealer      // speaks the end-to-end protocol with the identity's key
 	// frames are the control frames other than boot-state checks, as they
 	// arrive (policy pushes, say); one that finds the buffer full is lost.
 	frames chan ctrlFrame
@@ -86,7 +87,7 @@ func dialTunnel(t *testing.T, l *lab.Lab, h *heldIdentity, claim uint64, answer 
 	if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameWelcome {
 		t.Fatalf("welcome: %v %v", ft, err)
 	}
-	rt := &rawTunnel{conn: conn, frames: make(chan ctrlFrame, 64), seal: newSealer(t, h, l)}
+	rt := &rawTunnel{conn: conn, ctrl: ctrl, frames: make(chan ctrlFrame, 64), seal: newSealer(t, h, l)}
 	if !answer {
 		return rt
 	}

@@ -113,11 +113,15 @@ func TestTraceLogVerifiesAndNamesTampering(t *testing.T) {
 		t.Error("the state file does not hold the marker request's id: the grep above looks at the wrong file")
 	}
 	out, err = exchangeCmd(l, "trace", "verify")
-	if err != nil || !strings.Contains(out, "OK:") || !strings.Contains(out, fmt.Sprintf("Checked: %d record(s)", len(ids))) {
-		t.Fatalf("trace verify of the stopped exchange's file: %v\n%s", err, out)
+	var records, batches, entries int
+	if err == nil {
+		_, err = fmt.Sscanf(out[strings.Index(out, "Checked: "):], "Checked: %d record(s), of which %d are the appliances' evidence batches (%d entries)", &records, &batches, &entries)
+	}
+	if err != nil || !strings.Contains(out, "OK:") || records-batches != len(ids) || entries != 2*len(ids) {
+		t.Fatalf("trace verify of the stopped exchange's file: %v (%d records, %d batches of %d entries)\n%s", err, records, batches, entries, out)
 	}
 	// A receipt can be made from the stopped exchange's file too.
-	if out, err := exchangeCmd(l, "trace", "receipt", ids[0]); err != nil || !strings.HasPrefix(out, tracelog.ReceiptHeader) {
+	if out, err := exchangeCmd(l, "trace", "receipt", ids[0]); err != nil || !strings.HasPrefix(out, tracelog.EvidenceReceiptHeader) {
 		t.Fatalf("trace receipt from the file: %v\n%s", err, out)
 	}
 

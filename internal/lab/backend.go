@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +24,10 @@ type Backend struct {
 	Requests atomic.Int64 // every request that reached it
 	Canceled atomic.Int64 // /slow requests whose caller went away
 	Slow     atomic.Int64 // /slow requests being served now
+	// Salts are the evidence salts (Bab-Evidence-Salt) the requests came
+	// with, by request id, as a provider's system would keep them with
+	// what it answered.
+	Salts sync.Map
 }
 
 // StartBackend serves the sample civil registry on a free loopback port.
@@ -115,6 +120,9 @@ func (b *Backend) handler() http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.Requests.Add(1)
+		if salt := r.Header.Get("Bab-Evidence-Salt"); salt != "" {
+			b.Salts.Store(r.Header.Get("Bab-Request-Id"), salt)
+		}
 		mux.ServeHTTP(w, r)
 	})
 }
