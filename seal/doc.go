@@ -67,4 +67,10 @@
 // same way with the other direction's key, so it is bound to its request.
 // An appliance key signs once per session (tens of milliseconds on a
 // hardware TPM), never once per request.
+//
+// The same key schedule gives the session an evidence key (info "bab seal
+// v1 evidence"), from which both appliances derive a salt per request
+// (Session.EvidenceSalt): package evidence keys the digests of what each
+// appliance signs with it, so that they confirm nothing to the exchange,
+// which never holds the session's secret.
 package seal

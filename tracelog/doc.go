@@ -14,6 +14,11 @@
 // proof and a signed checkpoint, in the C2SP tlog-proof format, the record
 // in its "extra" line. docs/trace.md specifies all three.
 //
+// The log's other leaves are the appliances' signed batches of evidence
+// (BatchRecord), which the exchange appends as they arrive; an
+// EvidenceReceipt proves a record together with both appliances' entries
+// of the same request, each in its batch, under one checkpoint.
+//
 // Threat model. What the log protects against: a change to the trace after
 // the fact by someone who can write the exchange's state file or its
 // backups, but who does not hold every checkpoint and receipt given out. A
@@ -31,8 +36,9 @@
 //     would refuse an inconsistent one, is the next step.
 //   - Requests the exchange never recorded. The exchange refuses a request
 //     it cannot trace, but an exchange that is itself compromised could
-//     carry one untraced; the appliances' own signed evidence, whose
-//     digests the record has room for, will show that.
+//     carry one untraced; the appliances' own signed evidence (package
+//     evidence), which the log holds in batch leaves beside the records,
+//     shows that.
 //   - What a record says. It is the exchange's account: the consumer
 //     system, the purpose and the request id come from the consumer's
 //     appliance and are not checked by the exchange.

@@ -29,8 +29,9 @@ type Record struct {
 	// its answer.
 	Duration time.Duration `json:"duration_ns"`
 
-	// Coming: the SHA-256 of each appliance's signed evidence of this
-	// request, and of the signed batch of evidence that holds it.
+	// Reserved, and left empty: the appliances' signed evidence of a
+	// request comes after its record is written, and is logged in leaves
+	// of its own (BatchRecord), linked to the record by the request id.
 	ConsumerEvidence Digest `json:"consumer_evidence,omitzero"`
 	ConsumerBatch    Digest `json:"consumer_batch,omitzero"`
 	ProviderEvidence Digest `json:"provider_evidence,omitzero"`
@@ -39,8 +40,9 @@ type Record struct {
 	// hold) of the subject the request is about, so that a citizen's
 	// requests can be found without the log naming the citizen.
 	SubjectHash Digest `json:"subject_hash,omitzero"`
-	// Coming: the SHA-256 of the request and the response bodies, so that
-	// a receipt proves which body was sent (bab trace verify-receipt --body).
+	// Reserved, and left empty for the same reason: the appliances'
+	// entries hold keyed digests of both bodies, which a receipt with
+	// evidence carries (bab trace verify-receipt --body --salt).
 	RequestBodyDigest  Digest `json:"request_body_sha256,omitzero"`
 	ResponseBodyDigest Digest `json:"response_body_sha256,omitzero"`
 
