@@ -210,7 +210,11 @@ func routeFrame(b []byte, h *wire.RouteHead) []byte {
 func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.RouteHead) {
 	refuse := func(code problem.Code, detail string, err error) {
 		a.log.Warn("session refused", "service", route.Service, "consumer", route.ConsumerAppliance, "outcome", code, "err", err)
-		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
+		var retry time.Duration
+		if code == problem.ApplianceKeyMismatch {
+			retry = time.Second
+		}
+		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider", RetryAfter: wire.ToMillis(retry)})
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled)
 	}
@@ -242,7 +246,14 @@ func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.R
 	if err == nil && sess.Consumer.String() != route.ConsumerAppliance {
 		err = fmt.Errorf("the hello is %s's, the exchange passed it on as %q's", sess.Consumer, route.ConsumerAppliance)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, seal.ErrUnknownKey):
+		// Forged, or signed with a key this appliance's policy does not
+		// bind yet: a policy that approves it may be seconds away.
+		refuse(problem.ApplianceKeyMismatch, fmt.Sprintf("The provider's policy v%d does not bind the key the session request was signed with to the appliance it names. "+
+			"If central ops have just approved that appliance's key, retry in a moment; otherwise this appliance refused it as forged and logged it.", p.Version()), err)
+		return
+	case err != nil:
 		refuse(problem.Tampered, "The session request was not made by the appliance it names, with the key the policy lists for it; this appliance refused it and logged it.", err)
 		return
 	}
