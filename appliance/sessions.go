@@ -29,6 +29,16 @@ type sessions struct {
 	in      map[[wire.SessionIDLen]byte]*seal.Session
 }
 
+// maps makes the maps on first use, so that the zero value works; the
+// caller holds mu.
+func (ss *sessions) maps() {
+	if ss.out == nil {
+		ss.out = map[ident.Service]*seal.Session{}
+		ss.flights = map[ident.Service]*flight{}
+		ss.in = map[[wire.SessionIDLen]byte]*seal.Session{}
+	}
+}
+
 // flight is a handshake in progress, which every request for the service
 // waits for rather than start its own.
 type flight struct {
@@ -59,6 +69,7 @@ func policyKeys(p *policy.Policy) seal.Keys { return p.ApplianceKey }
 // lists its provider's key or routes svc to it.
 func (a *Appliance) outSession(ctx context.Context, p *policy.Policy, svc ident.Service) (*seal.Session, error) {
 	a.sess.mu.Lock()
+	a.sess.maps()
 	if s := a.sess.out[svc]; s != nil && time.Until(s.Expires) > renewBefore && stillTrusted(p, s.Provider, s.ProviderKey) && routedTo(p, svc, s.Provider) {
 		a.sess.mu.Unlock()
 		return s, nil
@@ -108,12 +119,13 @@ func (a *Appliance) forget(svc ident.Service, s *seal.Session) {
 // the provider appliance; the reply must come from an appliance the policy
 // routes svc to, with the key the policy lists for it.
 func (a *Appliance) handshake(ctx context.Context, svc ident.Service) (*seal.Session, error) {
-	pend, err := seal.Start(a.sealID, time.Now())
+	s, err := a.openStream(ctx) // first: no signature while no tunnel is up
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStream(ctx)
+	pend, err := seal.Start(a.sealID, time.Now())
 	if err != nil {
+		wire.Abort(s, wire.CodeInternal)
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
@@ -160,6 +172,7 @@ func (a *Appliance) keepInSession(s *seal.Session) {
 	now := time.Now()
 	a.sess.mu.Lock()
 	defer a.sess.mu.Unlock()
+	a.sess.maps()
 	var oldest *seal.Session
 	n := 0
 	for id, o := range a.sess.in {
