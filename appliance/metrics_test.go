@@ -1,9 +1,6 @@
 package appliance
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"io"
@@ -20,8 +17,6 @@ import (
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
-	"github.com/babgate/bab/seal"
-	"github.com/babgate/bab/wire"
 )
 
 // metricsAppliance is an appliance with a policy, one local system
@@ -43,7 +38,6 @@ func metricsAppliance(t *testing.T) *Appliance {
 		id:      ident.MustAppliance("MA/MUN/RABAT:hq"),
 		clients: clients,
 		tunnels: []*tunnel.Tunnel{tunnel.New(tunnel.Config{Addr: "127.0.0.1:7700", TLS: &tls.Config{}, Log: log})},
-		sess:    sessions{out: map[ident.Service]*seal.Session{}, flights: map[ident.Service]*flight{}, in: map[[wire.SessionIDLen]byte]*seal.Session{}},
 	}
 	a.policy.Store(policy.Compile(&policy.Bundle{
 		Version: 7, Issued: now, Expires: now.Add(time.Hour),
@@ -52,13 +46,6 @@ func metricsAppliance(t *testing.T) *Appliance {
 		Services:   []policy.Service{{ID: svc}},
 		Rules:      []policy.Rule{{Consumer: commune, Service: svc, Methods: []string{"GET"}, PathPrefixes: []string{"/"}}},
 	}))
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.sealID, err = seal.NewIdentity(a.id, key); err != nil {
-		t.Fatal(err)
-	}
 	a.metrics = newMetrics(a)
 	return a
 }
