@@ -104,28 +104,28 @@ func (b *Batch) Verify(c *KeyCert) error {
 }
 
 // VerifyEntries checks that entries are the batch's, whole: as many as it
-// says, hashing to its root, each an entry its appliance speaks in (the
-// consumer of a consumer's entry, the provider of a provider's). It
-// returns them decoded.
-func (b *Batch) VerifyEntries(entries [][]byte) ([]Entry, error) {
+// says, hashing to its root, each an entry in its one encoding in which
+// the batch's appliance speaks (the consumer of a consumer's entry, the
+// provider of a provider's).
+func (b *Batch) VerifyEntries(entries [][]byte) error {
 	if uint64(len(entries)) != b.Count {
-		return nil, fmt.Errorf("%w: %d entries, the batch says %d", ErrBatch, len(entries), b.Count)
+		return fmt.Errorf("%w: %d entries, the batch says %d", ErrBatch, len(entries), b.Count)
 	}
-	out := make([]Entry, len(entries))
+	var v entryView
 	for i, raw := range entries {
-		if err := out[i].UnmarshalBinary(raw); err != nil {
-			return nil, fmt.Errorf("%w: entry %d: %w", ErrBatch, i, err)
+		if err := v.parse(raw); err != nil {
+			return fmt.Errorf("%w: entry %d: %w", ErrBatch, i, err)
 		}
-		if s := out[i].Speaker(); s != b.Appliance {
-			return nil, fmt.Errorf("%w: entry %d is %s's word as %s, in a batch of %s", ErrBatch, i, s, out[i].Side, b.Appliance)
+		if s := v.speaker(); string(s) != b.Appliance {
+			return fmt.Errorf("%w: entry %d is %s's word as %s, in a batch of %s", ErrBatch, i, s, v.side, b.Appliance)
 		}
 	}
 	root, err := Root(entries)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if root != b.Root {
-		return nil, fmt.Errorf("%w: its entries do not hash to the root it signs", ErrBatch)
+		return fmt.Errorf("%w: its entries do not hash to the root it signs", ErrBatch)
 	}
-	return out, nil
+	return nil
 }

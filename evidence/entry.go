@@ -98,7 +98,33 @@ func (e *Entry) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil), ni
 
 // UnmarshalBinary reads an entry in its one canonical encoding.
 func (e *Entry) UnmarshalBinary(data []byte) error {
-	*e = Entry{}
+	var v entryView
+	if err := v.parse(data); err != nil {
+		*e = Entry{}
+		return err
+	}
+	*e = Entry{Side: v.side, At: time.Unix(0, v.at).UTC(), ID: string(v.id), Consumer: string(v.consumer), Provider: string(v.provider),
+		Service: string(v.service), Method: string(v.method), Session: [16]byte(v.session), Seq: v.seq}
+	for i, d := range e.digests() {
+		if len(v.digests[i]) > 0 {
+			*d = Digest(v.digests[i])
+		}
+	}
+	return nil
+}
+
+// entryView is an entry as read, its fields slices of the encoding: what
+// the exchange checks of every entry of a batch, without a copy.
+type entryView struct {
+	side                                    Side
+	at                                      int64
+	id, consumer, provider, service, method []byte
+	session                                 []byte
+	seq                                     uint64
+	digests                                 [5][]byte
+}
+
+func (v *entryView) parse(data []byte) error {
 	d := canon.NewDecoder(data)
 	switch {
 	case len(data) > MaxEntry:
@@ -107,32 +133,36 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 		d.Fail("entry of version %d (this version reads %d)", data[0], EntryVersion)
 	}
 	d.Byte()
-	e.Side = Side(d.Byte())
-	if d.Err() == nil && e.Side != Consumer && e.Side != Provider {
-		d.Fail("entry of side %d", e.Side)
+	v.side = Side(d.Byte())
+	if d.Err() == nil && v.side != Consumer && v.side != Provider {
+		d.Fail("entry of side %d", v.side)
 	}
-	e.At = time.Unix(0, d.Varint()).UTC()
-	for _, s := range [...]*string{&e.ID, &e.Consumer, &e.Provider, &e.Service, &e.Method} {
-		*s = d.String(maxField)
+	v.at = d.Varint()
+	for _, f := range [...]*[]byte{&v.id, &v.consumer, &v.provider, &v.service, &v.method} {
+		*f = d.Bytes(maxField)
 	}
-	copy(e.Session[:], d.Fixed(len(e.Session)))
-	e.Seq = d.Uvarint()
-	for i, p := range e.digests() {
-		v := d.Bytes(len(Digest{}))
+	v.session = d.Fixed(16)
+	v.seq = d.Uvarint()
+	for i := range v.digests {
+		b := d.Bytes(len(Digest{}))
 		switch {
 		case d.Err() != nil:
-		case len(v) == 0:
-		case len(v) != len(Digest{}) || Digest(v).IsZero():
+		case len(b) == 0:
+		case len(b) != len(Digest{}) || Digest(b).IsZero():
 			d.Fail("digest %d is not 32 bytes, nor absent", i+1)
 		default:
-			*p = Digest(v)
+			v.digests[i] = b
 		}
 	}
-	if err := d.End(); err != nil {
-		*e = Entry{}
-		return err
+	return d.End()
+}
+
+// speaker is the appliance whose word the entry is.
+func (v *entryView) speaker() []byte {
+	if v.side == Provider {
+		return v.provider
 	}
-	return nil
+	return v.consumer
 }
 
 // Speaker is the appliance whose word the entry is: its consumer or its
@@ -142,4 +172,14 @@ func (e *Entry) Speaker() string {
 		return e.Provider
 	}
 	return e.Consumer
+}
+
+// RequestID reads an encoded entry's request id, checking the whole entry
+// but keeping nothing else: what the exchange's id index needs.
+func RequestID(data []byte) (string, error) {
+	var v entryView
+	if err := v.parse(data); err != nil {
+		return "", err
+	}
+	return string(v.id), nil
 }

@@ -44,7 +44,7 @@ func (x *fakeExchange) send(payload []byte) error {
 	if err := b.UnmarshalBinary(e.Batch); err != nil || b.Verify(&c) != nil {
 		x.t.Errorf("batch: %v", err)
 	}
-	if _, err := b.VerifyEntries(e.Entries); err != nil {
+	if err := b.VerifyEntries(e.Entries); err != nil {
 		x.t.Errorf("entries: %v", err)
 	}
 	var k [40]byte

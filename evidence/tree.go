@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,14 +40,35 @@ func newTree(entries [][]byte) (tree, error) {
 	return t, nil
 }
 
-// Root is the Merkle root of a batch's entries.
+// Root is the Merkle root of a batch's entries. It hashes level by level,
+// carrying the last node of a level with an odd count up unchanged, which
+// gives RFC 6962's tree (whose left subtree is the largest power of two):
+// one allocation, where tlog's stored hashes take one per entry.
 func Root(entries [][]byte) (Digest, error) {
-	t, err := newTree(entries)
-	if err != nil {
-		return Digest{}, err
+	if len(entries) == 0 {
+		return Digest{}, fmt.Errorf("evidence: the root of no entries")
 	}
-	h, err := tlog.TreeHash(int64(len(entries)), t)
-	return Digest(h), err
+	level := make([]Digest, len(entries))
+	h := sha256.New()
+	for i, e := range entries {
+		h.Reset()
+		h.Write([]byte{0x00})
+		h.Write(e)
+		h.Sum(level[i][:0])
+	}
+	var node [1 + 2*sha256.Size]byte
+	node[0] = 0x01
+	for n := len(level); n > 1; n = (n + 1) / 2 {
+		for i := 0; i < n/2; i++ {
+			copy(node[1:], level[2*i][:])
+			copy(node[1+sha256.Size:], level[2*i+1][:])
+			level[i] = sha256.Sum256(node[:])
+		}
+		if n%2 == 1 {
+			level[n/2] = level[n-1]
+		}
+	}
+	return level[0], nil
 }
 
 // Prove is the path from entry i of a batch to its root.

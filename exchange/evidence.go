@@ -182,7 +182,7 @@ func (x *Exchange) checkEvidence(s *session, f *wire.Evidence, head *evidence.Ba
 	if head.At.After(time.Now().Add(seal.MaxSkew)) {
 		return store.EvidenceBatch{}, 0, fmt.Errorf("%w: signed at %s, in the future", evidence.ErrBatch, head.At.Format(time.RFC3339))
 	}
-	if _, err := head.VerifyEntries(f.Entries); err != nil {
+	if err := head.VerifyEntries(f.Entries); err != nil {
 		return store.EvidenceBatch{}, 0, err
 	}
 	return store.EvidenceBatch{

@@ -135,12 +135,12 @@ func leafIDs(tx *bolt.Tx, index int64, v []byte) ([]string, error) {
 	}
 	ids := make([]string, 0, len(es))
 	for _, e := range es {
-		var en evidence.Entry
-		if err := en.UnmarshalBinary(e); err != nil {
+		id, err := evidence.RequestID(e)
+		if err != nil {
 			return nil, fmt.Errorf("%w: evidence batch at record %d: %v", ErrCorrupt, index, err)
 		}
-		if len(ids) == 0 || ids[len(ids)-1] != en.ID {
-			ids = append(ids, en.ID)
+		if len(ids) == 0 || ids[len(ids)-1] != id {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil
@@ -207,7 +207,7 @@ func verifyBatchLeaf(tx *bolt.Tx, index int64, v []byte, rep *TraceReport) {
 		rep.add("record", index, "", "is an evidence batch of %s: %v", leaf.Appliance, err)
 		return
 	}
-	if _, err := b.VerifyEntries(es); err != nil {
+	if err := b.VerifyEntries(es); err != nil {
 		rep.add("record", index, "", "is an evidence batch of %s whose entries kept beside the log were changed: %v", leaf.Appliance, err)
 		return
 	}

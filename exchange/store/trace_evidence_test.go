@@ -188,3 +188,38 @@ func TestEvidenceIndexedInChunks(t *testing.T) {
 		t.Fatalf("%v %d", err, len(got.Evidence))
 	}
 }
+
+// BenchmarkAppendEvidence is BenchmarkAppendTrace with the appliances'
+// evidence: for every 1,024 requests, their records and both appliances'
+// batches of 1,024 entries, as the exchange writes them; it reports
+// requests per second, to compare with BenchmarkAppendTrace's records/s.
+//
+//	go test -run '^$' -bench 'Append(Trace|Evidence)' -benchtime 200000x ./exchange/store
+func BenchmarkAppendEvidence(b *testing.B) {
+	const batch = 1024
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	entries := make([]TraceEntry, batch)
+	ids := make([]int, batch)
+	var elapsed time.Duration
+	for done := 0; done < b.N; done += batch {
+		n := min(batch, b.N-done)
+		for i := range entries[:n] {
+			entries[i] = traceEntry(done + i)
+			ids[i] = done + i
+		}
+		cons, prov := testBatch(b, evidence.Consumer, ids[:n]...), testBatch(b, evidence.Provider, ids[:n]...)
+		start := time.Now()
+		if _, err := s.AppendTrace(entries[:n]); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := s.AppendEvidence([]EvidenceBatch{cons, prov}); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "requests/s")
+}

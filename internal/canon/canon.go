@@ -84,7 +84,7 @@ func (d *Decoder) Uvarint() uint64 {
 		d.Fail("truncated or overlong number")
 		return 0
 	}
-	if n != len(binary.AppendUvarint(nil, v)) {
+	if n != uvarintLen(v) {
 		d.Fail("number not in its shortest form")
 		return 0
 	}
@@ -127,3 +127,12 @@ func (d *Decoder) Bytes(max int) []byte {
 
 // String reads a string of at most max bytes.
 func (d *Decoder) String(max int) string { return string(d.Bytes(max)) }
+
+// uvarintLen is the length of v's shortest encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
