@@ -236,6 +236,12 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	if head.ContentLength == 0 {
 		req.Body = http.NoBody
 	}
+	if head.ContentLength < 0 || head.ContentLength > expectAbove {
+		// As curl does: a backend that refuses a large body says so before
+		// it comes, rather than reset the connection while it is sent and
+		// lose its answer (ExpectContinueTimeout bounds the wait).
+		req.Header.Set("Expect", "100-continue")
+	}
 	setBabHeaders(req.Header, head, in)
 	resp, err := in.be.client.Do(req)
 	if err == nil {
@@ -257,6 +263,10 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	}
 	return nil
 }
+
+// expectAbove is the body length above which the provider asks its
+// backend whether it wants the body (Expect: 100-continue), as curl does.
+const expectAbove = 1 << 20
 
 // bodyFailed refuses a request whose body's first piece did not arrive
 // whole and sealed for it.
