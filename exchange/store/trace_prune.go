@@ -35,6 +35,9 @@ func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
 			if err := unindex(tx, r.ID, index); err != nil {
 				return err
 			}
+			if err := unindexSubject(tx, &r, index); err != nil {
+				return err
+			}
 			if err := c.Delete(); err != nil {
 				return err
 			}
