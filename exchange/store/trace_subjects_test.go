@@ -148,10 +148,13 @@ func TestIndexTraceBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSubject(t, s, 5, 0, size) // from the records themselves
-	appendSubjects(t, s, size, 1)   // indexes backlogChunks chunks, no more
+	appendSubjects(t, s, size, 1) // indexes backlogChunks chunks, no more
 	size++
 	var indexed int64
-	_ = s.db.View(func(tx *bolt.Tx) error { indexed = getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects); return nil })
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		indexed = getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects)
+		return nil
+	})
 	if indexed != backlogChunks*idChunk {
 		t.Fatalf("one append indexed up to %d, want %d", indexed, backlogChunks*idChunk)
 	}
@@ -159,7 +162,10 @@ func TestIndexTraceBacklog(t *testing.T) {
 	if err := s.IndexTraceBacklog(); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.db.View(func(tx *bolt.Tx) error { indexed = getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects); return nil })
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		indexed = getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects)
+		return nil
+	})
 	if indexed != 40*idChunk {
 		t.Fatalf("the backlog indexed up to %d, want %d", indexed, 40*idChunk)
 	}
