@@ -59,6 +59,8 @@ type Exchange struct {
 	metrics *exchangeMetrics // served at /metrics on admin_listen
 
 	trace  *tracer
+	// subjects hash requests' subjects for the trace (subject.go).
+	subjects *subjectKeyring
 	next   atomic.Uint64     // round robin over a route's provider appliances
 	limits ratelimit.Limiter // the policy's rate limits, per consumer member
 	ready  atomic.Bool
@@ -111,6 +113,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		return nil, err
 	}
 	x.trace = newTracer(st, log.With("subsys", "trace"), x.metrics, signer, cfg.TraceQueue, cfg.TraceQueueWait, cfg.TraceCheckpointEvery, cfg.TraceRetention)
+	if x.subjects, err = loadSubjectKeys(st, cfg.SubjectKeyPath(), log.With("subsys", "trace")); err != nil {
+		st.Close()
+		return nil, err
+	}
+	x.trace.subjects, x.trace.inFlight = x.subjects, cfg.RequestTimeoutMax+time.Minute
 	return x, nil
 }
 

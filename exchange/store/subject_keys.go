@@ -53,9 +53,9 @@ func (s *Store) SubjectKeys() ([]SubjectKey, error) {
 }
 
 // AddSubjectKey stores a new current subject key, numbered after the
-// last, and retires the one it replaces at k.Created. It returns the new
-// key's number.
-func (s *Store) AddSubjectKey(sealed []byte, created time.Time) (uint32, error) {
+// last, as seal gives it for that number, and retires the one it
+// replaces at created. It returns the new key's number.
+func (s *Store) AddSubjectKey(seal func(id uint32) ([]byte, error), created time.Time) (uint32, error) {
 	var id uint32
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSubjectKeys)
@@ -72,6 +72,10 @@ func (s *Store) AddSubjectKey(sealed []byte, created time.Time) (uint32, error) 
 					return err
 				}
 			}
+		}
+		sealed, err := seal(id)
+		if err != nil {
+			return err
 		}
 		return putJSON(b, subjectKeyID(id), SubjectKey{ID: id, Sealed: sealed, Created: created})
 	})

@@ -122,22 +122,16 @@ func indexSubjectChunks(tx *bolt.Tx, size int64, budget int) (bool, error) {
 	return indexed+idChunk > size, nil
 }
 
-// IndexTraceBacklog indexes, a few chunks per transaction, the records of
-// a log written before the subject and member indexes existed. The
-// exchange runs it once at start; lookups are right meanwhile, only
-// slower.
-func (s *Store) IndexTraceBacklog() error {
-	for {
-		var done bool
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			var err error
-			done, err = indexSubjectChunks(tx, traceState(tx).Size, backlogChunks)
-			return err
-		})
-		if err != nil || done {
-			return err
-		}
-	}
+// IndexTraceBacklog indexes a few chunks of the records of a log written
+// before the subject and member indexes existed, in one transaction, and
+// reports whether none is left. The exchange calls it at start until it
+// is done; lookups are right meanwhile, only slower.
+func (s *Store) IndexTraceBacklog() (done bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		done, err = indexSubjectChunks(tx, traceState(tx).Size, backlogChunks)
+		return err
+	})
+	return done, err
 }
 
 // unindexSubject removes a pruned record from the subject and member
