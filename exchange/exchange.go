@@ -58,12 +58,12 @@ type Exchange struct {
 
 	metrics *exchangeMetrics // served at /metrics on admin_listen
 
-	trace  *tracer
+	trace *tracer
 	// subjects hash requests' subjects for the trace (subject.go).
 	subjects *subjectKeyring
-	next   atomic.Uint64     // round robin over a route's provider appliances
-	limits ratelimit.Limiter // the policy's rate limits, per consumer member
-	ready  atomic.Bool
+	next     atomic.Uint64     // round robin over a route's provider appliances
+	limits   ratelimit.Limiter // the policy's rate limits, per consumer member
+	ready    atomic.Bool
 	// onReady runs once the QUIC listener and the admin socket are up.
 	onReady func()
 	addr    atomic.Value // net.Addr of the QUIC listener once bound

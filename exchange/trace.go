@@ -43,7 +43,7 @@ type tracer struct {
 	// retired; nil in tests without them.
 	subjects *subjectKeyring
 	inFlight time.Duration
-	wake   chan struct{} // a full batch is waiting
+	wake     chan struct{} // a full batch is waiting
 
 	mu      sync.Mutex         // guards what follows
 	held    int                // places reserved and not yet written
