@@ -58,15 +58,16 @@ type Exchange struct {
 
 	metrics *exchangeMetrics // served at /metrics on admin_listen
 
-	trace *tracer
-	// subjects hash requests' subjects for the trace (subject.go).
-	subjects *subjectKeyring
-	next     atomic.Uint64     // round robin over a route's provider appliances
-	limits   ratelimit.Limiter // the policy's rate limits, per consumer member
-	ready    atomic.Bool
+	trace  *tracer
+	next   atomic.Uint64     // round robin over a route's provider appliances
+	limits ratelimit.Limiter // the policy's rate limits, per consumer member
+	ready  atomic.Bool
 	// onReady runs once the QUIC listener and the admin socket are up.
 	onReady func()
 	addr    atomic.Value // net.Addr of the QUIC listener once bound
+
+	// subjects hash requests' subjects for the trace (subject.go).
+	subjects *subjectKeyring
 }
 
 // New opens the exchange's state and prepares it to run.

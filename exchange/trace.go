@@ -38,12 +38,12 @@ type tracer struct {
 	flushEvery, pruneEvery, drainWait time.Duration
 	// append writes a batch: the store's, or a test's stalled disk.
 	append func([]store.TraceEntry) (int64, error)
+	wake   chan struct{} // a full batch is waiting
 	// subjects are destroyed once no record they hashed is kept, which
 	// may be only inFlight (the longest a request lasts) after they were
 	// retired; nil in tests without them.
 	subjects *subjectKeyring
 	inFlight time.Duration
-	wake     chan struct{} // a full batch is waiting
 
 	mu      sync.Mutex         // guards what follows
 	held    int                // places reserved and not yet written
