@@ -9,26 +9,6 @@ import (
 	"github.com/babgate/bab/wire"
 )
 
-func TestParseWhen(t *testing.T) {
-	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Time{
-		"24h":                  now.Add(-24 * time.Hour),
-		"90m":                  now.Add(-90 * time.Minute),
-		"7d":                   now.AddDate(0, 0, -7),
-		"2026-11-01":           time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
-		"2026-11-01T08:00:00Z": time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
-	} {
-		if got, err := parseWhen(in, now); err != nil || !got.Equal(want) {
-			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "yesterday", "-3h", "-2d", "7 d"} {
-		if _, err := parseWhen(in, now); err == nil {
-			t.Errorf("parseWhen(%q) took it", in)
-		}
-	}
-}
-
 // TestPrintMemberRecords: each record says what the member was in it.
 func TestPrintMemberRecords(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
