@@ -66,7 +66,9 @@ func example(kind string) string {
 	case KindServicePath:
 		return "/MA/GOV/DGSN/civil-status/..."
 	case KindSubject:
-		return "MA-CIN:AB123456"
+		// No identifier, not even a made-up one: someone grepping logs for
+		// a person's must find theirs only.
+		return "SCHEME:ID"
 	case KindScheme:
 		return "MA-CIN"
 	}

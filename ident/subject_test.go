@@ -58,7 +58,7 @@ func TestParseSubjectInvalid(t *testing.T) {
 		}
 	}
 	_, err := ParseSubject("MA-CIN:ab123456")
-	if want := `invalid subject "MA-CIN:…": identifier has a lower-case letter at position 1; write it in capitals, as it is issued (expected form MA-CIN:AB123456)`; err.Error() != want {
+	if want := `invalid subject "MA-CIN:…": identifier has a lower-case letter at position 1; write it in capitals, as it is issued (expected form SCHEME:ID)`; err.Error() != want {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
 }

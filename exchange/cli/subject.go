@@ -125,18 +125,19 @@ func dash(s string) string {
 // forget".
 func traceSubjectKey(ctx context.Context, args []string, stdout io.Writer) error {
 	const usage = "usage: bab-exchange trace subject-key rotate | ls [-o table|json] | forget --yes [--state-dir DIR]"
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	fs := newFlags("trace subject-key " + args[0])
+	fs := newFlags("trace subject-key")
 	cfgPath := fs.String("config", DefaultConfig, "config file")
 	output := fs.String("o", "table", "ls: output, table or json")
 	stateDir := fs.String("state-dir", "", "forget: the state directory, if not the config's")
 	yes := fs.Bool("yes", false, "forget: give up the subject keys for good")
-	if err := fs.Parse(args[1:]); err != nil {
+	rest, err := cliargs.Parse(fs, args)
+	if err != nil {
 		return err
 	}
-	switch args[0] {
+	if len(rest) != 1 {
+		return errors.New(usage)
+	}
+	switch rest[0] {
 	case "rotate":
 		c, err := newAdmin(*cfgPath)
 		if err != nil {
