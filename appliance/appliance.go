@@ -109,7 +109,6 @@ func (a *Appliance) init() error {
 	if a.sealID, err = seal.NewIdentity(a.id, a.key.Signer); err != nil {
 		return err
 	}
-	a.sess = sessions{out: map[ident.Service]*seal.Session{}, flights: map[ident.Service]*flight{}, in: map[[wire.SessionIDLen]byte]*seal.Session{}}
 	if a.keyHash, err = policy.KeyHash(a.key.Signer.Public()); err != nil {
 		return err
 	}

@@ -29,6 +29,16 @@ type sessions struct {
 	in      map[[wire.SessionIDLen]byte]*seal.Session
 }
 
+// maps makes the maps on first use, so that the zero value works; the
+// caller holds mu.
+func (ss *sessions) maps() {
+	if ss.out == nil {
+		ss.out = map[ident.Service]*seal.Session{}
+		ss.flights = map[ident.Service]*flight{}
+		ss.in = map[[wire.SessionIDLen]byte]*seal.Session{}
+	}
+}
+
 // flight is a handshake in progress, which every request for the service
 // waits for rather than start its own.
 type flight struct {
@@ -59,6 +69,7 @@ func policyKeys(p *policy.Policy) seal.Keys { return p.ApplianceKey }
 // lists its provider's key or routes svc to it.
 func (a *Appliance) outSession(ctx context.Context, p *policy.Policy, svc ident.Service) (*seal.Session, error) {
 	a.sess.mu.Lock()
+	a.sess.maps()
 	if s := a.sess.out[svc]; s != nil && time.Until(s.Expires) > renewBefore && stillTrusted(p, s.Provider, s.ProviderKey) && routedTo(p, svc, s.Provider) {
 		a.sess.mu.Unlock()
 		return s, nil
@@ -108,12 +119,13 @@ func (a *Appliance) forget(svc ident.Service, s *seal.Session) {
 // the provider appliance; the reply must come from an appliance the policy
 // routes svc to, with the key the policy lists for it.
 func (a *Appliance) handshake(ctx context.Context, svc ident.Service) (*seal.Session, error) {
-	pend, err := seal.Start(a.sealID, time.Now())
+	s, err := a.openStream(ctx) // first: no signature while no tunnel is up
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStream(ctx)
+	pend, err := seal.Start(a.sealID, time.Now())
 	if err != nil {
+		wire.Abort(s, wire.CodeInternal)
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { wire.Abort(s, ctxCode(ctx)) })
@@ -160,6 +172,7 @@ func (a *Appliance) keepInSession(s *seal.Session) {
 	now := time.Now()
 	a.sess.mu.Lock()
 	defer a.sess.mu.Unlock()
+	a.sess.maps()
 	var oldest *seal.Session
 	n := 0
 	for id, o := range a.sess.in {
@@ -210,7 +223,11 @@ func routeFrame(b []byte, h *wire.RouteHead) []byte {
 func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.RouteHead) {
 	refuse := func(code problem.Code, detail string, err error) {
 		a.log.Warn("session refused", "service", route.Service, "consumer", route.ConsumerAppliance, "outcome", code, "err", err)
-		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider"})
+		var retry time.Duration
+		if code == problem.ApplianceKeyMismatch {
+			retry = time.Second
+		}
+		_ = wire.WriteError(s, &wire.Error{Code: string(code), Detail: detail, Hop: "provider", RetryAfter: wire.ToMillis(retry)})
 		_ = s.Close()
 		s.CancelRead(wire.CodeCanceled)
 	}
@@ -242,7 +259,14 @@ func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.R
 	if err == nil && sess.Consumer.String() != route.ConsumerAppliance {
 		err = fmt.Errorf("the hello is %s's, the exchange passed it on as %q's", sess.Consumer, route.ConsumerAppliance)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, seal.ErrUnknownKey):
+		// Forged, or signed with a key this appliance's policy does not
+		// bind yet: a policy that approves it may be seconds away.
+		refuse(problem.ApplianceKeyMismatch, fmt.Sprintf("The provider's policy v%d does not bind the key the session request was signed with to the appliance it names. "+
+			"If central ops have just approved that appliance's key, retry in a moment; otherwise this appliance refused it as forged and logged it.", p.Version()), err)
+		return
+	case err != nil:
 		refuse(problem.Tampered, "The session request was not made by the appliance it names, with the key the policy lists for it; this appliance refused it and logged it.", err)
 		return
 	}

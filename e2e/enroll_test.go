@@ -164,7 +164,7 @@ func TestOpsCommandLine(t *testing.T) {
 	}
 	// Before signing, ops check the source and review what it changes.
 	check := run("policy", "check", "--config", l.Exchange.Config, src)
-	for _, want := range []string{"policy.yaml is valid: policy v7", "Changes against the current policy v1:", "~ version 1 → 7"} {
+	for _, want := range []string{"policy.yaml is valid: policy v7", "Changes against the current policy v1 (with the keys filled):", "~ version 1 → 7"} {
 		if !strings.Contains(check, want) {
 			t.Fatalf("policy check lacks %q:\n%s", want, check)
 		}

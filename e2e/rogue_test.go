@@ -26,6 +26,8 @@ import (
 	xstore "github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/internal/lab"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/problem"
+	"github.com/babgate/bab/seal"
 	"github.com/babgate/bab/wire"
 )
 
@@ -422,6 +424,20 @@ func TestDenyAtProvider(t *testing.T) {
 		if we == nil || we.Code != c.code || we.Hop != "provider" {
 			t.Fatalf("%s: got %+v, want %s at provider", c.name, we, c.code)
 		}
+	}
+	// An exchange that makes a key of its own and opens a session in the
+	// commune's name: the provider checks the hello's key against its own
+	// policy and refuses it.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forged, err := seal.NewIdentity(lab.CommuneHQ, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory := &sealer{id: forged, p: commune.p, sessions: map[string]*seal.Session{}}
+	ft, payload := mallory.roundTrip(t, s.conn, ok)
+	wantWireError(t, ft, payload, string(problem.ApplianceKeyMismatch), "provider")
+	if !strings.Contains(l.Provider.Log(), "session refused") {
+		t.Error("the provider did not log the forged session request")
 	}
 	if got := l.Backend.Requests.Load() - before; got != 1 {
 		t.Fatalf("backend reached %d times, want 1", got)

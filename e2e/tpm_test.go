@@ -153,6 +153,11 @@ func TestKeyBlobFromAnotherTPM(t *testing.T) {
 	if err := l.Consumer.AwaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Both appliances hold the policy with the new key: the provider
+	// checks it too, end to end.
+	if err := l.AwaitPolicy(ctx, l.PolicyVersion()); err != nil {
+		t.Fatal(err)
+	}
 	if resp, body := do(t, l, "GET", "/citizens/5", nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("after re-enrollment: %d %s", resp.StatusCode, body)
 	}

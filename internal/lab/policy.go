@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -42,9 +43,9 @@ func DefaultPolicy(version uint64, now time.Time, keys map[ident.Appliance]strin
 		},
 		Appliances: []policy.Appliance{{ID: CommuneHQ, Key: keys[CommuneHQ]}, {ID: RegistryDC, Key: keys[RegistryDC]}},
 		Services: []policy.Service{
-			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: []byte(CivilStatusOpenAPI),
+			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: canonicalJSON(CivilStatusOpenAPI),
 				Subject: policy.SubjectOptional, SubjectSchemes: []string{SubjectScheme}},
-			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: []byte(FamilyRecordOpenAPI),
+			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: canonicalJSON(FamilyRecordOpenAPI),
 				Subject: policy.SubjectRequired, SubjectSchemes: []string{SubjectScheme}},
 		},
 		ConsoleRoles: []policy.ConsoleRole{
@@ -71,6 +72,18 @@ func DefaultPolicy(version uint64, now time.Time, keys map[ident.Appliance]strin
 const CivilStatusOpenAPI = `{"openapi":"3.0.3","info":{"title":"Civil status records","version":"1"},` +
 	`"paths":{"/citizens/{id}":{"get":{"summary":"A citizen's civil status record","parameters":[` +
 	`{"name":"id","in":"path","required":true,"description":"National number","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}}]}}}}`
+
+// canonicalJSON is doc as the policy source's YAML gives it (its keys
+// sorted), so that a bundle built here and one signed from PolicySource
+// hold the same bytes and policy check shows no change between them.
+func canonicalJSON(doc string) []byte {
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		panic("lab: OpenAPI document: " + err.Error())
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
 
 // FamilyRecordOpenAPI describes the family record lookup: a family by the
 // national number of its holder, whole or the children only. The holder

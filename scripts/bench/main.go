@@ -6,7 +6,7 @@
 // tunnels' settings, the memory of the three daemons, and the size of the
 // binaries. Run it from the source tree:
 //
-//	go run ./scripts/bench [-duration 10s] [-concurrency 32] [-stream 1GiB] [-cpuprofile-dir DIR]
+//	go run ./scripts/bench [-duration 10s] [-concurrency 32] [-stream 1GiB] [-cpuprofile-dir DIR] [-seal-cost]
 //
 // It stops by itself and exits non-zero if any correctness check failed
 // (a request that did not answer 200 with a body, a stream that arrived
@@ -68,6 +68,7 @@ type options struct {
 	stream      int64
 	maxRequests int64
 	profileDir  string
+	sealCost    bool
 }
 
 func main() {
@@ -78,6 +79,7 @@ func main() {
 	flag.StringVar(&stream, "stream", "1GiB", "bytes to stream up and down (e.g. 1GiB, 256MiB, 100MB, 1000000)")
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
+	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
 	if err != nil || n <= 0 {
@@ -222,6 +224,12 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		}
 	}
 	reqPeak := reqSampler.stop(&c)
+	var sealLines []string
+	if o.sealCost {
+		if sealLines, err = sealCost(ctx, o, tmp, l, client); err != nil {
+			c.fail("%v", err)
+		}
+	}
 	client.CloseIdleConnections()
 	d, t := merge(dRes), merge(tRes)
 	if d.nerr > 0 {
@@ -323,6 +331,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	cpuPerRequest(w, procs, dCPU, tCPU, len(d.lat)+d.nerr, len(t.lat)+t.nerr)
 	fmt.Fprintln(w)
+	if len(sealLines) > 0 {
+		fmt.Fprintln(w, strings.Join(sealLines, "\n"))
+		fmt.Fprintln(w)
+	}
 
 	fmt.Fprintf(w, "Streaming: %d bytes (%s) of the test pattern, one request each way, Content-Length set.\n", o.stream, humanBytes(o.stream))
 	fmt.Fprintf(w, "  %-52s %10s %10s\n", "", "MB/s", "seconds")
