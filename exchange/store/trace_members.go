@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -59,18 +58,24 @@ func (s *Store) TraceByMember(q MemberQuery) (MemberPage, error) {
 		}
 		w := memberWalk{q: q, page: &page}
 		indexed := getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects)
-		c := tx.Bucket(bucketTraceMembers).Cursor()
+		b := tx.Bucket(bucketTraceMembers)
 		for chunk := start - start%idChunk; chunk < indexed && !w.done; chunk += idChunk {
-			prefix := memberPrefix(chunk, q.Member)
-			for k, _ := c.Seek(binary.BigEndian.AppendUint64(slices.Clip(prefix), uint64(max(start, chunk)))); k != nil && bytes.HasPrefix(k, prefix) && !w.done; k, _ = c.Next() {
-				if len(k) != len(prefix)+8 {
-					continue
-				}
-				e, err := readRecord(tx, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+			v := b.Get(memberIndexKey(chunk, q.Member))
+			if v == nil {
+				continue
+			}
+			in, err := places(v, chunk, start)
+			if err != nil {
+				return err
+			}
+			for _, index := range in {
+				e, err := readRecord(tx, index)
 				if err != nil {
 					return err
 				}
-				w.see(e)
+				if w.see(e); w.done {
+					break
+				}
 			}
 		}
 		rc := tx.Bucket(bucketTraceRecords).Cursor()

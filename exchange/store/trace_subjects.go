@@ -14,20 +14,26 @@ import (
 )
 
 // Two more indexes of the trace log, built like the request-id index
-// (trace_ids.go) in chunks of idChunk records, each chunk's keys sorted,
-// once the chunk is complete, so that each page is written once:
+// (trace_ids.go) a chunk of idChunk records at a time, once the chunk is
+// complete, its keys sorted so that each page is written once; but one
+// key per subject or member and chunk, whose value lists the chunk's
+// records of it, rather than one key per record:
 //
 //   - trace_subjects finds the records about a subject, by the keyed hash
 //     of the subject and the key that made it: chunk (8 bytes), key
-//     number (4), hash (32), record index (8);
+//     number (4), hash (32);
 //   - trace_members finds a member's records, as consumer or provider:
-//     chunk (8), member, a 0 byte, record index (8).
+//     chunk (8), member, a 0 byte.
 //
-// A lookup seeks once per chunk kept and reads the records not yet in a
-// chunk one by one. The log's meta key "indexed_subjects" is where the
-// next chunk of both starts; it runs apart from the request-id index's,
-// so that a log written before these indexes is indexed once, a few
-// chunks at a time (IndexTraceBacklog).
+// A value is the records' places in the chunk, increasing, each as a
+// uvarint of its distance from the one before (the first from the
+// chunk's start). A lookup reads one key per chunk kept, and the records
+// not yet in a chunk one by one. Pruning deletes a chunk's keys once all
+// its records are pruned; until then, lookups skip the pruned ones. The
+// log's meta key "indexed_subjects" is where the next chunk of both
+// starts; it runs apart from the request-id index's, so that a log
+// written before these indexes is indexed once, a few chunks at a time
+// (IndexTraceBacklog).
 var (
 	bucketTraceSubjects = []byte("trace_subjects")
 	bucketTraceMembers  = []byte("trace_members")
@@ -40,17 +46,45 @@ var (
 // lock for long; IndexTraceBacklog catches up.
 const backlogChunks = 16
 
-func subjectKey(chunk int64, key uint32, h tracelog.Digest, index int64) []byte {
-	k := make([]byte, 0, 8+4+len(h)+8)
+func subjectIndexKey(chunk int64, key uint32, h tracelog.Digest) []byte {
+	k := make([]byte, 0, 8+4+len(h))
 	k = binary.BigEndian.AppendUint64(k, uint64(chunk))
 	k = binary.BigEndian.AppendUint32(k, key)
-	k = append(k, h[:]...)
-	return binary.BigEndian.AppendUint64(k, uint64(index))
+	return append(k, h[:]...)
 }
 
-func memberPrefix(chunk int64, member string) []byte {
-	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(member)+1+8), uint64(chunk))
+func memberIndexKey(chunk int64, member string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(member)+1), uint64(chunk))
 	return append(append(k, member...), 0)
+}
+
+// appendPlaces encodes increasing record indexes of the chunk.
+func appendPlaces(b []byte, chunk int64, indexes []int64) []byte {
+	prev := chunk
+	for _, i := range indexes {
+		b = binary.AppendUvarint(b, uint64(i-prev))
+		prev = i
+	}
+	return b
+}
+
+// places decodes a value of the chunk's index, keeping the records at or
+// after from.
+func places(v []byte, chunk, from int64) ([]int64, error) {
+	var out []int64
+	at := chunk
+	for first := true; len(v) > 0; first = false {
+		d, n := binary.Uvarint(v)
+		if n <= 0 || d >= idChunk || at+int64(d) >= chunk+idChunk || !first && d == 0 {
+			return nil, fmt.Errorf("%w: an index entry of the trace log's chunk %d does not decode", ErrCorrupt, chunk)
+		}
+		at += int64(d)
+		v = v[n:]
+		if at >= from {
+			out = append(out, at)
+		}
+	}
+	return out, nil
 }
 
 // memberOf is the member part of an appliance identifier, "" if none.
@@ -86,7 +120,7 @@ func indexSubjectChunks(tx *bolt.Tx, size int64, budget int) (bool, error) {
 		indexed = first - first%idChunk
 	}
 	for n := 0; indexed+idChunk <= size && n < budget; n++ {
-		var sk, mk [][]byte
+		sk, mk := map[string][]int64{}, map[string][]int64{}
 		c := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := c.Seek(u64(indexed)); k != nil && int64(binary.BigEndian.Uint64(k)) < indexed+idChunk; k, v = c.Next() {
 			index := int64(binary.BigEndian.Uint64(k))
@@ -95,19 +129,20 @@ func indexSubjectChunks(tx *bolt.Tx, size int64, budget int) (bool, error) {
 				return false, fmt.Errorf("%w: trace record %d: %v", ErrCorrupt, index, err)
 			}
 			if !r.SubjectHash.IsZero() && r.SubjectKey != 0 {
-				sk = append(sk, subjectKey(indexed, r.SubjectKey, r.SubjectHash, index))
+				key := string(subjectIndexKey(indexed, r.SubjectKey, r.SubjectHash))
+				sk[key] = append(sk[key], index)
 			}
 			for _, m := range members(&r) {
-				mk = append(mk, binary.BigEndian.AppendUint64(memberPrefix(indexed, m), uint64(index)))
+				key := string(memberIndexKey(indexed, m))
+				mk[key] = append(mk[key], index)
 			}
 		}
 		for _, set := range []struct {
 			b    *bolt.Bucket
-			keys [][]byte
+			keys map[string][]int64
 		}{{subs, sk}, {mems, mk}} {
-			slices.SortFunc(set.keys, bytes.Compare)
-			for _, k := range set.keys {
-				if err := set.b.Put(k, nil); err != nil {
+			for _, k := range slices.Sorted(maps.Keys(set.keys)) {
+				if err := set.b.Put([]byte(k), appendPlaces(nil, indexed, set.keys[k])); err != nil {
 					return false, err
 				}
 			}
@@ -134,21 +169,15 @@ func (s *Store) IndexTraceBacklog() (done bool, err error) {
 	return done, err
 }
 
-// unindexSubject removes a pruned record from the subject and member
-// indexes, if its chunk was indexed.
-func unindexSubject(tx *bolt.Tx, r *tracelog.Record, index int64) error {
-	if index >= getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects) {
-		return nil
-	}
-	chunk := index - index%idChunk
-	if !r.SubjectHash.IsZero() && r.SubjectKey != 0 {
-		if err := tx.Bucket(bucketTraceSubjects).Delete(subjectKey(chunk, r.SubjectKey, r.SubjectHash, index)); err != nil {
-			return err
-		}
-	}
-	for _, m := range members(r) {
-		if err := tx.Bucket(bucketTraceMembers).Delete(binary.BigEndian.AppendUint64(memberPrefix(chunk, m), uint64(index))); err != nil {
-			return err
+// unindexChunks deletes the subject and member index keys of the chunks
+// whose records were all pruned: those before first's chunk.
+func unindexChunks(tx *bolt.Tx, first int64) error {
+	for _, name := range [][]byte{bucketTraceSubjects, bucketTraceMembers} {
+		c := tx.Bucket(name).Cursor()
+		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k[:8])) < first-first%idChunk; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -179,21 +208,23 @@ func (s *Store) TraceBySubject(hashes map[uint32]tracelog.Digest) ([]LoggedEntry
 		}
 		st := traceState(tx)
 		indexed := getU64(tx.Bucket(bucketTraceLog), keyTraceIndexedSubjects)
-		var found []int64
-		c := tx.Bucket(bucketTraceSubjects).Cursor()
+		b := tx.Bucket(bucketTraceSubjects)
 		keys := slices.Sorted(maps.Keys(hashes))
+		var found []int64
 		for chunk := st.First - st.First%idChunk; chunk < indexed; chunk += idChunk {
 			for _, key := range keys {
-				h := hashes[key]
-				prefix := subjectKey(chunk, key, h, 0)
-				prefix = prefix[:len(prefix)-8]
-				for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-					found = append(found, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+				v := b.Get(subjectIndexKey(chunk, key, hashes[key]))
+				if v == nil {
+					continue
 				}
+				in, err := places(v, chunk, st.First)
+				if err != nil {
+					return err
+				}
+				found = append(found, in...)
 			}
 		}
-		// Within a chunk, the keys' order put the records apart.
-		slices.Sort(found)
+		slices.Sort(found) // the keys of one chunk put its records apart
 		for _, index := range found {
 			e, err := readRecord(tx, index)
 			if err != nil {
@@ -229,8 +260,14 @@ func (s *Store) SubjectKeyInUse(id uint32) (bool, error) {
 		c := tx.Bucket(bucketTraceSubjects).Cursor()
 		for chunk := st.First - st.First%idChunk; chunk < indexed && !used; chunk += idChunk {
 			prefix := binary.BigEndian.AppendUint32(u64(chunk), id)
-			k, _ := c.Seek(prefix)
-			used = k != nil && bytes.HasPrefix(k, prefix)
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && !used; k, v = c.Next() {
+				// Only the chunk pruning has begun may list pruned records.
+				in, err := places(v, chunk, st.First)
+				if err != nil {
+					return err
+				}
+				used = len(in) > 0
+			}
 		}
 		rc := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := rc.Seek(u64(max(indexed, st.First))); k != nil && !used; k, v = rc.Next() {

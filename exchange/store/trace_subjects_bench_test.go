@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +21,8 @@ import (
 // store and that person's hashes under both keys.
 func benchLog(b *testing.B, n int) (*Store, map[uint32]tracelog.Digest) {
 	b.Helper()
-	s, err := Open(b.TempDir())
+	dir := b.TempDir()
+	s, err := Open(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +58,12 @@ func benchLog(b *testing.B, n int) (*Store, map[uint32]tracelog.Digest) {
 			batch = batch[:0]
 		}
 	}
-	b.Logf("%d records written in %s (%.0f records/s, subject and member indexes included)", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	took := time.Since(start)
+	var size int64
+	if fi, err := os.Stat(filepath.Join(dir, FileName)); err == nil {
+		size = fi.Size()
+	}
+	b.Logf("%d records written in %s (%.0f records/s, subject and member indexes included); state file %d MB", n, took.Round(time.Millisecond), float64(n)/took.Seconds(), size>>20)
 	return s, map[uint32]tracelog.Digest{1: person(1, target), 2: person(2, target)}
 }
 
