@@ -20,9 +20,11 @@ import (
 // appliance and service IDs; every appliance bound to a key written as
 // [KeyHash] writes it, no key bound to two appliances; appliances and
 // services belong to listed members; rules name a listed consumer and
-// service, at least one valid method and at least one clean path prefix;
-// routes name a listed service, at most one route per service, and at
-// least one listed appliance, each belonging to the service's provider.
+// service, at least one valid method and at least one clean path prefix,
+// and at most one end of confidentiality; a service that takes a subject
+// says required or optional and lists valid schemes, once each; routes
+// name a listed service, at most one route per service, and at least one
+// listed appliance, each belonging to the service's provider.
 func (b *Bundle) Validate() error {
 	_, err := b.validate(nil, 0, false)
 	return err
