@@ -126,6 +126,10 @@ func (c *gatewayCall) admit() *outbound {
 	if !ok {
 		return nil
 	}
+	subject, ok := c.subject(svc)
+	if !ok {
+		return nil
+	}
 	max := a.cfg.Gateway.MaxBodyBytes
 	if max > 0 && r.ContentLength > max {
 		c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body is %d bytes; this gateway accepts at most %d.", r.ContentLength, max), 0)
@@ -137,7 +141,7 @@ func (c *gatewayCall) admit() *outbound {
 		return nil
 	}
 	out := &outbound{svc: svc, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
-		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}}
+		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose, Subject: subject}}
 	if r.Body == nil || r.Body == http.NoBody {
 		out.route.ContentLength = 0
 	}

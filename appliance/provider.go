@@ -75,6 +75,7 @@ type inbound struct {
 	be       *backend
 	timeout  time.Duration
 	purpose  string // declared by the caller for a rule that asks for one
+	subject  string // the person the request is about, when the service takes one
 }
 
 // refuse answers with a typed problem that the caller's administration
@@ -195,6 +196,10 @@ func (c *providerCall) admit() *inbound {
 		c.refuse(code, err.Error())
 		return nil
 	}
+	subject, ok := c.checkSubject(p, svc)
+	if !ok {
+		return nil
+	}
 	if !routedTo(p, svc, a.id) {
 		c.refuse(problem.NotAllowed, fmt.Sprintf("The policy does not route %s to %s.", svc, a.id))
 		return nil
@@ -208,7 +213,7 @@ func (c *providerCall) admit() *inbound {
 	if head.Timeout > 0 && head.Timeout < timeout {
 		timeout = head.Timeout
 	}
-	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout, purpose: p.RulePurpose(rule)}
+	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout, purpose: p.RulePurpose(rule), subject: subject}
 }
 
 // callBackend forwards the request to the backend. The context ends when
@@ -299,6 +304,9 @@ func setBabHeaders(h http.Header, head *wire.RequestHead, in *inbound) {
 	}
 	if in.purpose != "" {
 		h.Set("Bab-Purpose", in.purpose)
+	}
+	if in.subject != "" {
+		h.Set("Bab-Subject", in.subject)
 	}
 	h.Set("Bab-Deadline", time.Now().Add(in.timeout).UTC().Format(time.RFC3339Nano))
 }

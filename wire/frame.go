@@ -102,6 +102,10 @@ func (t FrameType) String() string {
 		return "challenge"
 	case FrameProof:
 		return "proof"
+	case FrameTraceQuery:
+		return "trace-query"
+	case FrameTraceRecords:
+		return "trace-records"
 	}
 	return fmt.Sprintf("frame(0x%02x)", byte(t))
 }

@@ -24,7 +24,8 @@ var (
 	bucketTraceIDs         = []byte("trace_ids")
 	bucketTraceCheckpoints = []byte("trace_checkpoints")
 
-	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints}
+	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints,
+		bucketTraceSubjects, bucketTraceMembers, bucketSubjectKeys}
 
 	keyTraceSigner   = []byte("signer")   // the log key, secret (note signer key)
 	keyTraceVerifier = []byte("verifier") // its public half (note verifier key)
@@ -176,7 +177,11 @@ func appendTrace(tx *bolt.Tx, entries []TraceEntry) (int64, error) {
 	if err := meta.Put(keyTraceSize, u64(size)); err != nil {
 		return 0, err
 	}
-	return size, indexChunks(tx, size)
+	if err := indexChunks(tx, size); err != nil {
+		return 0, err
+	}
+	_, err := indexSubjectChunks(tx, size, backlogChunks)
+	return size, err
 }
 
 // Trace returns up to limit of the newest records, newest first.
