@@ -17,13 +17,15 @@ const ControlHost = "bab"
 // ControlHandler serves the control socket (admin.socket): GET /v1/status,
 // which tells the appliance's identity, tunnels and recent warnings, and
 // POST /v1/probe, which makes the appliance dial each exchange with its
-// key (in the TPM, so the TPM signs). Only root, the service's user and
+// key (in the TPM, so the TPM signs), and GET /v1/trace/query, which asks
+// the exchange for this member's trace records. Only root, the service's user and
 // members of admin.socket_group reach it: the socket's file permissions
 // decide, before a byte is read. GET /healthz is there for the watchdog.
 func (a *Appliance) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", serveHealthz)
 	mux.HandleFunc("POST /v1/probe", a.serveProbe)
+	mux.HandleFunc("GET /v1/trace/query", a.serveTraceQuery)
 	a.controlConsoles(mux)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -131,6 +131,10 @@ func (c *gatewayCall) admit() *outbound {
 	if !ok {
 		return nil
 	}
+	subject, ok := c.subject(svc)
+	if !ok {
+		return nil
+	}
 	max := a.cfg.Gateway.MaxBodyBytes
 	if max > 0 && r.ContentLength > max {
 		c.fail(problem.BodyTooLarge, "consumer", fmt.Sprintf("The body is %d bytes; this gateway accepts at most %d.", r.ContentLength, max), 0)
@@ -142,7 +146,7 @@ func (c *gatewayCall) admit() *outbound {
 		return nil
 	}
 	out := &outbound{svc: svc, timeout: timeout, limit: max, route: wire.RouteHead{ID: c.id, Service: c.service, Method: r.Method,
-		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose}}
+		Timeout: timeout, ContentLength: r.ContentLength, ConsumerSystem: system, Purpose: purpose, Subject: subject}}
 	out.path, out.query = rest, r.URL.RawQuery
 	if r.Body == nil || r.Body == http.NoBody {
 		out.route.ContentLength = 0

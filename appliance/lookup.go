@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,7 +39,8 @@ func (a *Appliance) lookup(ctx context.Context, who console.WhoAmI, req console.
 	if j < 0 {
 		return nil, problem.New(problem.BadRequest, fmt.Sprintf("%s offers no lookup %s.", req.Service, req.Path))
 	}
-	path, query, err := svc.Operations[j].Fill(req.Params)
+	op := svc.Operations[j]
+	path, query, err := op.Fill(req.Params)
 	if err != nil {
 		return nil, problem.New(problem.BadRequest, err.Error())
 	}
@@ -55,6 +57,10 @@ func (a *Appliance) lookup(ctx context.Context, who console.WhoAmI, req console.
 	}
 	if len(svc.Purposes) > 0 {
 		r.Header.Set("Bab-Purpose", req.Purpose)
+	}
+	// The gateway checks the subject against the policy, as for any call.
+	if subject := cmp.Or(req.Subject, op.Subject(req.Params)); subject != "" {
+		r.Header.Set("Bab-Subject", subject)
 	}
 	start := time.Now()
 	w := &memoryWriter{header: http.Header{}}

@@ -83,6 +83,7 @@ type inbound struct {
 	be       *backend
 	timeout  time.Duration
 	purpose  string // declared by the caller for a rule that asks for one
+	subject  string // the person the request is about, when the service takes one
 }
 
 // refuse answers with a typed problem that the caller's administration
@@ -209,6 +210,10 @@ func (c *providerCall) admit() *inbound {
 		c.refuse(code, err.Error())
 		return nil
 	}
+	subject, ok := c.checkSubject(p, svc)
+	if !ok {
+		return nil
+	}
 	if !routedTo(p, svc, a.id) {
 		c.refuse(problem.NotAllowed, fmt.Sprintf("The policy does not route %s to %s.", svc, a.id))
 		return nil
@@ -222,7 +227,7 @@ func (c *providerCall) admit() *inbound {
 	if head.Timeout > 0 && head.Timeout < timeout {
 		timeout = head.Timeout
 	}
-	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout, purpose: p.RulePurpose(rule)}
+	return &inbound{svc: svc, consumer: consumer, be: be, timeout: timeout, purpose: p.RulePurpose(rule), subject: subject}
 }
 
 // callBackend forwards the request to the backend. The context ends when
@@ -252,6 +257,12 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	if head.ContentLength == 0 {
 		req.Body = http.NoBody
 	}
+	if head.ContentLength < 0 || head.ContentLength > expectAbove {
+		// As curl does: a backend that refuses a large body says so before
+		// it comes, rather than reset the connection while it is sent and
+		// lose its answer (ExpectContinueTimeout bounds the wait).
+		req.Header.Set("Expect", "100-continue")
+	}
 	setBabHeaders(req.Header, head, in)
 	req.Header.Set(SaltHeader, c.ev.salt.String())
 	resp, err := in.be.client.Do(req)
@@ -274,6 +285,10 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	}
 	return nil
 }
+
+// expectAbove is the body length above which the provider asks its
+// backend whether it wants the body (Expect: 100-continue), as curl does.
+const expectAbove = 1 << 20
 
 // bodyFailed refuses a request whose body's first piece did not arrive
 // whole and sealed for it.
@@ -306,6 +321,9 @@ func setBabHeaders(h http.Header, head *wire.RequestHead, in *inbound) {
 	}
 	if in.purpose != "" {
 		h.Set("Bab-Purpose", in.purpose)
+	}
+	if in.subject != "" {
+		h.Set("Bab-Subject", in.subject)
 	}
 	h.Set("Bab-Deadline", time.Now().Add(in.timeout).UTC().Format(time.RFC3339Nano))
 }

@@ -114,6 +114,11 @@ type Param struct {
 	Description string   `json:"description,omitempty"`
 	Pattern     string   `json:"pattern,omitempty"` // a regular expression the value must match
 	Enum        []string `json:"enum,omitempty"`    // the only values allowed: a drop-down
+	// Subject is the identifier scheme of the person the lookup is
+	// about, when this parameter is that person's identifier
+	// (x-bab-subject in the OpenAPI document): the appliance then sends
+	// SCHEME:value as the request's subject.
+	Subject string `json:"subject,omitempty"`
 }
 
 // LookupRequest asks for one record of another administration.
@@ -122,6 +127,10 @@ type LookupRequest struct {
 	Path    string            `json:"path"` // the operation's template
 	Params  map[string]string `json:"params,omitempty"`
 	Purpose string            `json:"purpose,omitempty"`
+	// Subject is the person the lookup is about, SCHEME:ID (Bab-Subject),
+	// for a service that takes one; without it the appliance takes it
+	// from the parameter the form marks as the subject, if any.
+	Subject string `json:"subject,omitempty"`
 }
 
 // LookupResult is the provider's answer, for the console to show as

@@ -64,6 +64,7 @@ type oaParam struct {
 	In          string `json:"in"`
 	Required    bool   `json:"required"`
 	Description string `json:"description"`
+	Subject     string `json:"x-bab-subject"`
 	Schema      struct {
 		Pattern string `json:"pattern"`
 		Enum    []any  `json:"enum"`
@@ -74,7 +75,7 @@ func (p oaParam) param() (Param, bool) {
 	if p.Name == "" || (p.In != "path" && p.In != "query") {
 		return Param{}, false
 	}
-	out := Param{Name: p.Name, In: p.In, Required: p.Required || p.In == "path", Description: p.Description, Pattern: p.Schema.Pattern}
+	out := Param{Name: p.Name, In: p.In, Required: p.Required || p.In == "path", Description: p.Description, Pattern: p.Schema.Pattern, Subject: p.Subject}
 	if out.Pattern != "" {
 		if _, err := regexp.Compile(out.Pattern); err != nil {
 			out.Pattern = "" // a pattern Go cannot check is not enforced by the form
@@ -120,6 +121,18 @@ func (o Operation) Fill(params map[string]string) (path, query string, err error
 		return "", "", fmt.Errorf("%w: %s has a parameter the document does not describe", ErrInput, o.Path)
 	}
 	return path, strings.Join(q, "&"), nil
+}
+
+// Subject is the subject of a lookup filled with params: SCHEME:value of
+// the first parameter marked as the subject (x-bab-subject) that has a
+// value, or "".
+func (o Operation) Subject(params map[string]string) string {
+	for _, p := range o.Params {
+		if v := params[p.Name]; p.Subject != "" && v != "" {
+			return p.Subject + ":" + v
+		}
+	}
+	return ""
 }
 
 // ErrInput means a lookup's inputs do not fit its form.

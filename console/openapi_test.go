@@ -73,3 +73,23 @@ func TestFillFreePath(t *testing.T) {
 		t.Errorf("free path: %q %v", path, err)
 	}
 }
+
+// TestOperationSubject: a parameter the document marks x-bab-subject
+// gives the lookup its subject, in the scheme the mark names.
+func TestOperationSubject(t *testing.T) {
+	doc := `{"openapi":"3.0.3","paths":{"/families/{holder}":{"get":{"parameters":[` +
+		`{"name":"holder","in":"path","required":true,"x-bab-subject":"MA-CIN"},{"name":"view","in":"query"}]}}}}`
+	ops, err := OperationsFromOpenAPI([]byte(doc))
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("OperationsFromOpenAPI: %v, %v", ops, err)
+	}
+	if got := ops[0].Params[0].Subject; got != "MA-CIN" {
+		t.Errorf("holder's subject scheme = %q, want MA-CIN", got)
+	}
+	if got := ops[0].Subject(map[string]string{"holder": "42", "view": "full"}); got != "MA-CIN:42" {
+		t.Errorf("Subject = %q, want MA-CIN:42", got)
+	}
+	if got := ops[0].Subject(map[string]string{"view": "full"}); got != "" {
+		t.Errorf("Subject without the holder = %q, want none", got)
+	}
+}

@@ -98,8 +98,9 @@ func (x *relay) carry(ctx context.Context, cs *quic.Stream) {
 	}
 	x.note(payload, up)
 	h.ConsumerAppliance = lab.CommuneHQ.String()
-	if x.edit != nil && !h.Handshake() {
-		up = x.edit(&h, up)
+	edit, down := x.hooks()
+	if edit != nil && !h.Handshake() {
+		up = edit(&h, up)
 	}
 	route, _ := h.MarshalBinary()
 	sent := wire.AppendFrame(nil, wire.FrameRoute, route)
@@ -115,8 +116,8 @@ func (x *relay) carry(ctx context.Context, cs *quic.Stream) {
 		return
 	}
 	x.note(answer)
-	if x.down != nil && !h.Handshake() {
-		answer = x.down(answer)
+	if down != nil && !h.Handshake() {
+		answer = down(answer)
 	}
 	_, _ = cs.Write(answer)
 	_ = cs.Close()
@@ -156,7 +157,35 @@ func startRelay(t *testing.T, l *lab.Lab) *relay {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go x.run(ctx)
+	// The consumer takes its tunnel to the rogue for up once welcomed.
+	waitFor(t, 20*time.Second, func() error {
+		st, err := l.Consumer.Status()
+		if err != nil {
+			return err
+		}
+		for _, tu := range st.Tunnels {
+			if tu.Connected {
+				return nil
+			}
+		}
+		return errString("the commune's tunnel to the rogue exchange is not up yet")
+	})
 	return x
+}
+
+// tamper sets what the relay does to the requests and answers it relays
+// from now on (nil for nothing).
+func (x *relay) tamper(edit func(h *wire.RouteHead, up []byte) []byte, down func([]byte) []byte) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.edit, x.down = edit, down
+}
+
+// hooks are the relay's tampering now.
+func (x *relay) hooks() (func(h *wire.RouteHead, up []byte) []byte, func([]byte) []byte) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.edit, x.down
 }
 
 // call makes a request through the commune's gateway, as a local system
@@ -263,11 +292,11 @@ func TestExchangeCannotForgeOrReplay(t *testing.T) {
 	}
 
 	t.Run("forged consumer", func(t *testing.T) {
-		x.edit = func(h *wire.RouteHead, up []byte) []byte {
+		x.tamper(func(h *wire.RouteHead, up []byte) []byte {
 			h.ConsumerAppliance = lab.RegistryDC.String() // another appliance the policy lists
 			return up
-		}
-		defer func() { x.edit = nil }()
+		}, nil)
+		defer x.tamper(nil, nil)
 		before := l.Backend.Requests.Load()
 		status, body := call(t, l, "GET", "/citizens/2", "", nil)
 		wantRefused(t, "a request passed on as another consumer's", status, body, problem.Tampered, "provider")
@@ -303,7 +332,7 @@ func TestExchangeCannotForgeOrReplay(t *testing.T) {
 	t.Run("swapped bodies", func(t *testing.T) {
 		var mu sync.Mutex
 		var firstBody []byte
-		x.edit = func(h *wire.RouteHead, up []byte) []byte {
+		x.tamper(func(h *wire.RouteHead, up []byte) []byte {
 			head, rest := splitFrame(t, up)
 			mu.Lock()
 			defer mu.Unlock()
@@ -312,8 +341,8 @@ func TestExchangeCannotForgeOrReplay(t *testing.T) {
 				return up
 			}
 			return append(head, firstBody...) // the first request's body under the second's head
-		}
-		defer func() { x.edit = nil }()
+		}, nil)
+		defer x.tamper(nil, nil)
 		if status, body := call(t, l, "POST", "/echo", "", []byte("first body")); status != 200 || string(body) != "first body" {
 			t.Fatalf("first: %d %s", status, body)
 		}
@@ -329,12 +358,12 @@ func TestExchangeCannotForgeOrReplay(t *testing.T) {
 	})
 
 	t.Run("altered answer", func(t *testing.T) {
-		x.down = func(answer []byte) []byte {
+		x.tamper(nil, func(answer []byte) []byte {
 			b := append([]byte(nil), answer...)
 			b[len(b)/2] ^= 0x20
 			return b
-		}
-		defer func() { x.down = nil }()
+		})
+		defer x.tamper(nil, nil)
 		status, body := call(t, l, "GET", "/citizens/3", "", nil)
 		wantRefused(t, "an altered answer", status, body, problem.Tampered, "consumer")
 	})

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,8 +39,8 @@ import (
 // that the test can send what a tampered appliance would.
 type rawTunnel struct {
 	conn *quic.Conn
-	ctrl *quic.Stream // its control stream, to send frames on by hand
-	seal *sealer      // speaks the end-to-end protocol with the identity's key
+	ctrl *lockedWriter // the control stream, for messages played by hand
+	seal *sealer       // speaks the end-to-end protocol with the identity's key
 	// frames are the control frames other than boot-state checks, as they
 	// arrive (policy pushes, say); one that finds the buffer full is lost.
 	frames chan ctrlFrame
@@ -89,12 +90,12 @@ func dialTunnel(t *testing.T, l *lab.Lab, h *heldIdentity, claim uint64, answer 
 	if ft, _, err := wire.ReadFrame(br, 0); err != nil || ft != wire.FrameWelcome {
 		t.Fatalf("welcome: %v %v", ft, err)
 	}
-	rt := &rawTunnel{conn: conn, ctrl: ctrl, frames: make(chan ctrlFrame, 64), seal: newSealer(t, h, l)}
+	rt := &rawTunnel{conn: conn, ctrl: &lockedWriter{w: ctrl}, frames: make(chan ctrlFrame, 64), seal: newSealer(t, h, l)}
 	if !answer {
 		return rt
 	}
 	verdict := make(chan error, 1)
-	go rt.answerChecks(h, ctrl, br, verdict)
+	go rt.answerChecks(h, rt.ctrl, br, verdict)
 	if h.tpm == nil {
 		return rt // a software key has no boot state to check
 	}
@@ -678,4 +679,17 @@ func TestExchangeResendsWholeBundle(t *testing.T) {
 	if sent != 2 || resent != 1 {
 		t.Errorf("for v%d the exchange sent %v deltas (want 2, one per appliance) and resent %v whole bundles (want 1)", v+2, sent, resent)
 	}
+}
+
+// lockedWriter lets a test write control frames while the tunnel answers
+// boot-state checks on the same stream: one frame at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

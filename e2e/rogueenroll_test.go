@@ -9,6 +9,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,10 +26,13 @@ import (
 // the ops keys it chooses. It checks no token: a rogue has no reason to.
 type rogueEnroller struct {
 	*rogueExchange
-	ca        *ca.CA
+	ca     *ca.CA
+	served chan string // the name of each appliance it answered
+	// The trust it hands out, set between cases while an earlier case's
+	// connection may still be served.
+	mu        sync.Mutex
 	opsKeys   [][]byte // PEM
 	threshold int
-	served    chan string // the name of each appliance it answered
 }
 
 func startRogueEnroller(t *testing.T, l *lab.Lab) *rogueEnroller {
@@ -41,6 +45,8 @@ func startRogueEnroller(t *testing.T, l *lab.Lab) *rogueEnroller {
 
 // hand sets the trust the rogue hands out from now on.
 func (r *rogueEnroller) hand(keys []ed25519.PublicKey, threshold int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.opsKeys = nil
 	for _, k := range keys {
 		r.opsKeys = append(r.opsKeys, policy.MarshalPublicKey(k))
@@ -103,8 +109,10 @@ func (r *rogueEnroller) serve() {
 			if err != nil {
 				return
 			}
-			_ = wire.WriteJSON(s, wire.FrameEnrolled, wire.Enrolled{Appliance: id, Chain: [][]byte{leaf}, CA: r.ca.CertDER,
-				OpsKeys: r.opsKeys, PolicyThreshold: r.threshold})
+			r.mu.Lock()
+			answer := wire.Enrolled{Appliance: id, Chain: [][]byte{leaf}, CA: r.ca.CertDER, OpsKeys: r.opsKeys, PolicyThreshold: r.threshold}
+			r.mu.Unlock()
+			_ = wire.WriteJSON(s, wire.FrameEnrolled, answer)
 			_ = s.Close()
 			r.served <- req.Name
 			<-conn.Context().Done()

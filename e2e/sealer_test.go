@@ -48,6 +48,13 @@ func newSealer(t *testing.T, h *heldIdentity, l *lab.Lab) *sealer {
 // the exchange would set it.
 func (s *sealer) roundTrip(t *testing.T, conn *quic.Conn, head wire.RequestHead) (wire.FrameType, []byte) {
 	t.Helper()
+	return s.roundTripAbout(t, conn, head, "")
+}
+
+// roundTripAbout is roundTrip for a request whose route head names subject
+// (Bab-Subject; "" for none), sealed with the rest.
+func (s *sealer) roundTripAbout(t *testing.T, conn *quic.Conn, head wire.RequestHead, subject string) (wire.FrameType, []byte) {
+	t.Helper()
 	sess := s.sessions[head.Service]
 	if sess == nil {
 		var ft wire.FrameType
@@ -60,7 +67,7 @@ func (s *sealer) roundTrip(t *testing.T, conn *quic.Conn, head wire.RequestHead)
 	seq := sess.Next()
 	route := wire.RouteHead{ID: head.ID, Service: head.Service, Method: head.Method, Provider: sess.Provider.String(),
 		Session: sess.ID, Seq: seq, ContentLength: 0, ConsumerSystem: head.ConsumerSystem, Purpose: head.Purpose,
-		Timeout: head.Timeout, ConsumerAppliance: head.ConsumerAppliance}
+		Timeout: head.Timeout, ConsumerAppliance: head.ConsumerAppliance, Subject: subject}
 	inner, _ := (&wire.RequestHead{Path: head.Path, Query: head.Query, Header: head.Header}).MarshalBinary()
 	rb, _ := route.MarshalBinary()
 	b := wire.AppendFrame(nil, wire.FrameRoute, rb)

@@ -134,6 +134,10 @@ func (a adminAccess) authorize(next http.Handler) http.Handler {
 		c := callerFrom(r)
 		switch {
 		case c.Role == roleOps:
+		case c.Role == roleReadOnly && r.URL.Path == PathSubjectReport:
+			adminErr(w, http.StatusForbidden, "read_only", fmt.Sprintf(
+				"refused: a subject report lists one person's requests, which only ops see; %s is in the read-only group %s (reports need root or group %s)", c.name(), a.readGroup, a.group))
+			return
 		case c.Role == roleReadOnly && readOnly(r.Method):
 		case c.Role == roleReadOnly:
 			adminErr(w, http.StatusForbidden, "read_only", fmt.Sprintf(

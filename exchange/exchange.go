@@ -65,6 +65,9 @@ type Exchange struct {
 	// onReady runs once the QUIC listener and the admin socket are up.
 	onReady func()
 	addr    atomic.Value // net.Addr of the QUIC listener once bound
+
+	// subjects hash requests' subjects for the trace (subject.go).
+	subjects *subjectKeyring
 }
 
 // New opens the exchange's state and prepares it to run.
@@ -111,6 +114,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
 		return nil, err
 	}
 	x.trace = newTracer(st, log.With("subsys", "trace"), x.metrics, signer, cfg.TraceQueue, cfg.TraceQueueWait, cfg.TraceCheckpointEvery, cfg.TraceRetention)
+	if x.subjects, err = loadSubjectKeys(st, cfg.SubjectKeyPath(), log.With("subsys", "trace")); err != nil {
+		st.Close()
+		return nil, err
+	}
+	x.trace.subjects, x.trace.inFlight = x.subjects, cfg.RequestTimeoutMax+time.Minute
 	return x, nil
 }
 

@@ -108,7 +108,7 @@ func newMetrics(x *Exchange) *exchangeMetrics {
 	for _, r := range []string{"waited", "refused"} {
 		traceQueue.WithLabelValues(r) // present from the start, at 0
 	}
-	for _, l := range []string{"requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends"} {
+	for _, l := range []string{"requests_per_appliance", "requests_per_pair", "tunnels_per_appliance", "enrollments", "renewals", "resends", "trace_queries"} {
 		limited.WithLabelValues(l) // present from the start, at 0
 	}
 	m.enrollments.WithLabelValues("ok") // present from the start, at 0

@@ -168,6 +168,7 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 	if p.HasService(svc) {
 		c.rec = x.metrics.requests.For(svc)
 	}
+	c.noteSubject(p, svc)
 	// The path and query are sealed: the provider's appliance checks them.
 	rule, limits, err := p.GrantSealed(from.id.Member, svc, head.Method, head.Purpose)
 	if err != nil {
@@ -181,6 +182,9 @@ func (c *routeCall) authorise() (*policy.Policy, ident.Service) {
 	// The exchange counts the member's calls across all its appliances.
 	if head.Handshake() {
 		return p, svc
+	}
+	if !c.checkSubject(p, svc) {
+		return nil, ident.Service{}
 	}
 	if ok, retry := x.limits.Take(from.id.Member, p.RuleKey(rule), limits, time.Now()); !ok {
 		c.refuse(problem.RateLimited, fmt.Sprintf("%s reached the limit of policy rule %d for %s across its appliances.", from.id.Member, rule+1, svc), retry)

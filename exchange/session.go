@@ -13,6 +13,7 @@ import (
 
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/tracelog"
 	"github.com/babgate/bab/wire"
 )
 
@@ -41,6 +42,7 @@ type session struct {
 	lastRenew  atomic.Int64 // when the last renewal started, Unix nanoseconds
 	resending  atomic.Bool
 	resendMore atomic.Bool // another resend was asked for while one ran
+	querying   atomic.Bool // a trace query is being answered
 
 	quotes      chan wire.Quote
 	kick        chan struct{}
@@ -217,6 +219,12 @@ func (x *Exchange) readControl(s *session, r *bufio.Reader) error {
 				return err
 			}
 			x.renewOnce(s, rq.CSR)
+		case wire.FrameTraceQuery:
+			var q tracelog.TraceQuery
+			if err := wire.DecodeJSON(ft, payload, &q); err != nil {
+				return err
+			}
+			x.answerTraceQuery(s, q)
 		default:
 			s.log.Debug("ignoring control frame", "type", ft)
 		}

@@ -39,6 +39,11 @@ type tracer struct {
 	// append writes a batch: the store's, or a test's stalled disk.
 	append func([]store.TraceEntry) (int64, error)
 	wake   chan struct{} // a full batch is waiting
+	// subjects are destroyed once no record they hashed is kept, which
+	// may be only inFlight (the longest a request lasts) after they were
+	// retired; nil in tests without them.
+	subjects *subjectKeyring
+	inFlight time.Duration
 
 	mu      sync.Mutex         // guards what follows
 	held    int                // places reserved and not yet written
@@ -194,11 +199,24 @@ func (t *tracer) prune(now time.Time) {
 	if total > 0 {
 		t.log.Info("pruned old trace records; the tree's hashes and the checkpoints stay", "deleted", total, "retention", t.retention)
 	}
+	if t.subjects != nil {
+		t.subjects.dropUnused(now, t.inFlight)
+	}
 }
 
 func (t *tracer) run(ctx context.Context) {
 	if st, err := t.st.TraceState(); err == nil {
 		t.m.traceRecords.Set(float64(st.Size))
+	}
+	// A log written before the subject and member indexes is indexed
+	// once, a few chunks per transaction, the queue moving between them;
+	// lookups are right meanwhile, only slower.
+	for done := false; !done && ctx.Err() == nil; t.flush() {
+		var err error
+		if done, err = t.st.IndexTraceBacklog(); err != nil {
+			t.log.Error("indexing the trace log by subject and member failed; lookups read the records instead", "err", err)
+			break
+		}
 	}
 	flush := time.NewTicker(t.flushEvery)
 	defer flush.Stop()

@@ -60,6 +60,8 @@ func (x *Exchange) traceHandlers(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, rep)
 	})
 	mux.HandleFunc("GET /v1/trace/receipt", x.serveReceipt)
+	mux.HandleFunc("GET /v1/trace/query", x.serveTraceQuery)
+	x.subjectHandlers(mux)
 }
 
 // serveReceipt answers a receipt: a C2SP tlog-proof, or, when the

@@ -22,6 +22,16 @@
 // A member identifier is therefore at most 54 bytes long, a service or an
 // appliance identifier at most 118.
 //
+// A request may name the person its data is about, its subject ([Subject]),
+// in an identifier scheme the policy accepts for the service:
+//
+//	subject = scheme ":" id                          MA-CIN:AB123456
+//	scheme  = upper *31(upper / digit / "-"), last not "-"
+//	id      = 1*64 (upper / digit / "-" / "."), first and last a letter or digit
+//
+// A subject is personal data: the errors of [ParseSubject] name the defect
+// and the scheme, never the identifier.
+//
 // A request for a service travels as a URL path whose first four segments
 // are the service identifier; [SplitServicePath] separates them from the
 // path inside the service:

@@ -16,6 +16,8 @@ const (
 	KindService     = "service"
 	KindAppliance   = "appliance"
 	KindServicePath = "service path"
+	KindSubject     = "subject"
+	KindScheme      = "identifier scheme"
 )
 
 // maxQuoted bounds how much of an input an error repeats, so that a hostile
@@ -24,8 +26,8 @@ const maxQuoted = 80
 
 // Error describes why an identifier was refused.
 type Error struct {
-	Kind   string // one of KindMember, KindService, KindAppliance, KindServicePath
-	Input  string // the input, truncated to 80 bytes
+	Kind   string // one of KindMember, KindService, KindAppliance, KindServicePath, KindSubject, KindScheme
+	Input  string // the input, truncated to 80 bytes; of a subject, only its scheme
 	Reason string // the first defect found, e.g. `country "ma" must be two uppercase letters`
 
 	cut bool // Input was truncated; shown as "..." in the message
@@ -38,7 +40,7 @@ func newError(kind, input, reason string) *Error {
 
 func (e *Error) Error() string {
 	what := e.Kind + " identifier"
-	if e.Kind == KindServicePath {
+	if e.Kind == KindServicePath || e.Kind == KindSubject || e.Kind == KindScheme {
 		what = e.Kind
 	}
 	in := quote(e.Input)
@@ -63,6 +65,12 @@ func example(kind string) string {
 		return "MA/GOV/DGSN:rabat-01"
 	case KindServicePath:
 		return "/MA/GOV/DGSN/civil-status/..."
+	case KindSubject:
+		// No identifier, not even a made-up one: someone grepping logs for
+		// a person's must find theirs only.
+		return "SCHEME:ID"
+	case KindScheme:
+		return "MA-CIN"
 	}
 	return "?"
 }

@@ -2,8 +2,17 @@ package ident
 
 import (
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 )
+
+// subjectReasons are every reason ParseSubject gives: fixed words and
+// numbers, nothing of the input.
+var subjectReasons = regexp.MustCompile(`^(subject is empty|has no ':' between the scheme and the identifier|subject is [0-9]+ bytes long; the limit is 97|` +
+	`scheme must be 1 to 32 capitals, digits and '-', starting with a letter and ending with a letter or digit \(MA-CIN\)|identifier is empty|` +
+	`identifier is [0-9]+ bytes long; the limit is 64|identifier has a lower-case letter at position [0-9]+; write it in capitals, as it is issued|` +
+	`identifier has a character other than A-Z, 0-9, '-' and '.' at position [0-9]+|identifier must start and end with a letter or digit)$`)
 
 var fuzzSeeds = []string{
 	"", "/", ":", "MA/GOV/DGSN", "MA/MUN/RABAT", "MA/GOV/DGSN/civil-status",
@@ -113,6 +122,33 @@ func FuzzSplitServicePath(f *testing.F) {
 		again, err := ParseService(svc.String())
 		if err != nil || again != svc {
 			t.Fatalf("reparse of service from %q: %v, %v", in, again, err)
+		}
+	})
+}
+
+// FuzzParseSubject: a subject that parses prints as its input, and a
+// refusal never repeats the identifier (the input after the first ':').
+func FuzzParseSubject(f *testing.F) {
+	for _, s := range []string{"MA-CIN:AB123456", "MA-CIN:ab123456", "AB123456", ":", "MA-CIN:A.B", "X:1", "MA-CIN:AB:1", "MA-CIN:\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSubject(in)
+		if err != nil {
+			checkParseError(t, in, err, KindSubject)
+			var e *Error
+			errors.As(err, &e)
+			scheme, _, _ := strings.Cut(in, ":")
+			if e.Input != "…" && e.Input != scheme+":…" || !subjectReasons.MatchString(e.Reason) {
+				t.Fatalf("ParseSubject(%q): the error may repeat the identifier: %v", in, err)
+			}
+			return
+		}
+		if s.String() != in || s.IsZero() {
+			t.Fatalf("ParseSubject(%q) = %#v", in, s)
+		}
+		if CheckScheme(s.Scheme) != nil {
+			t.Fatalf("ParseSubject(%q) took scheme %q, which CheckScheme refuses", in, s.Scheme)
 		}
 	})
 }

@@ -83,8 +83,16 @@ func TestServicesUnderSystemd(t *testing.T) {
 	if !strings.HasPrefix(status, "HTTP/1.") {
 		t.Errorf("the gateway through bab.socket answered %q, want an HTTP status line\n%s", status, c.journal("bab.service"))
 	}
-	if p := c.show(t, "bab.service"); p["ActiveState"] != "active" {
-		t.Errorf("bab.service is %s after a connection to bab.socket\n%s", p["ActiveState"], c.journal("bab.service"))
+	// The first answer may come before the service tells systemd it is
+	// ready (it answers from the socket while it starts): wait for it.
+	var state string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if state = c.show(t, "bab.service")["ActiveState"]; state == "active" {
+			break
+		}
+	}
+	if state != "active" {
+		t.Errorf("bab.service is %s 30 s after a connection to bab.socket\n%s", state, c.journal("bab.service"))
 	}
 	awaitAppliance(t, c, oldVersion)
 	checkJournalAndStatus(t, c)

@@ -67,7 +67,19 @@ type Service struct {
 	// their lookup forms from it: the GET operations' path and query
 	// parameters, required ones, patterns and enums.
 	OpenAPIDoc json.RawMessage `json:"openapi_doc,omitempty"`
+	// Subject says whether a request must name the person its data is
+	// about (Bab-Subject: SCHEME:ID): SubjectRequired, SubjectOptional,
+	// or "" for a service that takes none (a subject sent is dropped).
+	// SubjectSchemes are the identifier schemes accepted.
+	Subject        string   `json:"subject,omitempty"`
+	SubjectSchemes []string `json:"subject_schemes,omitempty"`
 }
+
+// Whether a service's requests name their subject (Service.Subject).
+const (
+	SubjectRequired = "required"
+	SubjectOptional = "optional"
+)
 
 // MaxOpenAPIDoc bounds a service's OpenAPI document in the policy, which
 // every appliance receives.
@@ -100,6 +112,12 @@ type Rule struct {
 	// access: callers must declare it with each request (Bab-Purpose), and
 	// it is recorded in the trace.
 	Purpose string `json:"purpose,omitempty"`
+	// ConfidentialUntil or ConfidentialFor (seconds after each request;
+	// at most one of them) hold the requests this rule grants back from
+	// the exchange's subject reports until then: an investigation must
+	// not be told to the person it is about while it runs.
+	ConfidentialUntil time.Time `json:"confidential_until,omitzero"`
+	ConfidentialFor   int64     `json:"confidential_for_s,omitempty"`
 }
 
 // Limit is at most Requests calls per PerSeconds seconds.
@@ -124,6 +142,9 @@ func (b *Bundle) clone() *Bundle {
 	c.Members = slices.Clone(b.Members)
 	c.Appliances = slices.Clone(b.Appliances)
 	c.Services = slices.Clone(b.Services)
+	for i := range c.Services {
+		c.Services[i].SubjectSchemes = slices.Clone(c.Services[i].SubjectSchemes)
+	}
 	c.Rules = slices.Clone(b.Rules)
 	for i := range c.Rules {
 		c.Rules[i].Methods = slices.Clone(c.Rules[i].Methods)

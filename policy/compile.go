@@ -40,6 +40,10 @@ type grant struct {
 	methods   []string
 	prefixes  []string
 	query     []string // the parameter names allowed; nil for any query
+	// confUntil and confFor hold the rule's requests back from subject
+	// reports (Rule.ConfidentialUntil, ConfidentialFor).
+	confUntil time.Time
+	confFor   time.Duration
 }
 
 // Compile compiles b, which should have passed [Bundle.Validate]: Compile
@@ -90,7 +94,8 @@ func compile(b *Bundle, idx index, prev *Policy, same sectionSet) *Policy {
 func compileGrants(rules []Rule) map[grantKey][]grant {
 	grants := make(map[grantKey][]grant, len(rules))
 	for i, r := range rules {
-		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*"), query: r.Query}
+		g := grant{rule: i, limits: r.Limits, purpose: r.Purpose, methods: r.Methods, anyMethod: slices.Contains(r.Methods, "*"), query: r.Query,
+			confUntil: r.ConfidentialUntil, confFor: time.Duration(r.ConfidentialFor) * time.Second}
 		for _, prefix := range r.PathPrefixes {
 			if pathDefect(prefix) == "" {
 				g.prefixes = append(g.prefixes, prefix)

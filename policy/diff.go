@@ -55,6 +55,8 @@ func Diff(old, new *Bundle) []string {
 				return fmt.Sprintf("service %s openapi %q → %q", a.ID, a.OpenAPI, b.OpenAPI)
 			case !bytes.Equal(a.OpenAPIDoc, b.OpenAPIDoc):
 				return fmt.Sprintf("service %s openapi_doc changed (%d → %d bytes)", a.ID, len(a.OpenAPIDoc), len(b.OpenAPIDoc))
+			case a.Subject != b.Subject || !slices.Equal(a.SubjectSchemes, b.SubjectSchemes):
+				return fmt.Sprintf("service %s subject %s → %s", a.ID, subjectText(a), subjectText(b))
 			}
 			return ""
 		}, &out)
@@ -70,6 +72,9 @@ func Diff(old, new *Bundle) []string {
 		}
 		if !slices.Equal(a.Query, b.Query) || (a.Query == nil) != (b.Query == nil) {
 			parts = append(parts, fmt.Sprintf("query %s → %s", queryText(a.Query), queryText(b.Query)))
+		}
+		if !a.ConfidentialUntil.Equal(b.ConfidentialUntil) || a.ConfidentialFor != b.ConfidentialFor {
+			parts = append(parts, fmt.Sprintf("confidential %s → %s", confidentialText(a), confidentialText(b)))
 		}
 		if len(parts) == 0 {
 			return ""
@@ -197,4 +202,25 @@ func queryText(q []string) string {
 		return "none"
 	}
 	return strings.Join(q, ",")
+}
+
+// subjectText is what a service says of subjects, for a diff.
+func subjectText(s Service) string {
+	if s.Subject == "" {
+		return "none"
+	}
+	return s.Subject + " (" + strings.Join(s.SubjectSchemes, ", ") + ")"
+}
+
+// confidentialText is a rule's confidentiality, for a diff.
+func confidentialText(r Rule) string {
+	switch {
+	case !r.ConfidentialUntil.IsZero():
+		return "until " + fmtTime(r.ConfidentialUntil)
+	case r.ConfidentialFor > 0 && r.ConfidentialFor%86400 == 0:
+		return fmt.Sprintf("for %dd", r.ConfidentialFor/86400)
+	case r.ConfidentialFor > 0:
+		return "for " + fmtSeconds(r.ConfidentialFor)
+	}
+	return "no"
 }

@@ -41,6 +41,14 @@ var ErrUnknownService = errors.New("unknown service")
 // ErrNotAllowed means no rule lets the consumer make this request.
 var ErrNotAllowed = errors.New("not allowed")
 
+// ErrSubjectRequired means a request to a service that requires its
+// subject named none (Bab-Subject).
+var ErrSubjectRequired = errors.New("subject required")
+
+// ErrBadSubject means a request named a subject that is malformed or in a
+// scheme the service does not accept.
+var ErrBadSubject = errors.New("bad subject")
+
 // ErrBadPath means a path is not in the clean form that policy prefixes
 // are matched against (see [CleanPath]).
 var ErrBadPath = errors.New("bad path")

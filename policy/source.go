@@ -97,6 +97,10 @@ type sourceService struct {
 	Description string `yaml:"description"`
 	OpenAPI     string `yaml:"openapi"`
 	OpenAPIDoc  any    `yaml:"openapi_doc"` // the OpenAPI 3 document itself, in YAML
+	// Subject is required or optional: requests name the person their
+	// data is about, in one of SubjectSchemes.
+	Subject        string   `yaml:"subject"`
+	SubjectSchemes []string `yaml:"subject_schemes"`
 }
 
 type sourceRole struct {
@@ -114,6 +118,10 @@ type sourceRule struct {
 	Rate     string   `yaml:"rate"`  // e.g. 100/min
 	Quota    string   `yaml:"quota"` // e.g. 10000/d
 	Purpose  string   `yaml:"purpose"`
+	// ConfidentialUntil (a date) or ConfidentialFor (a duration such as
+	// 180d) hold the rule's requests back from subject reports.
+	ConfidentialUntil string `yaml:"confidential_until"`
+	ConfidentialFor   string `yaml:"confidential_for"`
 }
 
 type sourceRoute struct {
@@ -255,7 +263,7 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 		if err != nil {
 			bad(fmt.Sprintf("services[%d].id", i), "%v", err)
 		}
-		svc := Service{ID: id, Description: s.Description, OpenAPI: s.OpenAPI}
+		svc := Service{ID: id, Description: s.Description, OpenAPI: s.OpenAPI, Subject: s.Subject, SubjectSchemes: s.SubjectSchemes}
 		if s.OpenAPIDoc != nil {
 			doc, err := json.Marshal(s.OpenAPIDoc)
 			if err != nil {
@@ -275,6 +283,20 @@ func (src *sourceFile) bundle(now time.Time) (b *Bundle, errs []error) {
 			bad(fmt.Sprintf("rules[%d].service", i), "%v", err)
 		}
 		rule := Rule{Consumer: consumer, Service: svc, Methods: r.Methods, PathPrefixes: r.Paths, Query: r.Query, Purpose: r.Purpose}
+		if r.ConfidentialUntil != "" {
+			t, err := parseTime(r.ConfidentialUntil)
+			if err != nil {
+				bad(fmt.Sprintf("rules[%d].confidential_until", i), "%s is not a date such as 2027-01-31", quoteCut(r.ConfidentialUntil))
+			}
+			rule.ConfidentialUntil = t
+		}
+		if r.ConfidentialFor != "" {
+			d, err := parseValidFor(r.ConfidentialFor)
+			if err != nil || d%time.Second != 0 {
+				bad(fmt.Sprintf("rules[%d].confidential_for_s", i), "%s is not a whole number of days, hours or minutes such as 180d", quoteCut(r.ConfidentialFor))
+			}
+			rule.ConfidentialFor = int64(d / time.Second)
+		}
 		for _, l := range []struct{ key, text string }{{"rate", r.Rate}, {"quota", r.Quota}} {
 			if l.text == "" {
 				continue

@@ -39,11 +39,12 @@ func joinByLine(placed []*SourceError) error {
 // sourceKeys maps a Bundle's JSON field names to the keys the source uses
 // for them, in order of preference.
 var sourceKeys = map[string][]string{
-	"path_prefixes":     {"paths"},
-	"expires":           {"expires", "valid_for"},
-	"issued":            {"expires", "valid_for"},
-	"attest_interval_s": {"attest_interval"},
-	"next_trust":        {"next_ops_keys"},
+	"path_prefixes":      {"paths"},
+	"expires":            {"expires", "valid_for"},
+	"issued":             {"expires", "valid_for"},
+	"attest_interval_s":  {"attest_interval"},
+	"next_trust":         {"next_ops_keys"},
+	"confidential_for_s": {"confidential_for"},
 }
 
 // lineOf follows a Field path such as "rules[2].path_prefixes[0]" through

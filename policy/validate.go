@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 // appliance and service IDs; every appliance bound to a key written as
 // [KeyHash] writes it, no key bound to two appliances; appliances and
 // services belong to listed members; rules name a listed consumer and
-// service, at least one valid method and at least one clean path prefix;
-// routes name a listed service, at most one route per service, and at
-// least one listed appliance, each belonging to the service's provider.
+// service, at least one valid method and at least one clean path prefix,
+// and at most one end of confidentiality; a service that takes a subject
+// says required or optional and lists valid schemes, once each; routes
+// name a listed service, at most one route per service, and at least one
+// listed appliance, each belonging to the service's provider.
 func (b *Bundle) Validate() error {
 	_, err := b.validate(nil, 0, false)
 	return err
@@ -109,6 +112,7 @@ func (b *Bundle) validate(prev *index, same sectionSet, draft bool) (index, erro
 	if !same.has(secServices) {
 		for i, s := range b.Services {
 			v.openAPIDoc(fmt.Sprintf("services[%d].openapi_doc", i), s.OpenAPIDoc)
+			v.subject(i, s)
 		}
 	}
 	if !same.has(secRules, secMembers, secServices) {
@@ -196,6 +200,12 @@ func (v *validator) rule(i int, r Rule, members map[ident.Member]int, services m
 		if l.Requests < 1 || l.PerSeconds < 1 {
 			v.add(fmt.Sprintf("%s.limits[%d]", f, j), "%d requests per %d s: both must be at least 1", l.Requests, l.PerSeconds)
 		}
+	}
+	switch {
+	case !r.ConfidentialUntil.IsZero() && r.ConfidentialFor != 0:
+		v.add(f+".confidential_for_s", "give either confidential_until or confidential_for, not both")
+	case r.ConfidentialFor < 0:
+		v.add(f+".confidential_for_s", "%d s is negative", r.ConfidentialFor)
 	}
 	for j, q := range r.Query {
 		if !validQueryName(q) {
@@ -338,6 +348,32 @@ func unique[K interface {
 // character that would be encoded or that splits a query.
 func validQueryName(q string) bool {
 	return q != "" && len(q) <= 64 && !strings.ContainsAny(q, "&=;#%+ \t\r\n")
+}
+
+// subject checks what a service says of its requests' subjects: required
+// or optional with the schemes it accepts, or nothing at all.
+func (v *validator) subject(i int, s Service) {
+	f := fmt.Sprintf("services[%d]", i)
+	switch s.Subject {
+	case "":
+		if len(s.SubjectSchemes) > 0 {
+			v.add(f+".subject_schemes", "lists schemes, but the service takes no subject: write subject: required or optional")
+		}
+		return
+	case SubjectRequired, SubjectOptional:
+	default:
+		v.add(f+".subject", "is %s; write required (every request names its subject) or optional", quoteCut(s.Subject))
+	}
+	if len(s.SubjectSchemes) == 0 {
+		v.add(f+".subject_schemes", "must list the identifier schemes the service accepts, such as MA-CIN")
+	}
+	for j, sc := range s.SubjectSchemes {
+		if err := ident.CheckScheme(sc); err != nil {
+			v.add(fmt.Sprintf("%s.subject_schemes[%d]", f, j), "%v", err)
+		} else if slices.Index(s.SubjectSchemes, sc) < j {
+			v.add(fmt.Sprintf("%s.subject_schemes[%d]", f, j), "scheme %s is listed twice", sc)
+		}
+	}
 }
 
 // openAPIDoc checks a service's OpenAPI document: small enough to carry to

@@ -43,6 +43,7 @@ const (
 	Tampered             Code = "tampered"
 	SessionUnknown       Code = "session_unknown"
 	TraceUnavailable     Code = "trace_unavailable"
+	SubjectRequired      Code = "subject_required"
 )
 
 // Info is what the catalog knows about a code.
@@ -77,6 +78,7 @@ var catalog = map[Code]Info{
 	ApplianceQuarantined: {http.StatusServiceUnavailable, "This appliance is in quarantine", "Office IT: the exchange saw a boot state other than the recorded one (a firmware, bootloader or Secure Boot change?); ask central ops to check it and accept the new state (see firmware-notes/pcrs.md)."},
 	Tampered:             {http.StatusBadGateway, "The request or its answer was altered on the way", "Try again. Both appliances logged it with the request id: give it to office IT, who should tell central ops — something between the two administrations changed, replayed or redirected the request, and neither appliance accepted it."},
 	SessionUnknown:       {http.StatusServiceUnavailable, "The provider's appliance has forgotten this office's protected session", "Retry at once: your appliance opens a new session by itself (it retries requests without a body on its own). The provider's appliance restarted, or the session expired."},
+	SubjectRequired:      {http.StatusBadRequest, "This service needs to know whom the request is about", "Name the person the request is about with the header Bab-Subject: SCHEME:ID (for example Bab-Subject: MA-CIN:AB123456), in a scheme the service accepts; detail lists them."},
 	Internal:             {http.StatusInternalServerError, "Bab failed to handle the request", "Try again; if it repeats, send the request id to office IT so they can find it in the logs."},
 }
 

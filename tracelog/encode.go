@@ -39,6 +39,17 @@ func (r *Record) AppendBinary(b []byte) ([]byte, error) {
 			b = appendString(b, string(d[:]))
 		}
 	}
+	if r.SubjectKey != 0 {
+		b = binary.AppendUvarint(b, TagSubjectKey)
+		b = appendString(b, string(binary.BigEndian.AppendUint32(nil, r.SubjectKey)))
+	}
+	if s := r.ConfidentialUntil.Unix(); !r.ConfidentialUntil.IsZero() {
+		if s <= 0 {
+			return nil, fmt.Errorf("%w: confidential until %s, before 1970", ErrMalformed, r.ConfidentialUntil)
+		}
+		b = binary.AppendUvarint(b, TagConfidentialUntil)
+		b = appendString(b, string(binary.BigEndian.AppendUint64(nil, uint64(s))))
+	}
 	last := uint64(lastKnownTag)
 	for _, f := range r.Unknown {
 		if f.Tag <= last || len(f.Value) == 0 {
@@ -92,11 +103,22 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 			d.fail(fmt.Sprintf("field %d after field %d", tag, last))
 		case value == "":
 			d.fail(fmt.Sprintf("field %d is empty", tag))
-		case tag <= lastKnownTag:
+		case tag <= lastDigestTag:
 			if len(value) != len(Digest{}) || value == string(make([]byte, len(Digest{}))) {
 				d.fail(fmt.Sprintf("field %d is not a SHA-256 digest", tag))
 			}
 			copy(digests[tag][:], value)
+		case tag == TagSubjectKey:
+			if len(value) != 4 || value == "\x00\x00\x00\x00" {
+				d.fail("the subject key is not 4 bytes naming a key")
+			}
+			r.SubjectKey = binary.BigEndian.Uint32([]byte(value + "\x00\x00\x00\x00"))
+		case tag == TagConfidentialUntil:
+			s := int64(binary.BigEndian.Uint64([]byte(value + "\x00\x00\x00\x00\x00\x00\x00\x00")))
+			if len(value) != 8 || s <= 0 {
+				d.fail("the end of confidentiality is not 8 bytes of seconds after 1970")
+			}
+			r.ConfidentialUntil = time.Unix(s, 0).UTC()
 		default:
 			r.Unknown = append(r.Unknown, Field{Tag: tag, Value: []byte(value)})
 		}

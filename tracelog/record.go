@@ -36,15 +36,22 @@ type Record struct {
 	ConsumerBatch    Digest `json:"consumer_batch,omitzero"`
 	ProviderEvidence Digest `json:"provider_evidence,omitzero"`
 	ProviderBatch    Digest `json:"provider_batch,omitzero"`
-	// Coming: a keyed hash (HMAC-SHA-256, with a key the exchange does not
-	// hold) of the subject the request is about, so that a citizen's
-	// requests can be found without the log naming the citizen.
+	// SubjectHash is a keyed hash (HMAC-SHA-256) of the subject the
+	// request is about, so that a citizen's requests can be found without
+	// the log naming the citizen; SubjectKey is the exchange's subject key
+	// that made it (keys are rotated). Both are absent for a request
+	// about no one in particular.
 	SubjectHash Digest `json:"subject_hash,omitzero"`
 	// Reserved, and left empty for the same reason: the appliances'
 	// entries hold keyed digests of both bodies, which a receipt with
 	// evidence carries (bab trace verify-receipt --body --salt).
 	RequestBodyDigest  Digest `json:"request_body_sha256,omitzero"`
 	ResponseBodyDigest Digest `json:"response_body_sha256,omitzero"`
+	SubjectKey         uint32 `json:"subject_key,omitempty"`
+	// ConfidentialUntil is until when the rule that granted the request
+	// holds it back from subject reports (an investigation's); the zero
+	// time (absent) means never. Kept to the second.
+	ConfidentialUntil time.Time `json:"confidential_until,omitzero"`
 
 	// Unknown holds fields of a newer version of the format, kept as they
 	// came so that the record still encodes to the bytes that were logged.
@@ -67,11 +74,14 @@ const (
 	TagSubjectHash        = 5
 	TagRequestBodyDigest  = 6
 	TagResponseBodyDigest = 7
-	lastKnownTag          = TagResponseBodyDigest
+	TagSubjectKey         = 8
+	TagConfidentialUntil  = 9
+	lastDigestTag         = TagResponseBodyDigest
+	lastKnownTag          = TagConfidentialUntil
 )
 
-// digests are the optional fields this version knows, by tag.
-func (r *Record) digests() [lastKnownTag + 1]*Digest {
+// digests are the optional digest fields this version knows, by tag.
+func (r *Record) digests() [lastDigestTag + 1]*Digest {
 	return [...]*Digest{nil, &r.ConsumerEvidence, &r.ConsumerBatch, &r.ProviderEvidence, &r.ProviderBatch,
 		&r.SubjectHash, &r.RequestBodyDigest, &r.ResponseBodyDigest}
 }

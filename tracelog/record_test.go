@@ -24,7 +24,8 @@ func full() Record {
 			d[0], d[31] = byte(i), 0xff
 		}
 	}
-	r.Unknown = []Field{{Tag: 9, Value: []byte("x")}, {Tag: 300, Value: []byte{0, 1}}}
+	r.SubjectKey, r.ConfidentialUntil = 3, time.Date(2027, 5, 29, 10, 15, 2, 0, time.UTC)
+	r.Unknown = []Field{{Tag: 10, Value: []byte("x")}, {Tag: 300, Value: []byte{0, 1}}}
 	return r
 }
 
@@ -81,6 +82,11 @@ func TestRecordRefusesNonCanonical(t *testing.T) {
 		"overlong varint":  append([]byte{1, 0x80, 0x00}, good[2:]...), // the time's first byte is 0x80|…; this is an overlong 0
 		"string too long":  append(append(append([]byte(nil), good[:idString-1]...), 0x7f), good[idString:]...),
 		"field repeated":   append(append([]byte(nil), good...), 9, 1, 'y'),
+		"subject key 0":    append(r.sampleBase(t), TagSubjectKey, 4, 0, 0, 0, 0),
+		"subject key 2 b":  append(r.sampleBase(t), TagSubjectKey, 2, 0, 1),
+		"until 0":          append(r.sampleBase(t), TagConfidentialUntil, 8, 0, 0, 0, 0, 0, 0, 0, 0),
+		"until negative":   append(r.sampleBase(t), TagConfidentialUntil, 8, 0xff, 0, 0, 0, 0, 0, 0, 0),
+		"until 4 bytes":    append(r.sampleBase(t), TagConfidentialUntil, 4, 0, 0, 0, 1),
 		"field empty":      append(append([]byte(nil), good...), 0xff, 0x01, 0x00),
 		"short digest":     append(r.sampleBase(t), TagSubjectHash, 1, 'x'),
 		"zero digest":      append(append(r.sampleBase(t), TagSubjectHash, 32), make([]byte, 32)...),
@@ -108,7 +114,7 @@ func (Record) sampleBase(t *testing.T) []byte {
 }
 
 func TestRecordRefusesBadUnknown(t *testing.T) {
-	for _, u := range [][]Field{{{Tag: 3, Value: []byte("x")}}, {{Tag: 9, Value: nil}}, {{Tag: 9, Value: []byte("a")}, {Tag: 9, Value: []byte("b")}}} {
+	for _, u := range [][]Field{{{Tag: 3, Value: []byte("x")}}, {{Tag: 9, Value: []byte("x")}}, {{Tag: 10, Value: nil}}, {{Tag: 10, Value: []byte("a")}, {Tag: 10, Value: []byte("b")}}} {
 		r := sample()
 		r.Unknown = u
 		if _, err := r.MarshalBinary(); !errors.Is(err, ErrMalformed) {
@@ -157,7 +163,7 @@ func TestDescribe(t *testing.T) {
 	out := sb.String()
 	for _, want := range []string{
 		"On 2026-11-30 at 10:15:02.123 UTC, the appliance MA/MUN/RABAT:hq of member MA/MUN/RABAT (system complaint-desk) called GET on the service MA/GOV/ETATCIVIL/civil-status for the purpose birth-certificate, served by MA/GOV/ETATCIVIL:dc1. Outcome: ok (status 200); 0 bytes sent, 517 bytes answered, 3.2ms at the exchange.",
-		"Request id", "9f86d081884c7d65", "Response body SHA-256", "Field 300",
+		"Request id", "9f86d081884c7d65", "Response body SHA-256", "Field 300", "Subject key            3", "Confidential until     2027-05-29T10:15:02Z",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Describe lacks %q:\n%s", want, out)

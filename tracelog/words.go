@@ -59,6 +59,12 @@ func (r *Record) Describe(w io.Writer) error {
 			row(d.name, d.d.String())
 		}
 	}
+	if r.SubjectKey != 0 {
+		row("Subject key", fmt.Sprint(r.SubjectKey))
+	}
+	if !r.ConfidentialUntil.IsZero() {
+		row("Confidential until", r.ConfidentialUntil.UTC().Format(time.RFC3339)+" (held back from subject reports until then)")
+	}
 	for _, f := range r.Unknown {
 		row(fmt.Sprintf("Field %d", f.Tag), fmt.Sprintf("%d bytes (a field of a newer version)", len(f.Value)))
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/babgate/bab/tracelog"
 	"github.com/babgate/bab/wire"
 )
 
@@ -37,6 +38,12 @@ var controlFrames = []struct {
 		wire.Quote{Nonce: []byte{1, 2}, Attest: []byte{0xff, 'T', 'C', 'G'}, Signature: []byte{0, 0x18}, PCRValues: map[int][]byte{0: bytes.Repeat([]byte{0}, 32), 7: bytes.Repeat([]byte{9}, 32)}}},
 	{wire.FrameAttested, func() any { return new(wire.Attested) }, wire.Attested{Quarantined: true, Reason: "PCR 7 differs"}},
 	{wire.FrameProbe, func() any { return new(wire.Probe) }, wire.Probe{}},
+	{wire.FrameTraceQuery, func() any { return new(tracelog.TraceQuery) },
+		tracelog.TraceQuery{ID: 3, Since: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), Service: "MA/GOV/ETATCIVIL/civil-status", From: 4096, Limit: 100}},
+	{wire.FrameTraceRecords, func() any { return new(tracelog.TraceRecords) },
+		tracelog.TraceRecords{ID: 3, Next: 4197, Records: []tracelog.TraceRecord{{Index: 4100, Record: tracelog.Record{At: time.Date(2026, 11, 29, 10, 0, 1, 5, time.UTC),
+			ID: "9f86d081884c7d65", Consumer: "MA/MUN/RABAT:hq", Provider: "MA/GOV/ETATCIVIL:dc1", Service: "MA/GOV/ETATCIVIL/civil-status",
+			Method: "GET", Outcome: "ok", Status: 200, ResponseBytes: 517, Duration: 3200000, ConfidentialUntil: time.Date(2027, 5, 28, 0, 0, 0, 0, time.UTC)}}}}},
 	{wire.FrameEnroll, func() any { return new(wire.Enroll) },
 		wire.Enroll{Token: "0a1b2c3d.AbCdEfGhIjKlMnOpQrStUvWxYz012-_9.q80xjDKnLhR1lbX9B6aBUdMRJLeoB0XCbPd2tZd5Uyc", Name: "hq",
 			TPM: &wire.EnrollTPM{EKCert: []byte("ek cert"), EKArea: []byte{0, 0x23}, AKArea: []byte{0, 0x23}}}},

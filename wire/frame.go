@@ -47,8 +47,8 @@ const (
 	// Evidence (package evidence): an appliance's signed batches of
 	// digests of the requests it sent or answered, and the exchange's
 	// acknowledgement once it logged one (or why it refused it).
-	FrameEvidence    FrameType = 0x30 // appliance → exchange, control stream: a signed batch (binary, see Evidence)
-	FrameEvidenceAck FrameType = 0x31 // exchange → appliance, control stream: JSON EvidenceAck
+	FrameEvidence    FrameType = 0x32 // appliance → exchange, control stream: a signed batch (binary, see Evidence)
+	FrameEvidenceAck FrameType = 0x33 // exchange → appliance, control stream: JSON EvidenceAck
 )
 
 func (t FrameType) String() string {
@@ -111,6 +111,10 @@ func (t FrameType) String() string {
 		return "evidence"
 	case FrameEvidenceAck:
 		return "evidence-ack"
+	case FrameTraceQuery:
+		return "trace-query"
+	case FrameTraceRecords:
+		return "trace-records"
 	}
 	return fmt.Sprintf("frame(0x%02x)", byte(t))
 }

@@ -41,6 +41,12 @@ type RouteHead struct {
 	// this field, and refuses the request when the two differ.
 	Timeout           time.Duration
 	ConsumerAppliance string
+	// Subject is the person the request is about (Bab-Subject, SCHEME:ID),
+	// when the service takes one: the exchange reads it to keep a keyed
+	// hash of it in its trace, never the identifier. It is authenticated
+	// with the other fields, and travels last and only when set, so that
+	// a head without it is the same bytes as before subjects.
+	Subject string
 }
 
 // routeVersion is the first byte of an encoded route head.
@@ -60,15 +66,24 @@ func (h *RouteHead) AuthBytes() []byte {
 	b = binary.AppendVarint(b, h.ContentLength)
 	b = appendString(b, h.ConsumerSystem)
 	b = appendString(b, h.Purpose)
+	if h.Subject != "" {
+		b = appendString(b, h.Subject)
+	}
 	return b
 }
 
-// MarshalBinary encodes the route head: AuthBytes, then the fields the
-// exchange sets.
+// MarshalBinary encodes the route head: the fields AuthBytes covers but
+// the subject, then the fields the exchange sets, then the subject if
+// any.
 func (h *RouteHead) MarshalBinary() ([]byte, error) {
-	b := h.AuthBytes()
+	sub := *h
+	sub.Subject = ""
+	b := sub.AuthBytes()
 	b = binary.AppendUvarint(b, uint64(max(h.Timeout, 0)/time.Millisecond))
 	b = appendString(b, h.ConsumerAppliance)
+	if h.Subject != "" {
+		b = appendString(b, h.Subject)
+	}
 	if len(b) > MaxHead {
 		return nil, fmt.Errorf("%w: route head of %d bytes; at most %d are carried", ErrHeadTooLarge, len(b), MaxHead)
 	}
@@ -92,6 +107,13 @@ func (h *RouteHead) UnmarshalBinary(data []byte) error {
 	h.Purpose = d.string()
 	h.Timeout = d.millis()
 	h.ConsumerAppliance = d.string()
+	h.Subject = ""
+	if d.err == nil && len(d.b) > 0 {
+		// One encoding per head: a subject present is not empty.
+		if h.Subject = d.string(); h.Subject == "" && d.err == nil {
+			return fmt.Errorf("%w: route head with an empty subject", ErrMalformed)
+		}
+	}
 	return d.finish("route head")
 }
 

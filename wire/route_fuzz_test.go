@@ -17,6 +17,9 @@ func FuzzRouteHead(f *testing.F) {
 		Timeout: 30 * time.Second, ConsumerAppliance: "MA/MUN/RABAT:hq"}
 	b, _ := h.MarshalBinary()
 	f.Add(b)
+	h.Subject = "MA-CIN:AB123456"
+	b, _ = h.MarshalBinary()
+	f.Add(b)
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h wire.RouteHead

@@ -19,6 +19,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/tracelog"
 	"github.com/babgate/bab/wire"
 )
 
@@ -87,6 +88,9 @@ type Tunnel struct {
 	ctrl        *quic.Stream // guarded by mu for writes
 	state       State
 	renewWaiter chan wire.Renewed
+	// queries wait for the answers to trace queries, by id.
+	queries   map[uint64]chan tracelog.TraceRecords
+	lastQuery uint64
 }
 
 // State is what status and metrics show about a tunnel.
@@ -198,6 +202,7 @@ func (t *Tunnel) setDown(err error) {
 		t.renewWaiter <- wire.Renewed{Error: "the tunnel went down before the exchange answered"}
 		t.renewWaiter = nil
 	}
+	t.endQueries()
 	t.state.Connected = false
 	t.state.Revoked = errors.Is(err, ErrRevoked)
 	t.state.Since = time.Now()
@@ -381,6 +386,12 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			if w != nil {
 				w <- rn
 			}
+		case wire.FrameTraceRecords:
+			var ans tracelog.TraceRecords
+			if err := wire.DecodeJSON(ft, payload, &ans); err != nil {
+				return err
+			}
+			t.traceRecords(ans)
 		default:
 			// Unknown control frames are skipped so that a newer exchange
 			// can add messages without breaking this appliance.

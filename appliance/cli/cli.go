@@ -35,10 +35,13 @@ Usage:
   bab client cert NAME CERT.pem                        config lines for a system with a client certificate
   bab trace verify-receipt FILE --log-key KEY [--salt HEX] [--body FILE] [--target 'METHOD PATH?QUERY']
                                                        check a receipt of the exchange's trace, offline
+  bab trace query [--since 24h] [--until TIME] [--service SERVICE] [-o table|json]
+                                                       this member's own requests (as consumer or provider),
+                                                       as the exchange's trace holds them
   bab version
 
 The config file defaults to ` + DefaultConfig + `.
-status and doctor ask the running appliance through its control socket
+status, doctor and trace query ask the running appliance through its control socket
 (admin.socket), which root and members of group bab-admin may use.
 `
 
@@ -67,7 +70,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "console":
 		err = consoleCmd(ctx, args[1:], stdout)
 	case "trace":
-		err = traceCmd(args[1:], stdout)
+		err = traceCmd(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, version())
 	case "help", "-h", "--help":

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,11 +15,15 @@ import (
 	"github.com/babgate/bab/tracelog"
 )
 
-// traceCmd is "bab trace verify-receipt": it checks a receipt of the
-// exchange's trace log offline, with nothing but the log's key.
-func traceCmd(args []string, stdout io.Writer) error {
+// traceCmd is "bab trace verify-receipt", which checks a receipt of the
+// exchange's trace log offline, with nothing but the log's key, and "bab
+// trace query" (tracequery.go).
+func traceCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "query" {
+		return traceQuery(ctx, args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "verify-receipt" {
-		return errors.New("usage: bab trace verify-receipt FILE --log-key KEY [--salt HEX] [--body FILE] [--target 'METHOD PATH?QUERY']")
+		return errors.New("usage: bab trace verify-receipt FILE --log-key KEY [--salt HEX] [--body FILE] [--target 'METHOD PATH?QUERY'] | bab trace query [--since 24h] [--service S] [-o json]")
 	}
 	fs := newFlags("trace verify-receipt")
 	logKey := fs.String("log-key", "", "the exchange's trace log key (ORIGIN+HASH+KEY, as bab-exchange trace key prints it), or a file that holds it")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
@@ -54,26 +55,26 @@ func TestVerifyReceiptBody(t *testing.T) {
 	withDigest, key2 := oneRecordReceipt(t, r)
 
 	var out strings.Builder
-	if err := traceCmd([]string{"verify-receipt", plain, "--log-key", key}, &out); err != nil || !strings.Contains(out.String(), "Receipt verified: record 0") {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", plain, "--log-key", key}, &out); err != nil || !strings.Contains(out.String(), "Receipt verified: record 0") {
 		t.Fatalf("verify-receipt = %v\n%s", err, out.String())
 	}
-	if err := traceCmd([]string{"verify-receipt", plain, "--log-key", key, "--body", body}, &out); err == nil || !strings.Contains(err.Error(), "holds no body digest") {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", plain, "--log-key", key, "--body", body}, &out); err == nil || !strings.Contains(err.Error(), "holds no body digest") {
 		t.Errorf("--body on a record without digests = %v", err)
 	}
 	out.Reset()
-	if err := traceCmd([]string{"verify-receipt", "--body", body, withDigest, "--log-key", key2}, &out); err != nil || !strings.Contains(out.String(), "matches the record's response body digest") {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", "--body", body, withDigest, "--log-key", key2}, &out); err != nil || !strings.Contains(out.String(), "matches the record's response body digest") {
 		t.Errorf("--body with the right body = %v\n%s", err, out.String())
 	}
-	if err := traceCmd([]string{"verify-receipt", withDigest, "--log-key", key2, "--body", other}, &out); err == nil || !strings.Contains(err.Error(), "is not the body") {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", withDigest, "--log-key", key2, "--body", other}, &out); err == nil || !strings.Contains(err.Error(), "is not the body") {
 		t.Errorf("--body with another body = %v", err)
 	}
 	// The key from a file; another log's key is refused.
 	keyFile := filepath.Join(dir, "log.key")
 	_ = os.WriteFile(keyFile, []byte(key+"\n"), 0o644)
-	if err := traceCmd([]string{"verify-receipt", plain, "--log-key", keyFile}, &out); err != nil {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", plain, "--log-key", keyFile}, &out); err != nil {
 		t.Errorf("--log-key FILE: %v", err)
 	}
-	if err := traceCmd([]string{"verify-receipt", plain, "--log-key", key2}, &out); err == nil || !strings.Contains(err.Error(), "not validly signed by the log key") {
+	if err := traceCmd(context.Background(), []string{"verify-receipt", plain, "--log-key", key2}, &out); err == nil || !strings.Contains(err.Error(), "not validly signed by the log key") {
 		t.Errorf("another log's key = %v", err)
 	}
 }

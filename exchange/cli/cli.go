@@ -51,13 +51,21 @@ Usage:
   bab-exchange trace receipt REQUEST-ID [--index N] [-o FILE]
                                                      a receipt of one record, checkable offline with bab trace verify-receipt
   bab-exchange trace key                             the trace log's public key, to check checkpoints and receipts
+  bab-exchange trace subject --id SCHEME:ID [--include-confidential] [-o table|json]
+                                                     who consulted a person's data: every request about them
+                                                     (ops only, audited; --id - reads it from standard input)
+  bab-exchange trace subject-key rotate | ls         start a new subject key (the older ones stay for reports); list them
+  bab-exchange trace subject-key forget --yes        the subject key file is lost for good: give up its keys (exchange stopped)
+  bab-exchange trace query --member MEMBER [--since 24h] [--service SERVICE] [-o table|json]
+                                                     one member's requests, as consumer or provider
   bab-exchange audit ls [--limit N] [-o table|json] who changed what on the exchange, when, and the outcome
   bab-exchange version
 
 Ops commands read --config (default ` + DefaultConfig + `) to find the admin socket.
 Root and group bab-exchange may run them all; the read-only group (admin_readonly_group,
 bab-exchange-ro by default) may run those that only read: fleet ls and show, policy show
-and check, policy rollout status, trace (and its verify, receipt and key), audit ls.
+and check, policy rollout status, trace (and its verify, receipt, key, query and
+subject-key ls), audit ls; subject reports are for root and group bab-exchange only.
 trace verify, receipt and key read the state file directly when the exchange is stopped
 (as root or the exchange's user), or the one in --state-dir.
 `
@@ -74,7 +82,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if (cmd == "token" || cmd == "policy" || cmd == "appliance" || cmd == "fleet" || cmd == "audit") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
-	if cmd == "trace" && len(rest) > 0 && (rest[0] == "verify" || rest[0] == "receipt" || rest[0] == "key") {
+	if cmd == "trace" && len(rest) > 0 && (rest[0] == "verify" || rest[0] == "receipt" || rest[0] == "key" ||
+		rest[0] == "subject" || rest[0] == "subject-key" || rest[0] == "query") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var err error
@@ -117,6 +126,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = traceReceipt(ctx, rest, stdout)
 	case "trace key":
 		err = traceKey(ctx, rest, stdout)
+	case "trace subject":
+		err = traceSubject(ctx, rest, os.Stdin, stdout)
+	case "trace subject-key":
+		err = traceSubjectKey(ctx, rest, stdout)
+	case "trace query":
+		err = traceMemberQuery(ctx, rest, stdout)
 	case "audit ls":
 		err = auditLs(ctx, rest, stdout)
 	case "version":

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"path/filepath"
 	"time"
 )
 
@@ -43,6 +44,10 @@ type Config struct {
 	// TraceQueueWait is how long a request waits for a place in the trace
 	// queue before it is refused with trace_unavailable.
 	TraceQueueWait time.Duration
+	// SubjectKeyFile holds the key-encryption key that seals the keys
+	// with which the exchange hashes requests' subjects; "" is
+	// SubjectKeyName in StateDir (see SubjectKeyPath).
+	SubjectKeyFile string
 	Attestation    Attestation
 	Limits         Limits
 	LogLevel       slog.Level
@@ -107,6 +112,19 @@ const (
 	DefaultTunnelsPerAppliance  = 8
 	DefaultEnrollments          = 32
 )
+
+// SubjectKeyName is the subject key file's name in the state directory,
+// when the config names no other.
+const SubjectKeyName = "subject.key"
+
+// SubjectKeyPath is the subject key file: SubjectKeyFile, or
+// SubjectKeyName in the state directory.
+func (c *Config) SubjectKeyPath() string {
+	if c.SubjectKeyFile != "" {
+		return c.SubjectKeyFile
+	}
+	return filepath.Join(c.StateDir, SubjectKeyName)
+}
 
 // DefaultLimits are the limits used when the file sets none.
 func DefaultLimits() Limits {

@@ -77,6 +77,7 @@ trace_origin: exchange.example.gov/trace/replica-2
 trace_checkpoint_every: 30s
 trace_queue: 1000
 trace_queue_wait: 250ms
+subject_key_file: keys/subject.key
 attestation:
   vendor_cas: [vendors/acme.pem]
   pcrs: [0, 7]
@@ -112,6 +113,7 @@ log:
 		TraceCheckpointEvery: 30 * time.Second,
 		TraceQueue:           1000,
 		TraceQueueWait:       250 * time.Millisecond,
+		SubjectKeyFile:       "/etc/bab-exchange/keys/subject.key",
 		Attestation:          Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
 		Limits:               Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
 		LogLevel:             slog.LevelWarn,

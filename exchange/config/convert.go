@@ -116,6 +116,12 @@ func (c *converter) trace(f *fileV1, cfg *Config) {
 		}
 		cfg.TraceOrigin = *o
 	}
+	if p := f.SubjectKeyFile; p != nil {
+		if *p == "" {
+			c.p.Add(at("subject_key_file"), "is empty; remove the line to keep it as %s in state_dir", SubjectKeyName)
+		}
+		cfg.SubjectKeyFile = c.path(*p)
+	}
 	if q := f.TraceQueue; q != nil {
 		if *q < 1 || *q > MaxTraceQueue {
 			c.p.Add(at("trace_queue"), "is %d; it must be between 1 and %d", *q, MaxTraceQueue)

@@ -24,6 +24,7 @@ type fileV1 struct {
 	TraceCheckpoint     *yamlconf.Duration `yaml:"trace_checkpoint_every"`
 	TraceQueue          *int               `yaml:"trace_queue"`
 	TraceQueueWait      *yamlconf.Duration `yaml:"trace_queue_wait"`
+	SubjectKeyFile      *string            `yaml:"subject_key_file"`
 	Attestation         *attestationV1     `yaml:"attestation"`
 	Limits              *limitsV1          `yaml:"limits"`
 	Log                 *logV1             `yaml:"log"`

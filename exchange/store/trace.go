@@ -25,7 +25,8 @@ var (
 	bucketTraceCheckpoints = []byte("trace_checkpoints")
 
 	traceBuckets = [][]byte{bucketTraceLog, bucketTraceRecords, bucketTraceHashes, bucketTraceIDs, bucketTraceCheckpoints,
-		bucketEvidenceEntries, bucketEvidenceBatches}
+		bucketEvidenceEntries, bucketEvidenceBatches,
+		bucketTraceSubjects, bucketTraceMembers, bucketSubjectKeys}
 
 	keyTraceSigner   = []byte("signer")   // the log key, secret (note signer key)
 	keyTraceVerifier = []byte("verifier") // its public half (note verifier key)
@@ -203,7 +204,11 @@ func (a *leafAppender) finish() (int64, error) {
 	if err := a.meta.Put(keyTraceSize, u64(a.size)); err != nil {
 		return 0, err
 	}
-	return a.size, indexChunks(a.tx, a.size)
+	if err := indexChunks(a.tx, a.size); err != nil {
+		return 0, err
+	}
+	_, err := indexSubjectChunks(a.tx, a.size, backlogChunks)
+	return a.size, err
 }
 
 // Trace returns up to limit of the newest records, newest first.

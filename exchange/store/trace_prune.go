@@ -10,7 +10,8 @@ import (
 )
 
 // PruneTrace deletes the oldest records of the log while they are older
-// than before: their bytes and their request ids in the index. The tree's
+// than before: their bytes and their request ids in the index, and the
+// subject and member indexes of every chunk it pruned whole. The tree's
 // stored hashes and the checkpoints stay, so that every checkpoint can
 // still be checked against the tree and against the others. Records are
 // deleted in log order, at most batch of them in one transaction so that
@@ -48,6 +49,9 @@ func (s *Store) PruneTrace(before time.Time, batch int) (int, error) {
 		}
 		if n == 0 {
 			return nil
+		}
+		if err := unindexChunks(tx, st.First); err != nil {
+			return err
 		}
 		return meta.Put(keyTraceFirst, u64(st.First))
 	})

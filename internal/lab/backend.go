@@ -60,10 +60,14 @@ func (b *Backend) handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
+		rec := map[string]any{
 			"id": n, "name": names[n%len(names)], "birth_date": fmt.Sprintf("19%02d-%02d-%02d", 40+n%60, 1+n%12, 1+n%28),
 			"birth_place": "Rabat", "asked_by": r.Header.Get("Bab-Consumer"), "system": r.Header.Get("Bab-Consumer-System"), "purpose": r.Header.Get("Bab-Purpose"),
-		})
+		}
+		if s := r.Header.Get("Bab-Subject"); s != "" {
+			rec["subject"] = s // as the provider's appliance passed it on
+		}
+		_ = json.NewEncoder(w).Encode(rec)
 	})
 	mux.HandleFunc("GET /families/{holder}", familyRecord)
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {

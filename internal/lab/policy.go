@@ -20,6 +20,7 @@ var (
 	CivilStatus    = ident.MustService("MA/GOV/ETATCIVIL/civil-status")
 	FamilyRecord   = ident.MustService("MA/GOV/ETATCIVIL/family-record") // lookups for a declared purpose only
 	FamilyPurpose  = "marriage-file"
+	SubjectScheme  = "MA-CIN"         // the scheme of the lab's subjects: civil status takes one, family records require one
 	CommuneSystem  = "complaint-desk" // the local system that calls through the commune's appliance
 	labPolicyLines = []string{"/citizens/", "/echo", "/sink", "/bytes", "/slow"}
 	labQueryNames  = []string{"cin", "d", "headers", "n"} // the only query parameters the commune may send
@@ -42,8 +43,10 @@ func DefaultPolicy(version uint64, now time.Time, keys map[ident.Appliance]strin
 		},
 		Appliances: []policy.Appliance{{ID: CommuneHQ, Key: keys[CommuneHQ]}, {ID: RegistryDC, Key: keys[RegistryDC]}},
 		Services: []policy.Service{
-			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: canonicalJSON(CivilStatusOpenAPI)},
-			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: canonicalJSON(FamilyRecordOpenAPI)},
+			{ID: CivilStatus, Description: "Civil status records", OpenAPIDoc: canonicalJSON(CivilStatusOpenAPI),
+				Subject: policy.SubjectOptional, SubjectSchemes: []string{SubjectScheme}},
+			{ID: FamilyRecord, Description: "Family records (livret de famille)", OpenAPIDoc: canonicalJSON(FamilyRecordOpenAPI),
+				Subject: policy.SubjectRequired, SubjectSchemes: []string{SubjectScheme}},
 		},
 		ConsoleRoles: []policy.ConsoleRole{
 			{Role: "clerk", Member: Commune, Services: []ident.Service{CivilStatus, FamilyRecord}},
@@ -83,10 +86,11 @@ func canonicalJSON(doc string) []byte {
 }
 
 // FamilyRecordOpenAPI describes the family record lookup: a family by the
-// national number of its holder, whole or the children only.
+// national number of its holder, whole or the children only. The holder
+// is the lookup's subject (x-bab-subject), which the service requires.
 const FamilyRecordOpenAPI = `{"openapi":"3.0.3","info":{"title":"Family records","version":"1"},` +
 	`"paths":{"/families/{holder}":{"get":{"summary":"A family record (livret de famille)","parameters":[` +
-	`{"name":"holder","in":"path","required":true,"description":"National number of the holder","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}},` +
+	`{"name":"holder","in":"path","required":true,"description":"National number of the holder","x-bab-subject":"MA-CIN","schema":{"type":"string","pattern":"[1-9][0-9]{0,8}"}},` +
 	`{"name":"view","in":"query","required":false,"description":"What to show","schema":{"type":"string","enum":["full","children"]}}]}}}}`
 
 // PolicySource renders the default policy as the YAML ops would write,
@@ -106,9 +110,13 @@ services:
   - id: %[5]s
     description: Civil status records
     openapi_doc: %[6]s
+    subject: optional
+    subject_schemes: [%[12]s]
   - id: %[7]s
     description: Family records (livret de famille)
     openapi_doc: %[8]s
+    subject: required
+    subject_schemes: [%[12]s]
 console_roles:
   - role: clerk
     member: %[2]s
@@ -134,7 +142,7 @@ routes:
   - service: %[7]s
     appliances: [%[4]s]
 `, version, Commune, Registry, RegistryDC, CivilStatus, CivilStatusOpenAPI, FamilyRecord, FamilyRecordOpenAPI, FamilyPurpose, CommuneHQ,
-		applianceEntries(keys, CommuneHQ, RegistryDC))
+		applianceEntries(keys, CommuneHQ, RegistryDC), SubjectScheme)
 }
 
 // applianceEntries writes the appliances list of a source: each with its
