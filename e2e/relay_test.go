@@ -305,6 +305,23 @@ func TestExchangeCannotForgeOrReplay(t *testing.T) {
 		}
 	})
 
+	t.Run("redirected", func(t *testing.T) {
+		// Passed on as meant for another provider appliance than the one
+		// the consumer sealed it for (the policy may route the service to
+		// several): the one that gets it does not take it.
+		x.tamper(func(h *wire.RouteHead, up []byte) []byte {
+			h.Provider = "MA/GOV/ETATCIVIL:dc2"
+			return up
+		}, nil)
+		defer x.tamper(nil, nil)
+		before := l.Backend.Requests.Load()
+		status, body := call(t, l, "GET", "/citizens/4", "", nil)
+		wantRefused(t, "a request redirected to another provider", status, body, problem.Tampered, "provider")
+		if l.Backend.Requests.Load() != before {
+			t.Error("the backend was reached")
+		}
+	})
+
 	t.Run("replayed request", func(t *testing.T) {
 		x.mu.Lock()
 		last := x.kept[len(x.kept)-1]
