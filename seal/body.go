@@ -29,31 +29,41 @@ func (s *Session) NewBodyWriter(w io.Writer, d Direction, seq uint64) *BodyWrite
 }
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		k := min(len(p), PieceSize)
-		if err := b.put(wire.FrameSealedBody, false, p[:k]); err != nil {
-			return n, err
+	// Every piece of p sealed into one buffer, then one write: a stream
+	// write costs more than sealing 16 KiB.
+	b.buf = b.buf[:0]
+	for rest := p; len(rest) > 0; {
+		k := min(len(rest), PieceSize)
+		if err := b.seal(wire.FrameSealedBody, false, rest[:k]); err != nil {
+			return 0, err
 		}
-		n += k
-		p = p[k:]
+		rest = rest[k:]
 	}
-	return n, nil
+	if _, err := b.w.Write(b.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Close writes the last piece, empty: a body that ends without it is cut
 // off, not complete.
-func (b *BodyWriter) Close() error { return b.put(wire.FrameSealedEnd, true, nil) }
+func (b *BodyWriter) Close() error {
+	b.buf = b.buf[:0]
+	if err := b.seal(wire.FrameSealedEnd, true, nil); err != nil {
+		return err
+	}
+	_, err := b.w.Write(b.buf)
+	return err
+}
 
-// put writes one frame holding a sealed piece, in one write.
-func (b *BodyWriter) put(t wire.FrameType, last bool, plain []byte) error {
+// seal appends one frame holding a sealed piece to b.buf.
+func (b *BodyWriter) seal(t wire.FrameType, last bool, plain []byte) error {
 	b.piece++
 	if b.piece == 0 {
 		return fmt.Errorf("seal: body of more than 2^32 pieces")
 	}
-	b.buf = b.s.AppendFrame(b.buf[:0], t, b.d, b.seq, b.piece, last, nil, plain)
-	_, err := b.w.Write(b.buf)
-	return err
+	b.buf = b.s.AppendFrame(b.buf, t, b.d, b.seq, b.piece, last, nil, plain)
+	return nil
 }
 
 // BodyReader opens a sealed body: it returns io.EOF only after the sealed
@@ -103,7 +113,7 @@ func (b *BodyReader) Prime() error {
 
 // next reads and opens one piece.
 func (b *BodyReader) next() error {
-	t, sealed, err := wire.ReadFrame(b.r, PieceSize+Overhead)
+	t, sealed, err := wire.ReadFrameInto(b.r, PieceSize+Overhead, b.plain)
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w after %d pieces", ErrTruncated, b.piece)
 	}
@@ -115,10 +125,12 @@ func (b *BodyReader) next() error {
 	}
 	b.piece++
 	last := t == wire.FrameSealedEnd
-	b.plain, err = b.s.Open(b.plain[:0], b.d, b.seq, b.piece, last, nil, sealed)
+	// Opened in place: the frame's buffer is the reader's, reused.
+	b.plain = sealed
+	plain, err := b.s.Open(sealed[:0], b.d, b.seq, b.piece, last, nil, sealed)
 	if err != nil {
 		return err
 	}
-	b.rest, b.done = b.plain, last
+	b.rest, b.done = plain, last
 	return nil
 }

@@ -165,25 +165,53 @@ func ReadFrame(r ByteReader, max int) (FrameType, []byte, error) {
 	if max <= 0 || max > MaxFrame {
 		max = MaxFrame
 	}
-	tb, err := r.ReadByte()
+	t, n, err := readFrameHeader(r, max)
 	if err != nil {
 		return 0, nil, err
-	}
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %s frame length: %w", ErrMalformed, FrameType(tb), noEOF(err))
-	}
-	if n > uint64(max) {
-		return 0, nil, fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, FrameType(tb), n, max)
 	}
 	// Grow the buffer as bytes arrive rather than trusting the declared
 	// length, so a peer cannot make us reserve the limit with a few bytes.
 	buf := bytes.NewBuffer(make([]byte, 0, min(n, 64<<10)))
 	if _, err := io.CopyN(buf, r, int64(n)); err != nil {
-		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, FrameType(tb), noEOF(err))
+		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, t, noEOF(err))
 	}
-	payload := buf.Bytes()
-	return FrameType(tb), payload, nil
+	return t, buf.Bytes(), nil
+}
+
+// ReadFrameInto is ReadFrame for small limits and frames that come one
+// after another (the pieces of a sealed body): the payload is read into
+// buf, grown to the frame's length when needed, so that a reader reuses
+// one buffer. The payload is valid until the next call with the same buf.
+func ReadFrameInto(r ByteReader, max int, buf []byte) (FrameType, []byte, error) {
+	t, n, err := readFrameHeader(r, max)
+	if err != nil {
+		return 0, nil, err
+	}
+	if uint64(cap(buf)) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, t, noEOF(err))
+	}
+	return t, buf, nil
+}
+
+// readFrameHeader reads a frame's type and length, and refuses a length
+// over max before anything of the payload is read.
+func readFrameHeader(r ByteReader, max int) (FrameType, uint64, error) {
+	tb, err := r.ReadByte()
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %s frame length: %w", ErrMalformed, FrameType(tb), noEOF(err))
+	}
+	if n > uint64(max) {
+		return 0, 0, fmt.Errorf("%w: %s frame of %d bytes exceeds %d", ErrFrameTooLarge, FrameType(tb), n, max)
+	}
+	return FrameType(tb), n, nil
 }
 
 // NewReader wraps a stream for frame reading. The buffer is small because
