@@ -38,15 +38,8 @@ func traceQuery(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	now := time.Now()
 	q := url.Values{}
-	for key, text := range map[string]string{"since": *since, "until": *until} {
-		if text == "" {
-			continue
-		}
-		t, err := cliargs.When(text, now)
-		if err != nil {
-			return fmt.Errorf("--%s: %w", key, err)
-		}
-		q.Set(key, t.UTC().Format(time.RFC3339))
+	if err := cliargs.SetWindow(q, *since, *until, now); err != nil {
+		return err
 	}
 	if *service != "" {
 		q.Set("service", *service)

@@ -1,6 +1,8 @@
 package cliargs
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,5 +24,19 @@ func TestWhen(t *testing.T) {
 		if _, err := When(in, now); err == nil {
 			t.Errorf("When(%q) took it", in)
 		}
+	}
+}
+
+func TestSetWindow(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	q := url.Values{}
+	if err := SetWindow(q, "24h", "", now); err != nil {
+		t.Fatal(err)
+	}
+	if q.Get("since") != "2026-11-26T10:00:00Z" || q.Has("until") {
+		t.Errorf("window %v", q)
+	}
+	if err := SetWindow(url.Values{}, "", "yesterday-ish", now); err == nil || !strings.Contains(err.Error(), "--until") {
+		t.Errorf("a bad --until: %v", err)
 	}
 }
