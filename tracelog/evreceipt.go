@@ -93,16 +93,9 @@ func ParseEvidenceReceipt(b []byte) (*EvidenceReceipt, error) {
 	bad := func(format string, args ...any) (*EvidenceReceipt, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 	}
-	if len(b) > MaxReceipt {
-		return bad("%d bytes, more than %d", len(b), MaxReceipt)
-	}
-	head, cp, ok := bytes.Cut(b, []byte("\n\n"))
-	if !ok {
-		return bad("no blank line before the checkpoint")
-	}
-	lines := strings.Split(string(head), "\n")
-	if lines[0] != EvidenceReceiptHeader {
-		return bad("the first line is not %s", EvidenceReceiptHeader)
+	lines, cp, err := splitReceipt(b, EvidenceReceiptHeader, "")
+	if err != nil {
+		return nil, err
 	}
 	r := &EvidenceReceipt{Checkpoint: cp}
 	var bt *ReceiptBatch

@@ -49,22 +49,14 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 	bad := func(format string, args ...any) (*Receipt, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 	}
-	if len(b) > MaxReceipt {
-		return bad("%d bytes, more than %d", len(b), MaxReceipt)
-	}
-	head, cp, ok := bytes.Cut(b, []byte("\n\n"))
-	if !ok {
-		return bad("no blank line before the checkpoint")
-	}
-	lines := strings.Split(string(head), "\n")
-	if lines[0] != ReceiptHeader {
-		return bad("the first line is not %s: this is not a trace receipt", ReceiptHeader)
+	lines, cp, err := splitReceipt(b, ReceiptHeader, ": this is not a trace receipt")
+	if err != nil {
+		return nil, err
 	}
 	if len(lines) < 3 || !strings.HasPrefix(lines[1], "extra ") {
 		return bad("line 2 is not \"extra\" and the record")
 	}
 	r := &Receipt{Checkpoint: cp}
-	var err error
 	b64 := strings.TrimPrefix(lines[1], "extra ")
 	if r.Record, err = base64.StdEncoding.DecodeString(b64); err != nil || base64.StdEncoding.EncodeToString(r.Record) != b64 {
 		return bad("line 2: the record is not canonical base64")
@@ -119,4 +111,25 @@ func (r *Receipt) Verify(v note.Verifier) (*Verified, error) {
 		return nil, fmt.Errorf("the record: %w", err)
 	}
 	return &Verified{Record: rec, Index: r.Index, Checkpoint: c, KeyName: v.Name()}, nil
+}
+
+// splitReceipt checks a receipt's size, first line (header) and the blank
+// line before its checkpoint, and returns its lines and the checkpoint;
+// why is added to the error when the header is another.
+func splitReceipt(b []byte, header, why string) ([]string, []byte, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+	}
+	if len(b) > MaxReceipt {
+		return nil, nil, bad("%d bytes, more than %d", len(b), MaxReceipt)
+	}
+	head, cp, ok := bytes.Cut(b, []byte("\n\n"))
+	if !ok {
+		return nil, nil, bad("no blank line before the checkpoint")
+	}
+	lines := strings.Split(string(head), "\n")
+	if lines[0] != header {
+		return nil, nil, bad("the first line is not %s%s", header, why)
+	}
+	return lines, cp, nil
 }
