@@ -23,6 +23,7 @@ import (
 	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -358,7 +359,7 @@ func (a *Appliance) revoked() bool {
 
 // openStream opens a request stream on a connected tunnel, spreading
 // requests over the tunnels that are up; it says which tunnel.
-func (a *Appliance) openStream(ctx context.Context) (*quicStream, *tunnel.Tunnel, error) {
+func (a *Appliance) openStream(ctx context.Context) (transport.Stream, *tunnel.Tunnel, error) {
 	n := len(a.tunnels)
 	start := a.next.Add(1)
 	for i := range n {

@@ -23,6 +23,7 @@ import (
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -264,7 +265,7 @@ type sealedCall struct {
 	out  *outbound
 	sess *seal.Session
 	seq  uint64
-	s    *quicStream
+	s    transport.Stream
 	ev   *requestEvidence
 }
 
@@ -423,7 +424,7 @@ func (c *gatewayCall) failWaiting(ctx context.Context, err error, up *upload, ou
 
 // tampered refuses an answer that did not open as the provider sealed
 // it, and logs it: something between the appliances altered it.
-func (c *gatewayCall) tampered(s *quicStream, what string, err error) {
+func (c *gatewayCall) tampered(s transport.Stream, what string, err error) {
 	wire.Abort(s, wire.CodeProtocol)
 	c.log.Warn("answer refused: it was altered on the way", "what", what, "err", err)
 	c.fail(problem.Tampered, "consumer", fmt.Sprintf("%s did not arrive as the provider's appliance sealed it; nothing of it was passed on.", strings.ToUpper(what[:1])+what[1:]), 0)
@@ -505,7 +506,7 @@ func copyAnswer(w io.Writer, body io.Reader, length int64) (n int64, rerr, werr 
 
 // cut ends a request whose answer had already started: the stream is reset
 // and the caller's connection dropped.
-func (c *gatewayCall) cut(s *quicStream, code quic.StreamErrorCode, outcome, msg string, kv ...any) {
+func (c *gatewayCall) cut(s transport.Stream, code quic.StreamErrorCode, outcome, msg string, kv ...any) {
 	wire.Abort(s, code)
 	c.record(outcome)
 	c.log.Warn(msg, append(kv, "outcome", outcome, "duration", time.Since(c.start))...)

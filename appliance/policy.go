@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/wire"
 )
-
-type quicStream = quic.Stream
 
 // loadPolicy restores the last good bundle from the store. A cached bundle
 // that does not verify (a damaged or edited state file) is not fatal: the

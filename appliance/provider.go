@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/ident"
@@ -19,6 +17,7 @@ import (
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -28,7 +27,7 @@ import (
 // number, the seal), checked again against the policy (the exchange is
 // not trusted to be the only gate), forwarded to the configured backend,
 // and its answer sealed back.
-func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, route *wire.RouteHead) {
+func (a *Appliance) Request(ctx context.Context, s transport.Stream, r *bufio.Reader, route *wire.RouteHead) {
 	if route.Handshake() {
 		a.acceptSession(s, r, route)
 		return
@@ -60,7 +59,7 @@ func (a *Appliance) Request(ctx context.Context, s *quic.Stream, r *bufio.Reader
 // providerCall is one request at the provider's appliance.
 type providerCall struct {
 	a     *Appliance
-	s     *quic.Stream
+	s     transport.Stream
 	route *wire.RouteHead   // as the exchange passed it on
 	head  *wire.RequestHead // the whole request, once opened
 	start time.Time

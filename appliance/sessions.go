@@ -8,12 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -220,7 +219,7 @@ func routeFrame(b []byte, h *wire.RouteHead) []byte {
 // the consumer the exchange says, and the policy must route the service to
 // this appliance. Refusals are logged as warnings: a hello that does not
 // check out was forged or altered on the way.
-func (a *Appliance) acceptSession(s *quic.Stream, r *bufio.Reader, route *wire.RouteHead) {
+func (a *Appliance) acceptSession(s transport.Stream, r *bufio.Reader, route *wire.RouteHead) {
 	refuse := func(code problem.Code, detail string, err error) {
 		a.log.Warn("session refused", "service", route.Service, "consumer", route.ConsumerAppliance, "outcome", code, "err", err)
 		var retry time.Duration

@@ -9,6 +9,7 @@ import (
 
 	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -21,7 +22,7 @@ import (
 // net/http discards up to 256 KiB of a body that is still unread when the
 // answer starts, and the provider would receive a body with a hole in it.
 type upload struct {
-	s    *quicStream
+	s    transport.Stream
 	bw   *seal.BodyWriter
 	hash *evidence.Body // the body's evidence digest, as it is sealed
 	rc   *http.ResponseController
@@ -43,7 +44,7 @@ var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
 // startUpload enables full duplex on w and starts sealing r's body (length
 // as in the head, limit 0 for none) into s through bw, hashing it into
 // hash. A bodiless request just closes the stream's sending side.
-func startUpload(w http.ResponseWriter, r *http.Request, s *quicStream, bw *seal.BodyWriter, hash *evidence.Body, length, limit int64) *upload {
+func startUpload(w http.ResponseWriter, r *http.Request, s transport.Stream, bw *seal.BodyWriter, hash *evidence.Body, length, limit int64) *upload {
 	u := &upload{s: s, bw: bw, hash: hash, rc: http.NewResponseController(w), done: make(chan struct{})}
 	if length == 0 {
 		_ = s.Close()

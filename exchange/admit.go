@@ -14,6 +14,7 @@ import (
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -94,7 +95,7 @@ func (x *Exchange) adoptKey(reg *store.Appliance, serial, kh string) (*store.App
 
 // refuse closes a tunnel the exchange does not admit, with the code and
 // reason that tell the appliance why.
-func refuse(conn *quic.Conn, log *slog.Logger, err error) {
+func refuse(conn transport.Conn, log *slog.Logger, err error) {
 	r, ok := errors.AsType[*refusal](err)
 	if !ok {
 		r = &refusal{wire.CloseUnenrolled, err.Error()}

@@ -9,18 +9,17 @@ import (
 	"io"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
 // serveEnroll handles one enrollment connection: a token and, for a TPM
 // appliance, a credential-activation challenge and its proof; then a
 // certificate and the trust to pin.
-func (x *Exchange) serveEnroll(ctx context.Context, conn *quic.Conn) {
+func (x *Exchange) serveEnroll(ctx context.Context, conn transport.Conn) {
 	defer conn.CloseWithError(wire.CloseNormal, "")
 	log := x.log.With("subsys", "enroll", "remote", conn.RemoteAddr().String())
 	if n := x.enrolling.Add(1); n > int64(x.cfg.Limits.Enrollments) {

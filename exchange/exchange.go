@@ -23,6 +23,7 @@ import (
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -265,7 +266,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("exchange: accept: %w", err)
 		}
-		go x.serveConn(ctx, conn)
+		go x.serveConn(ctx, transport.FromQUIC(conn))
 	}
 }
 
@@ -300,8 +301,8 @@ func (x *Exchange) serverTLS() (*tls.Config, error) {
 	}, nil
 }
 
-func (x *Exchange) serveConn(ctx context.Context, conn *quic.Conn) {
-	switch conn.ConnectionState().TLS.NegotiatedProtocol {
+func (x *Exchange) serveConn(ctx context.Context, conn transport.Conn) {
+	switch conn.TLS().NegotiatedProtocol {
 	case wire.ALPNEnroll:
 		x.serveEnroll(ctx, conn)
 	case wire.ALPNTunnel:

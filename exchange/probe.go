@@ -4,8 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -19,7 +18,7 @@ const probeLinger = 5 * time.Second
 // its requests, and no policy push or attestation check starts. By the
 // time the probe is read the handshake has verified the certificate and
 // the registry has been consulted, as for a tunnel.
-func (x *Exchange) answerProbe(conn *quic.Conn, ctrl *quic.Stream, log *slog.Logger) {
+func (x *Exchange) answerProbe(conn transport.Conn, ctrl transport.Stream, log *slog.Logger) {
 	_ = ctrl.SetWriteDeadline(time.Now().Add(probeLinger))
 	welcome := wire.Welcome{Exchange: x.cfg.Names[0], ServerTime: time.Now().UTC()}
 	if err := wire.WriteJSON(ctrl, wire.FrameWelcome, welcome); err != nil {

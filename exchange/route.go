@@ -19,6 +19,7 @@ import (
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/problem"
 	"github.com/babgate/bab/seal"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -27,7 +28,7 @@ import (
 // requests. It reads the route head (all it can read), checks the policy
 // and routing, opens a stream to the provider appliance, passes the head
 // on with the verified consumer, and splices the two streams.
-func (x *Exchange) serveRequest(from *session, cs *quic.Stream) {
+func (x *Exchange) serveRequest(from *session, cs transport.Stream) {
 	start := time.Now()
 	from.requests.Add(1)
 	r := wire.NewReader(cs)
@@ -83,7 +84,7 @@ func (c *routeCall) budget(f *inflight, key any, max int, limit string) bool {
 
 // readRouteHead reads the head that opens a request stream; a consumer
 // gets ten seconds to send it.
-func readRouteHead(cs *quic.Stream, r *bufio.Reader, start time.Time) (*wire.RouteHead, error) {
+func readRouteHead(cs transport.Stream, r *bufio.Reader, start time.Time) (*wire.RouteHead, error) {
 	_ = cs.SetReadDeadline(start.Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
 	_ = cs.SetReadDeadline(time.Time{})
@@ -101,7 +102,7 @@ func readRouteHead(cs *quic.Stream, r *bufio.Reader, start time.Time) (*wire.Rou
 type routeCall struct {
 	x     *Exchange
 	from  *session
-	cs    *quic.Stream
+	cs    transport.Stream
 	head  *wire.RouteHead
 	start time.Time
 	rec   *metrics.ServiceRequests
@@ -295,7 +296,7 @@ func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 
 // splice copies the request body to the provider and the provider's answer
 // back, passing resets on hop by hop. It returns when both directions end.
-func (x *Exchange) splice(ctx context.Context, cs, ps *quic.Stream, reqBody interface{ Read([]byte) (int, error) }, tr *store.TraceEntry) {
+func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody interface{ Read([]byte) (int, error) }, tr *store.TraceEntry) {
 	var reset atomic.Value // first stream error code seen, for the trace
 	abortBoth := func(code quic.StreamErrorCode) {
 		reset.CompareAndSwap(nil, code)

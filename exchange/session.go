@@ -9,18 +9,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/tracelog"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
 // session is one live tunnel from an appliance.
 type session struct {
 	id       ident.Appliance
-	conn     *quic.Conn
+	conn     transport.Conn
 	hello    wire.Hello
 	since    time.Time
 	log      *slog.Logger
@@ -33,7 +32,7 @@ type session struct {
 	requests atomic.Int64
 
 	ctrlMu sync.Mutex
-	ctrl   *quic.Stream
+	ctrl   transport.Stream
 
 	// Attestation: answers to checks, a way for ops to ask for one now,
 	// and the current verdict (a quarantined session carries no requests).
@@ -64,8 +63,8 @@ func (s *session) send(ft wire.FrameType, v any) error {
 // serveTunnel runs one appliance tunnel: identify it from its verified
 // certificate, exchange hello and welcome, push the current policy if the
 // appliance is behind, then serve its control stream and request streams.
-func (x *Exchange) serveTunnel(ctx context.Context, conn *quic.Conn) {
-	certs := conn.ConnectionState().TLS.PeerCertificates
+func (x *Exchange) serveTunnel(ctx context.Context, conn transport.Conn) {
+	certs := conn.TLS().PeerCertificates
 	if len(certs) == 0 {
 		conn.CloseWithError(wire.CloseUnenrolled, "no client certificate")
 		return

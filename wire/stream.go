@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/babgate/bab/transport"
 )
 
 // ResetCode says which stream error code should be passed on for err, a
@@ -41,7 +43,7 @@ func ConnectionLost(err error) bool {
 
 // Abort ends both directions of s with code; the peer's reads and writes
 // fail with that code.
-func Abort(s *quic.Stream, code quic.StreamErrorCode) {
+func Abort(s transport.Stream, code quic.StreamErrorCode) {
 	s.CancelRead(code)
 	s.CancelWrite(code)
 }

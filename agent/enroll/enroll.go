@@ -20,6 +20,7 @@ import (
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tpm"
 	"github.com/babgate/bab/policy"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -150,8 +151,8 @@ func EnrollTPM(ctx context.Context, addr, token, name string, t *tpm.TPM) (*TPMR
 
 // conn is one enrollment connection with its single stream.
 type conn struct {
-	qc *quic.Conn
-	s  *quic.Stream
+	qc transport.Conn
+	s  transport.Stream
 	br *bufio.Reader
 }
 
@@ -164,13 +165,14 @@ func open(ctx context.Context, addr, pin string) (*conn, error) {
 		InsecureSkipVerify:    true,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error { return verifyPinned(raw, pin) },
 	}
-	qc, err := quic.DialAddr(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: 10 * time.Second, MaxIdleTimeout: time.Minute})
+	q, err := quic.DialAddr(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: 10 * time.Second, MaxIdleTimeout: time.Minute})
 	if err != nil {
 		if errors.Is(err, ErrPinMismatch) {
 			return nil, ErrPinMismatch
 		}
 		return nil, fmt.Errorf("enroll: connect to %s (UDP): %w", addr, err)
 	}
+	qc := transport.FromQUIC(q)
 	s, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		qc.CloseWithError(wire.CloseNormal, "")

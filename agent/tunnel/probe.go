@@ -12,6 +12,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -85,11 +86,12 @@ func Probe(ctx context.Context, addr string, tc *tls.Config, timeout time.Durati
 	tc.NextProtos = []string{wire.ALPNTunnel}
 	qc := wire.QUICConfig()
 	qc.HandshakeIdleTimeout = timeout
-	conn, err := quic.DialAddr(ctx, addr, tc, qc)
+	q, err := quic.DialAddr(ctx, addr, tc, qc)
 	if err != nil {
 		res.Outcome, res.Detail = classify(err, false)
 		return res
 	}
+	conn := transport.FromQUIC(q)
 	defer conn.CloseWithError(wire.CloseNormal, "probe done")
 	welcome, sent, received, err := probe(ctx, conn)
 	if err != nil {
@@ -107,7 +109,7 @@ func (t *Tunnel) Probe(ctx context.Context, timeout time.Duration) ProbeResult {
 	return Probe(ctx, t.cfg.Addr, t.cfg.TLS, timeout)
 }
 
-func probe(ctx context.Context, conn *quic.Conn) (w wire.Welcome, sent, received time.Time, err error) {
+func probe(ctx context.Context, conn transport.Conn) (w wire.Welcome, sent, received time.Time, err error) {
 	s, err := conn.OpenStreamSync(ctx)
 	if err != nil {
 		return w, sent, received, fmt.Errorf("open stream: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/tracelog"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -34,7 +35,7 @@ type Handler interface {
 	PolicyDelta(delta []byte) wire.PolicyAck
 	// Request serves one request stream opened by the exchange; r reads the
 	// stream after its route head. It must end the stream (close or cancel).
-	Request(ctx context.Context, s *quic.Stream, r *bufio.Reader, route *wire.RouteHead)
+	Request(ctx context.Context, s transport.Stream, r *bufio.Reader, route *wire.RouteHead)
 	// Attest quotes the boot state for the exchange's check.
 	Attest(a wire.Attest) wire.Quote
 	// Attested receives the exchange's verdict.
@@ -82,10 +83,10 @@ func DefaultQUICConfig() *quic.Config { return wire.QUICConfig() }
 // Tunnel is one exchange connection, kept up by Run.
 type Tunnel struct {
 	cfg  Config
-	conn atomic.Pointer[quic.Conn]
+	conn atomic.Pointer[transport.Conn]
 
 	mu          sync.Mutex
-	ctrl        *quic.Stream // guarded by mu for writes
+	ctrl        transport.Stream // guarded by mu for writes
 	state       State
 	renewWaiter chan wire.Renewed
 	// queries wait for the answers to trace queries, by id.
@@ -139,7 +140,7 @@ func (t *Tunnel) State() State {
 	defer t.mu.Unlock()
 	s := t.state
 	if c := t.conn.Load(); c != nil {
-		s.RTT = c.ConnectionStats().SmoothedRTT.String()
+		s.RTT = (*c).RTT().String()
 	}
 	return s
 }
@@ -156,12 +157,12 @@ func (t *Tunnel) Checked() bool {
 }
 
 // OpenStream opens a request stream towards the exchange.
-func (t *Tunnel) OpenStream(ctx context.Context) (*quic.Stream, error) {
+func (t *Tunnel) OpenStream(ctx context.Context) (transport.Stream, error) {
 	c := t.conn.Load()
 	if c == nil {
 		return nil, ErrNotConnected
 	}
-	return c.OpenStreamSync(ctx)
+	return (*c).OpenStreamSync(ctx)
 }
 
 // Run keeps the tunnel up until ctx ends. It returns nil on cancellation:
@@ -216,11 +217,12 @@ func (t *Tunnel) setDown(err error) {
 // session runs one connection from dial to its end.
 func (t *Tunnel) session(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
+	q, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", t.cfg.Addr, err)
 	}
+	conn := transport.FromQUIC(q)
 	defer conn.CloseWithError(wire.CloseShutdown, "appliance stopping")
 
 	ctrl, err := conn.OpenStreamSync(ctx)
@@ -260,7 +262,7 @@ func (t *Tunnel) session(ctx context.Context) error {
 	t.state.Since = time.Now()
 	t.state.Exchange = welcome.Exchange
 	t.mu.Unlock()
-	t.conn.Store(conn)
+	t.conn.Store(&conn)
 	t.cfg.Backoff.Reset()
 	t.cfg.Log.Info("tunnel up", "addr", t.cfg.Addr, "exchange", welcome.Exchange)
 
@@ -400,7 +402,7 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 	}
 }
 
-func (t *Tunnel) heartbeat(ctx context.Context, conn *quic.Conn, every time.Duration, lastPong *atomic.Int64) error {
+func (t *Tunnel) heartbeat(ctx context.Context, conn transport.Conn, every time.Duration, lastPong *atomic.Int64) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var seq uint64
@@ -421,7 +423,7 @@ func (t *Tunnel) heartbeat(ctx context.Context, conn *quic.Conn, every time.Dura
 	}
 }
 
-func (t *Tunnel) acceptStreams(ctx context.Context, conn *quic.Conn) {
+func (t *Tunnel) acceptStreams(ctx context.Context, conn transport.Conn) {
 	for {
 		s, err := conn.AcceptStream(ctx)
 		if err != nil {
@@ -431,7 +433,7 @@ func (t *Tunnel) acceptStreams(ctx context.Context, conn *quic.Conn) {
 	}
 }
 
-func (t *Tunnel) serveStream(ctx context.Context, s *quic.Stream) {
+func (t *Tunnel) serveStream(ctx context.Context, s transport.Stream) {
 	r := wire.NewReader(s)
 	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
