@@ -9,6 +9,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -441,6 +442,33 @@ func TestDenyAtProvider(t *testing.T) {
 	}
 	if got := l.Backend.Requests.Load() - before; got != 1 {
 		t.Fatalf("backend reached %d times, want 1", got)
+	}
+
+	// Ops replace the commune's key (its appliance was stolen, say): a
+	// session the old key opened is refused from the moment the
+	// provider's policy names another key, though it has not expired and
+	// the exchange still carries it; a new one with the old key too.
+	keys := l.Keys()
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys[lab.CommuneHQ] = policy.KeyHashOf(spki)
+	replaced, err := policySign(lab.DefaultPolicy(l.PolicyVersion()+1, time.Now().UTC(), keys), l.OpsKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack := s.push(t, replaced); ack.Error != "" {
+		t.Fatalf("the policy with the commune's new key: %+v", ack)
+	}
+	ok.ID = "r2"
+	ft, payload = commune.roundTrip(t, s.conn, ok)
+	wantWireError(t, ft, payload, string(problem.SessionUnknown), "provider")
+	delete(commune.sessions, ok.Service) // a new session, with the old key
+	ft, payload = commune.roundTrip(t, s.conn, ok)
+	wantWireError(t, ft, payload, string(problem.ApplianceKeyMismatch), "provider")
+	if got := l.Backend.Requests.Load() - before; got != 1 {
+		t.Fatalf("backend reached %d times after the key was replaced, want still 1", got)
 	}
 }
 
