@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,13 @@ type session struct {
 	ackErr   atomic.Pointer[string]
 	lastSeen atomic.Int64
 	requests atomic.Int64
+	// received is what the connection had received at the last sample,
+	// arrived when that last grew (liveness.go).
+	received atomic.Uint64
+	arrived  atomic.Int64
+	// next spreads the requests to this appliance over its sessions:
+	// the first session's counter serves them all.
+	next atomic.Uint64
 
 	ctrlMu sync.Mutex
 	ctrl   transport.Stream
@@ -241,14 +249,25 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 }
 
 // addSession registers a tunnel, unless the appliance has as many as its
-// limit already.
+// limit already. At the limit, a session on a dead path (nothing arrived
+// for staleAfter) makes room: it is closed, as its appliance has come
+// back on another.
 func (x *Exchange) addSession(s *session) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if len(x.sessions[s.id]) >= x.cfg.Limits.TunnelsPerAppliance {
-		return false
+	list := x.sessions[s.id]
+	if len(list) >= x.cfg.Limits.TunnelsPerAppliance {
+		now := time.Now()
+		i := slices.IndexFunc(list, func(o *session) bool { return !o.fresh(now) })
+		if i < 0 {
+			return false
+		}
+		old := list[i]
+		old.log.Info("closing a tunnel on which nothing arrived for long, to make room for the appliance's new one", "stale_after", staleAfter)
+		go old.conn.CloseWithError(wire.CloseNormal, "replaced by a newer tunnel")
+		list = append(list[:i:i], list[i+1:]...)
 	}
-	x.sessions[s.id] = append(x.sessions[s.id], s)
+	x.sessions[s.id] = append(list, s)
 	return true
 }
 
@@ -269,17 +288,31 @@ func (x *Exchange) removeSession(s *session) {
 	}
 }
 
-// session returns the newest live tunnel of an appliance, or nil.
+// session returns a usable tunnel of an appliance, taking those on which
+// something arrived lately in turn, or the newest usable one when none
+// did; nil when it has none.
 func (x *Exchange) session(id ident.Appliance) *session {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	list := x.sessions[id]
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].conn.Context().Err() == nil && list[i].admitted.Load() && !list[i].quarantined.Load() {
-			return list[i]
+	if len(list) == 0 {
+		return nil
+	}
+	now, start := time.Now(), int(list[0].next.Add(1))
+	var newest *session
+	for i := range list {
+		s := list[(start+i)%len(list)]
+		if !s.usable() {
+			continue
+		}
+		if s.fresh(now) {
+			return s
+		}
+		if newest == nil || s.since.After(newest.since) {
+			newest = s
 		}
 	}
-	return nil
+	return newest
 }
 
 func (x *Exchange) allSessions() []*session {
