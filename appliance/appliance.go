@@ -199,7 +199,7 @@ func (a *Appliance) Hello() wire.Hello {
 	if p := a.policy.Load(); p != nil {
 		v = p.Version()
 	}
-	return wire.Hello{Appliance: a.id.String(), Software: Version, PolicyVersion: v, PolicyDeltas: true}
+	return wire.Hello{Appliance: a.id.String(), Software: Version, PolicyVersion: v, PolicyDeltas: true, KeepsAlive: true}
 }
 
 // Run serves until ctx ends. ready, if not nil, is called once the cached

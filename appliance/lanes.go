@@ -55,7 +55,7 @@ func (a *Appliance) newLinks(addrs []string, n int) error {
 		gate := tunnel.NewGate()
 		for i := range max(n, 1) {
 			t := tunnel.New(tunnel.Config{Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel", "lane", i),
-				Evidence: l.out, Gate: gate, Follower: i > 0})
+				Evidence: l.out, Gate: gate, Follower: i > 0, Lane: fmt.Sprintf("%s#%d", addr, i+1)})
 			l.lanes = append(l.lanes, t)
 			a.tunnels = append(a.tunnels, t)
 		}

@@ -249,13 +249,20 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 }
 
 // addSession registers a tunnel, unless the appliance has as many as its
-// limit already. At the limit, a session on a dead path (nothing arrived
+// limit already. A tunnel on the same lane as the new one (wire.Hello.Lane)
+// is closed: its appliance gave it up. At the limit, a session on a dead path (nothing arrived
 // for staleAfter) makes room: it is closed, as its appliance has come
 // back on another.
 func (x *Exchange) addSession(s *session) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	list := x.sessions[s.id]
+	if i := slices.IndexFunc(list, func(o *session) bool { return s.hello.Lane != "" && o.hello.Lane == s.hello.Lane }); i >= 0 {
+		old := list[i]
+		old.log.Info("closing a tunnel its appliance dialled again: it gave this one up", "lane", s.hello.Lane)
+		go old.conn.CloseWithError(wire.CloseNormal, "replaced by the appliance's new connection on this lane")
+		list = append(list[:i:i], list[i+1:]...)
+	}
 	if len(list) >= x.cfg.Limits.TunnelsPerAppliance {
 		now := time.Now()
 		i := slices.IndexFunc(list, func(o *session) bool { return !o.fresh(now) })
@@ -289,7 +296,8 @@ func (x *Exchange) removeSession(s *session) {
 }
 
 // session returns a usable tunnel of an appliance, taking those on which
-// something arrived lately in turn, or the newest usable one when none
+// something arrived lately in turn; for an appliance too old to keep its
+// tunnels alive (wire.Hello.KeepsAlive), the newest usable one when none
 // did; nil when it has none.
 func (x *Exchange) session(id ident.Appliance) *session {
 	x.mu.Lock()
@@ -308,7 +316,8 @@ func (x *Exchange) session(id ident.Appliance) *session {
 		if s.fresh(now) {
 			return s
 		}
-		if newest == nil || s.since.After(newest.since) {
+		// An appliance that keeps its tunnels alive is not on this one.
+		if !s.hello.KeepsAlive && (newest == nil || s.since.After(newest.since)) {
 			newest = s
 		}
 	}

@@ -67,6 +67,8 @@ type Config struct {
 	// probes to the first lane.
 	Gate     *Gate
 	Follower bool
+	// Lane names the connection in the hello (wire.Hello.Lane).
+	Lane string
 	// Evidence, if set, is told when a connection comes up and gets the
 	// exchange's evidence acknowledgements (package evidence's Outbox,
 	// which sends its batches with SendControl).
@@ -301,7 +303,9 @@ func (t *Tunnel) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open control stream: %w", err)
 	}
-	if err := wire.WriteJSON(ctrl, wire.FrameHello, t.cfg.Handler.Hello()); err != nil {
+	hello := t.cfg.Handler.Hello()
+	hello.Lane = t.cfg.Lane
+	if err := wire.WriteJSON(ctrl, wire.FrameHello, hello); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	r := wire.NewReader(ctrl)
