@@ -306,18 +306,34 @@ func (x *Exchange) session(id ident.Appliance) *session {
 	if len(list) == 0 {
 		return nil
 	}
-	now, start := time.Now(), int(list[0].next.Add(1))
+	now := time.Now()
+	live := func(s *session) bool { return s.usable() && s.fresh(now) }
+	n := 0
+	for _, s := range list {
+		if live(s) {
+			n++
+		}
+	}
+	if n > 0 {
+		k := int(list[0].next.Add(1) % uint64(n))
+		var last *session // one that went silent between the two walks shifts the count
+		for _, s := range list {
+			if live(s) {
+				if k == 0 {
+					return s
+				}
+				k, last = k-1, s
+			}
+		}
+		if last != nil {
+			return last
+		}
+	}
+	// None had news: an appliance that keeps its tunnels alive is on none
+	// of them; an older one's may only be idle.
 	var newest *session
-	for i := range list {
-		s := list[(start+i)%len(list)]
-		if !s.usable() {
-			continue
-		}
-		if s.fresh(now) {
-			return s
-		}
-		// An appliance that keeps its tunnels alive is not on this one.
-		if !s.hello.KeepsAlive && (newest == nil || s.since.After(newest.since)) {
+	for _, s := range list {
+		if s.usable() && !s.hello.KeepsAlive && (newest == nil || s.since.After(newest.since)) {
 			newest = s
 		}
 	}
