@@ -28,8 +28,11 @@ import (
 // seconds of data, but the exchange's acknowledgements of the data ahead
 // of it keep arriving, so the path stays alive as long as it carries
 // anything; one saturated by a download delivers the download. Only a
-// path on which nothing at all arrived for DeadAfter is dead. An idle
-// tunnel costs one ping and its answer per QuietAfter.
+// path on which nothing at all arrived for DeadAfter is dead (or for four
+// round trips, on a path where that is longer). An idle tunnel costs one
+// ping and its answer per QuietAfter. An appliance whose own process is
+// starved of CPU (its watch runs late) does not count the time it could
+// not look, since its packet loops could not read either.
 
 // Defaults of the liveness watch: a dead path shows within DeadAfter of
 // its last packet.
@@ -38,6 +41,9 @@ const (
 	DefaultDeadAfter  = 2 * time.Second
 	// watchEvery is how often the watch looks at what arrived.
 	watchEvery = 100 * time.Millisecond
+	// deadRTTs: on a path whose round trip is long, DeadAfter is at
+	// least this many of them.
+	deadRTTs = 4
 )
 
 // watch keeps the connection's liveness: pings when it is quiet and every
@@ -49,15 +55,23 @@ func (t *Tunnel) watch(ctx context.Context, conn transport.Conn, heartbeat time.
 	defer tick.Stop()
 	now := time.Now()
 	seen, _ := transport.Received(conn)
-	arrived, asked, pinged := now, time.Time{}, now
+	arrived, asked, pinged, prev := now, time.Time{}, now, now
 	var seq uint64
 	var sending atomic.Bool
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now = <-tick.C:
+		case <-tick.C:
 		}
+		now = time.Now()
+		// A watch that ran late ran in a starved process, whose packet
+		// loops were starved as well: the time it could not look is not
+		// counted as quiet.
+		if late := now.Sub(prev) - watchEvery; late > 2*watchEvery {
+			arrived, asked = arrived.Add(late), asked.Add(late)
+		}
+		prev = now
 		if n, ok := transport.Received(conn); ok && n != seen {
 			seen, arrived = n, now
 		}
@@ -65,7 +79,9 @@ func (t *Tunnel) watch(ctx context.Context, conn transport.Conn, heartbeat time.
 		if pong.After(arrived) {
 			arrived = pong
 		}
-		if quiet := now.Sub(arrived); asked.After(arrived) && quiet >= t.cfg.DeadAfter {
+		// A path with a long round trip gets as many of them.
+		dead := max(t.cfg.DeadAfter, deadRTTs*conn.RTT())
+		if quiet := now.Sub(arrived); asked.After(arrived) && quiet >= dead {
 			conn.CloseWithError(wire.CloseHeartbeat, "path dead: nothing arrived for "+quiet.Round(time.Millisecond).String())
 			return fmt.Errorf("%w: nothing arrived from the exchange for %s", ErrPathDead, quiet.Round(time.Millisecond))
 		}
