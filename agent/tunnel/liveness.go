@@ -68,7 +68,7 @@ func (t *Tunnel) watch(ctx context.Context, conn transport.Conn, heartbeat time.
 		// A watch that ran late ran in a starved process, whose packet
 		// loops were starved as well: the time it could not look is not
 		// counted as quiet.
-		if late := now.Sub(prev) - watchEvery; late > 2*watchEvery {
+		if late := now.Sub(prev) - watchEvery; late > watchEvery/2 {
 			arrived, asked = arrived.Add(late), asked.Add(late)
 		}
 		prev = now
