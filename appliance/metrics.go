@@ -55,6 +55,8 @@ var (
 		"1 while the tunnel to this exchange address is up (at least one of its lanes), else 0.", []string{"exchange"}, nil)
 	tunnelLanesUpDesc = prometheus.NewDesc("bab_tunnel_lanes_up",
 		"Connections (lanes) up to this exchange address, of the tunnels.lanes the appliance keeps.", []string{"exchange"}, nil)
+	tunnelLanesDesc = prometheus.NewDesc("bab_tunnel_lanes",
+		"Connections (lanes) the appliance keeps to this exchange address (tunnels.lanes).", []string{"exchange"}, nil)
 	tunnelReconnectsDesc = prometheus.NewDesc("bab_tunnel_reconnects_total",
 		"Times a lane of the tunnel to this exchange address went down or failed to come up, each followed by a new attempt.", []string{"exchange"}, nil)
 	policyVersionDesc = prometheus.NewDesc("bab_policy_version",
@@ -74,7 +76,7 @@ var (
 type stateCollector struct{ a *Appliance }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelLanesUpDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
+	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelLanesUpDesc, tunnelLanesDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
 		ch <- d
 	}
 }
@@ -85,6 +87,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		st := l.state()
 		ch <- prometheus.MustNewConstMetric(tunnelUpDesc, prometheus.GaugeValue, flag(st.Connected), st.Addr)
 		ch <- prometheus.MustNewConstMetric(tunnelLanesUpDesc, prometheus.GaugeValue, float64(st.LanesUp), st.Addr)
+		ch <- prometheus.MustNewConstMetric(tunnelLanesDesc, prometheus.GaugeValue, float64(st.Lanes), st.Addr)
 		ch <- prometheus.MustNewConstMetric(tunnelReconnectsDesc, prometheus.CounterValue, float64(st.Attempts), st.Addr)
 	}
 	var version float64
