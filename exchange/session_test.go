@@ -158,3 +158,35 @@ func TestAddSessionReplaces(t *testing.T) {
 		t.Errorf("sessions after replacements: %d", len(list))
 	}
 }
+
+// TestSilentTunnelClosed: a tunnel of an appliance that keeps its tunnels
+// alive, on which nothing arrived for deadAfter, is closed, which ends the
+// requests on it; an older appliance's silent tunnel, or one sampled late
+// by a starved exchange, is not.
+func TestSilentTunnelClosed(t *testing.T) {
+	x := &Exchange{cfg: &config.Config{Limits: config.DefaultLimits()}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		sessions: map[ident.Appliance][]*session{}}
+	now := time.Now()
+	alive := testSessions(t, x, ident.MustAppliance("MA/GOV/ETATCIVIL:dc1"), 1, true)[0]
+	old := testSessions(t, x, ident.MustAppliance("MA/GOV/ETATCIVIL:old"), 1, false)[0]
+	x.checkSessions(now.Add(deadAfter/2), 0) // a sample: what arrived so far
+	for _, s := range []*session{alive, old} {
+		s.lastSeen.Store(0)
+		s.arrived.Store(now.Add(-deadAfter / 2).UnixNano())
+	}
+	// A starved exchange's late sample does not count its own delay.
+	x.checkSessions(now.Add(deadAfter/2+time.Second), deadAfter)
+	if alive.conn.Context().Err() != nil {
+		t.Fatal("a tunnel sampled late by a starved exchange was closed")
+	}
+	alive.arrived.Store(now.Add(-deadAfter).UnixNano())
+	x.checkSessions(now.Add(time.Second), 0)
+	select {
+	case <-alive.conn.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent tunnel of an appliance that keeps them alive stayed open")
+	}
+	if old.conn.Context().Err() != nil {
+		t.Error("an older appliance's silent tunnel was closed")
+	}
+}
