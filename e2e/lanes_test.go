@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,37 @@ func TestLaneLostOthersCarry(t *testing.T) {
 		}
 	}
 	path.BlockUDPClient(consumerLanes[0], false)
+
+	// A push reaches every lane as a delta; each lane applies it or finds
+	// it applied already, and acknowledges it, with no lane asking for
+	// the whole bundle.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	count := func(name, label, value string) float64 {
+		fam, err := lab.Scrape(ctx, l.Exchange.AdminURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := fam.Value(name, label, value)
+		return v
+	}
+	deltas, applied := count("bab_exchange_policy_deltas_total", "result", "sent"), count("bab_exchange_policy_acks_total", "result", "applied")
+	v, err := l.Push(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AwaitPolicy(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 20*time.Second, "every lane's acknowledgement", func() bool {
+		return count("bab_exchange_policy_acks_total", "result", "applied")-applied >= 8
+	})
+	if d := count("bab_exchange_policy_deltas_total", "result", "sent") - deltas; d != 8 {
+		t.Errorf("a push sent %v deltas, want one per lane: 8", d)
+	}
+	for _, a := range []*lab.Appliance{l.Consumer, l.Provider} {
+		if strings.Contains(a.Log(), "asking for the whole bundle") {
+			t.Errorf("%s asked for a whole bundle on a lane", a.ID)
+		}
+	}
 }
