@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func TestNoAnswer(t *testing.T) {
 		{fmt.Errorf("dial: %w within 1.5s: %w", ErrNoAnswer, context.DeadlineExceeded), true},
 		{fmt.Errorf("dial: %w", &quic.HandshakeTimeoutError{}), true},
 		{fmt.Errorf("connection closed: %w", &quic.IdleTimeoutError{}), true},
+		{fmt.Errorf("read welcome: %w: %w", ErrNoAnswer, os.ErrDeadlineExceeded), true},
 		{fmt.Errorf("dial: %w", &quic.TransportError{Remote: true, ErrorCode: quic.ConnectionRefused}), false},
 		{&quic.ApplicationError{Remote: true, ErrorCode: wire.CloseShutdown}, false},
 		{fmt.Errorf("%w: certificate revoked", ErrRevoked), false},

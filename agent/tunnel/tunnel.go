@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -311,6 +312,9 @@ func (t *Tunnel) session(ctx context.Context) error {
 	r := wire.NewReader(ctrl)
 	_ = ctrl.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, 0)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", ErrNoAnswer, err) // the path died after the handshake
+	}
 	if err != nil {
 		return fmt.Errorf("read welcome: %w", err)
 	}
