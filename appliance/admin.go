@@ -10,13 +10,16 @@ import (
 
 // Status is what bab status prints and the control socket serves.
 type Status struct {
-	Appliance   string         `json:"appliance"`
-	Member      string         `json:"member"`
-	Software    string         `json:"software"`
-	Ready       bool           `json:"ready"`
-	Gateway     string         `json:"gateway"`
-	Policy      PolicyStatus   `json:"policy"`
+	Appliance string       `json:"appliance"`
+	Member    string       `json:"member"`
+	Software  string       `json:"software"`
+	Ready     bool         `json:"ready"`
+	Gateway   string       `json:"gateway"`
+	Policy    PolicyStatus `json:"policy"`
+	// Tunnels has one state per exchange address, summing up its lanes
+	// (Lanes, LanesUp); Lanes has each lane's, address by address.
 	Tunnels     []tunnel.State `json:"tunnels"`
+	Lanes       []tunnel.State `json:"lanes,omitempty"`
 	Certificate CertStatus     `json:"certificate"`
 	Services    []string       `json:"services"` // provided here
 	// Quarantine is the exchange's reason while it holds this appliance
@@ -80,8 +83,11 @@ func (a *Appliance) Status() Status {
 	if why := a.policyProblem.Load(); why != nil {
 		st.Policy.Problem = *why
 	}
+	for _, l := range a.links {
+		st.Tunnels = append(st.Tunnels, l.state())
+	}
 	for _, t := range a.tunnels {
-		st.Tunnels = append(st.Tunnels, t.State())
+		st.Lanes = append(st.Lanes, t.State())
 	}
 	if c := a.cert.Load(); c != nil && c.Leaf != nil {
 		st.Certificate = CertStatus{NotAfter: c.Leaf.NotAfter, Key: string(a.key.Kind), KeyHash: a.keyHash, Serial: hex.EncodeToString(c.Leaf.SerialNumber.Bytes())}
@@ -117,13 +123,15 @@ func (a *Appliance) notReady() string {
 	if k := a.otherKey(p); k != "" {
 		return "waiting for central approval of this appliance's key: the policy in force binds its name to another key (" + k + "), that of the machine ops approved"
 	}
-	// The reason names each tunnel, for whoever reads it in monitoring.
+	// The reason names each exchange address, for whoever reads it in
+	// monitoring.
 	msg := "no tunnel to the exchange is up"
-	for i, t := range a.tunnels {
-		if t.Connected() && (a.tpm == nil || t.Checked()) {
+	for i, l := range a.links {
+		st := l.state()
+		if st.Connected && (a.tpm == nil || st.Checked) {
 			return ""
 		}
-		if t.Connected() {
+		if st.Connected {
 			msg = "the exchange has not yet verified the boot state on any tunnel"
 			continue
 		}
@@ -131,7 +139,7 @@ func (a *Appliance) notReady() string {
 		if i == 0 {
 			sep = ": "
 		}
-		msg += sep + "tunnel to " + t.Addr() + " down"
+		msg += sep + "tunnel to " + l.addr + " down"
 	}
 	return msg
 }

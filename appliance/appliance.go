@@ -23,7 +23,6 @@ import (
 	"github.com/babgate/bab/internal/ratelimit"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/seal"
-	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -65,13 +64,15 @@ type Appliance struct {
 	sess    sessions
 	sealID  *seal.Identity
 	applyMu sync.Mutex
-	// Evidence of the requests sent and answered: the key that signs it,
-	// and an outbox per tunnel (evidence.go).
+	// Evidence of the requests sent and answered: the key that signs it
+	// (evidence.go); each link has its outbox.
 	evSigner *evidence.Signer
-	outboxes []*evidence.Outbox
 
 	metrics *applianceMetrics // served at /metrics on the admin address
 
+	// links are the exchange addresses with their lanes (lanes.go);
+	// tunnels are all the lanes of all links.
+	links    []*link
 	tunnels  []*tunnel.Tunnel
 	next     atomic.Uint64 // round robin over tunnels
 	backends map[ident.Service]*backend
@@ -145,27 +146,7 @@ func (a *Appliance) init() error {
 	if len(addrs) == 0 {
 		return errors.New("no exchange address: set exchanges in bab.yaml or re-enroll")
 	}
-	if err := a.initEvidence(len(addrs)); err != nil {
-		return err
-	}
-	for i, addr := range addrs {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return fmt.Errorf("exchange address %q: %w", addr, err)
-		}
-		tc := &tls.Config{
-			MinVersion: tls.VersionTLS13,
-			RootCAs:    a.roots,
-			ServerName: host,
-			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-				return a.cert.Load(), nil
-			},
-		}
-		a.tunnels = append(a.tunnels, tunnel.New(tunnel.Config{
-			Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel"), Evidence: a.outboxes[i],
-		}))
-	}
-	return nil
+	return a.newLinks(addrs, a.cfg.Tunnels.Lanes)
 }
 
 // openKey opens the tunnel key: in the TPM it was made in, or the
@@ -218,7 +199,7 @@ func (a *Appliance) Hello() wire.Hello {
 	if p := a.policy.Load(); p != nil {
 		v = p.Version()
 	}
-	return wire.Hello{Appliance: a.id.String(), Software: Version, PolicyVersion: v, PolicyDeltas: true}
+	return wire.Hello{Appliance: a.id.String(), Software: Version, PolicyVersion: v, PolicyDeltas: true, KeepsAlive: true}
 }
 
 // Run serves until ctx ends. ready, if not nil, is called once the cached
@@ -355,24 +336,6 @@ func (a *Appliance) revoked() bool {
 		}
 	}
 	return len(a.tunnels) > 0
-}
-
-// openStream opens a request stream on a connected tunnel, spreading
-// requests over the tunnels that are up; it says which tunnel.
-func (a *Appliance) openStream(ctx context.Context) (transport.Stream, *tunnel.Tunnel, error) {
-	n := len(a.tunnels)
-	start := a.next.Add(1)
-	for i := range n {
-		t := a.tunnels[(int(start)+i)%n]
-		if !t.Connected() {
-			continue
-		}
-		s, err := t.OpenStream(ctx)
-		if err == nil {
-			return s, t, nil
-		}
-	}
-	return nil, nil, tunnel.ErrNotConnected
 }
 
 func gatewayTLS(c *config.ServerTLS) (*tls.Config, error) {

@@ -14,9 +14,9 @@ import (
 
 // The appliance's evidence (package evidence): an entry for every request
 // it sends through its gateway and every request it answers, batched and
-// signed per exchange (each tunnel has its outbox, so that an exchange
-// logs the evidence of the requests it carried), with a key certified once
-// by the appliance key.
+// signed per exchange (each exchange address has its outbox, so that an
+// exchange logs the evidence of the requests it carried), with a key
+// certified once by the appliance key.
 
 // SaltHeader carries a request's evidence salt: to the local system on the
 // consumer's answer, to the backend on the provider's request.
@@ -27,21 +27,20 @@ const SaltHeader = "Bab-Evidence-Salt"
 // tunnels.
 const evidenceFlushWait = 3 * time.Second
 
-// initEvidence makes the signer and one outbox per tunnel; the tunnels
-// are made after it, with their outboxes.
-func (a *Appliance) initEvidence(tunnels int) error {
+// initEvidence makes the signer; the links are made after it, each with
+// its outbox (newOutbox).
+func (a *Appliance) initEvidence() error {
 	var err error
-	if a.evSigner, err = evidence.NewSigner(a.id.String(), a.key.Signer); err != nil {
-		return err
-	}
-	log := a.log.With("subsys", "evidence")
-	a.outboxes = make([]*evidence.Outbox, tunnels)
-	for i := range a.outboxes {
-		a.outboxes[i] = evidence.NewOutbox(a.evSigner, func(payload []byte) error {
-			return a.tunnels[i].SendControl(wire.FrameEvidence, payload)
-		}, log)
-	}
-	return nil
+	a.evSigner, err = evidence.NewSigner(a.id.String(), a.key.Signer)
+	return err
+}
+
+// newOutbox makes the outbox of link l, which sends on any of its lanes
+// that is up.
+func (a *Appliance) newOutbox(l *link) *evidence.Outbox {
+	return evidence.NewOutbox(a.evSigner, func(payload []byte) error {
+		return l.sendControl(wire.FrameEvidence, payload)
+	}, a.log.With("subsys", "evidence"))
 }
 
 // runEvidence certifies the first signing key and runs the outboxes until
@@ -50,8 +49,8 @@ func (a *Appliance) runEvidence(ctx context.Context) {
 	if err := a.evSigner.Start(time.Now()); err != nil {
 		a.log.Error("the appliance key could not certify an evidence signing key; evidence is kept and signing tried again", "subsys", "evidence", "err", err)
 	}
-	for _, o := range a.outboxes {
-		go o.Run(ctx)
+	for _, l := range a.links {
+		go l.out.Run(ctx)
 	}
 }
 
@@ -61,23 +60,21 @@ func (a *Appliance) runEvidence(ctx context.Context) {
 func (a *Appliance) flushEvidence() {
 	ctx, cancel := context.WithTimeout(context.Background(), evidenceFlushWait)
 	defer cancel()
-	for i, o := range a.outboxes {
-		if !a.tunnels[i].Connected() {
-			if held := o.Stats().Held; held > 0 {
-				a.log.Warn("stopping with evidence its exchange has not acknowledged, and no tunnel to send it on: it is lost", "subsys", "evidence", "exchange", a.tunnels[i].Addr(), "entries", held)
+	for _, l := range a.links {
+		if !l.connected() {
+			if held := l.out.Stats().Held; held > 0 {
+				a.log.Warn("stopping with evidence its exchange has not acknowledged, and no tunnel to send it on: it is lost", "subsys", "evidence", "exchange", l.addr, "entries", held)
 			}
 			continue
 		}
-		o.Flush(ctx)
+		l.out.Flush(ctx)
 	}
 }
 
-// outboxOf is the outbox of the tunnel t, or nil.
+// outboxOf is the outbox of the exchange the lane t goes to, or nil.
 func (a *Appliance) outboxOf(t *tunnel.Tunnel) *evidence.Outbox {
-	for i, u := range a.tunnels {
-		if u == t {
-			return a.outboxes[i]
-		}
+	if l := a.linkOf(t); l != nil {
+		return l.out
 	}
 	return nil
 }
@@ -158,8 +155,8 @@ func (c evidenceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c evidenceCollector) Collect(ch chan<- prometheus.Metric) {
-	for i, o := range c.a.outboxes {
-		st, addr := o.Stats(), c.a.tunnels[i].Addr()
+	for _, l := range c.a.links {
+		st, addr := l.out.Stats(), l.addr
 		ch <- prometheus.MustNewConstMetric(evidenceEntriesDesc, prometheus.CounterValue, float64(st.Entries), addr)
 		ch <- prometheus.MustNewConstMetric(evidenceBatchesDesc, prometheus.CounterValue, float64(st.Batches), addr, "signed")
 		ch <- prometheus.MustNewConstMetric(evidenceBatchesDesc, prometheus.CounterValue, float64(st.Logged), addr, "logged")

@@ -52,9 +52,13 @@ var buildInfo = sync.OnceValue(func() prometheus.Collector {
 // The state descriptors are shared by every appliance of the process.
 var (
 	tunnelUpDesc = prometheus.NewDesc("bab_tunnel_up",
-		"1 while the tunnel to this exchange address is up, else 0.", []string{"exchange"}, nil)
+		"1 while the tunnel to this exchange address is up (at least one of its lanes), else 0.", []string{"exchange"}, nil)
+	tunnelLanesUpDesc = prometheus.NewDesc("bab_tunnel_lanes_up",
+		"Connections (lanes) up to this exchange address, of the tunnels.lanes the appliance keeps.", []string{"exchange"}, nil)
+	tunnelLanesDesc = prometheus.NewDesc("bab_tunnel_lanes",
+		"Connections (lanes) the appliance keeps to this exchange address (tunnels.lanes).", []string{"exchange"}, nil)
 	tunnelReconnectsDesc = prometheus.NewDesc("bab_tunnel_reconnects_total",
-		"Times the tunnel to this exchange address went down or failed to come up, each followed by a new attempt.", []string{"exchange"}, nil)
+		"Times a lane of the tunnel to this exchange address went down or failed to come up, each followed by a new attempt.", []string{"exchange"}, nil)
 	policyVersionDesc = prometheus.NewDesc("bab_policy_version",
 		"Version of the policy this appliance enforces; 0 before the first.", nil, nil)
 	policyExpiryDesc = prometheus.NewDesc("bab_policy_expiry_timestamp_seconds",
@@ -72,16 +76,18 @@ var (
 type stateCollector struct{ a *Appliance }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
+	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelLanesUpDesc, tunnelLanesDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
 		ch <- d
 	}
 }
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	a := c.a
-	for _, t := range a.tunnels {
-		st := t.State()
+	for _, l := range a.links {
+		st := l.state()
 		ch <- prometheus.MustNewConstMetric(tunnelUpDesc, prometheus.GaugeValue, flag(st.Connected), st.Addr)
+		ch <- prometheus.MustNewConstMetric(tunnelLanesUpDesc, prometheus.GaugeValue, float64(st.LanesUp), st.Addr)
+		ch <- prometheus.MustNewConstMetric(tunnelLanesDesc, prometheus.GaugeValue, float64(st.Lanes), st.Addr)
 		ch <- prometheus.MustNewConstMetric(tunnelReconnectsDesc, prometheus.CounterValue, float64(st.Attempts), st.Addr)
 	}
 	var version float64

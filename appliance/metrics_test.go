@@ -14,6 +14,7 @@ import (
 
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance/config"
+	"github.com/babgate/bab/evidence"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/policy"
@@ -37,8 +38,13 @@ func metricsAppliance(t *testing.T) *Appliance {
 		log:     log,
 		id:      ident.MustAppliance("MA/MUN/RABAT:hq"),
 		clients: clients,
-		tunnels: []*tunnel.Tunnel{tunnel.New(tunnel.Config{Addr: "127.0.0.1:7700", TLS: &tls.Config{}, Log: log})},
 	}
+	// Two lanes to one address: metrics show the address once.
+	l := &link{addr: "127.0.0.1:7700", out: evidence.NewOutbox(nil, func([]byte) error { return nil }, log)}
+	for range 2 {
+		l.lanes = append(l.lanes, tunnel.New(tunnel.Config{Addr: l.addr, TLS: &tls.Config{}, Log: log}))
+	}
+	a.links, a.tunnels = []*link{l}, l.lanes
 	a.policy.Store(policy.Compile(&policy.Bundle{
 		Version: 7, Issued: now, Expires: now.Add(time.Hour),
 		Members:    []policy.Member{{ID: commune}, {ID: registry}},
@@ -121,6 +127,8 @@ func TestStateMetrics(t *testing.T) {
 		want   float64
 	}{
 		{"bab_tunnel_up", []string{"exchange", "127.0.0.1:7700"}, 0},
+		{"bab_tunnel_lanes_up", []string{"exchange", "127.0.0.1:7700"}, 0},
+		{"bab_tunnel_lanes", []string{"exchange", "127.0.0.1:7700"}, 2},
 		{"bab_tunnel_reconnects_total", []string{"exchange", "127.0.0.1:7700"}, 0},
 		{"bab_policy_version", nil, 7},
 		{"bab_policy_expiry_timestamp_seconds", nil, float64(a.policy.Load().Expires().Unix())},

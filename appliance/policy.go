@@ -127,7 +127,12 @@ func (a *Appliance) PolicyDelta(delta []byte) wire.PolicyAck {
 	if err != nil {
 		return a.refuse(0, err)
 	}
-	s, err := a.policy.Load().Patch(d)
+	cur := a.policy.Load()
+	if cur.Result(d) {
+		// The same push, already applied from another lane.
+		return wire.PolicyAck{Version: cur.Version(), Applied: cur.Version()}
+	}
+	s, err := cur.Patch(d)
 	if errors.Is(err, policy.ErrDeltaBase) {
 		a.log.Info("policy delta for another base; asking for the whole bundle", "base", d.BaseVersion(), "reason", err)
 		return wire.PolicyAck{Applied: a.applied(), Error: err.Error(), Resend: true}

@@ -14,10 +14,10 @@ import (
 // the control socket while the service holds the state file and the key).
 // The probes run in parallel, each within tunnel.ProbeTimeout.
 func (a *Appliance) Probe(ctx context.Context) []tunnel.ProbeResult {
-	out := make([]tunnel.ProbeResult, len(a.tunnels))
+	out := make([]tunnel.ProbeResult, len(a.links))
 	var wg sync.WaitGroup
-	for i, t := range a.tunnels {
-		wg.Go(func() { out[i] = t.Probe(ctx, tunnel.ProbeTimeout) })
+	for i, l := range a.links {
+		wg.Go(func() { out[i] = l.lanes[0].Probe(ctx, tunnel.ProbeTimeout) })
 	}
 	wg.Wait()
 	return out

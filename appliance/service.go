@@ -115,11 +115,12 @@ func dialable(ad net.Addr) string {
 func (a *Appliance) Summary() string {
 	st := a.Status()
 	var b strings.Builder
-	up := 0
+	up, lanes, lanesUp := 0, 0, 0
 	for _, t := range st.Tunnels {
 		if t.Connected {
 			up++
 		}
+		lanes, lanesUp = lanes+t.Lanes, lanesUp+t.LanesUp
 	}
 	switch {
 	case st.Quarantine != "":
@@ -138,6 +139,9 @@ func (a *Appliance) Summary() string {
 		fmt.Fprintf(&b, "policy v%d; ", st.Policy.Version)
 	}
 	fmt.Fprintf(&b, "%d of %d tunnels up", up, len(st.Tunnels))
+	if lanes > len(st.Tunnels) {
+		fmt.Fprintf(&b, " (%d of %d lanes)", lanesUp, lanes)
+	}
 	if up == 0 {
 		for _, t := range st.Tunnels {
 			if t.LastError != "" {

@@ -224,6 +224,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 	// requests in flight (and a few more, refused at once): this bounds
 	// the copy buffers one office can hold at the exchange.
 	qc.MaxIncomingStreams = int64(x.cfg.Limits.RequestsPerAppliance) + 64
+	x.gateHandshakes(qc)
 	ln, err := quic.ListenAddr(x.cfg.Listen, tlsConf, qc)
 	if err != nil {
 		return fmt.Errorf("exchange: listen on %s (UDP): %w", x.cfg.Listen, err)
@@ -248,6 +249,7 @@ func (x *Exchange) Run(ctx context.Context) error {
 	wg.Go(func() { x.serveAdmin(ctx, admin) })
 	wg.Go(func() { x.serveMonitor(ctx, mon) })
 	wg.Go(func() { x.keepLimits(ctx) })
+	wg.Go(func() { x.watchSessions(ctx) })
 	x.ready.Store(true)
 	if x.onReady != nil {
 		x.onReady()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,13 @@ type session struct {
 	ackErr   atomic.Pointer[string]
 	lastSeen atomic.Int64
 	requests atomic.Int64
+	// received is what the connection had received at the last sample,
+	// arrived when that last grew (liveness.go).
+	received atomic.Uint64
+	arrived  atomic.Int64
+	// next spreads the requests to this appliance over its sessions:
+	// the first session's counter serves them all.
+	next atomic.Uint64
 
 	ctrlMu sync.Mutex
 	ctrl   transport.Stream
@@ -241,14 +249,32 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 }
 
 // addSession registers a tunnel, unless the appliance has as many as its
-// limit already.
+// limit already. A tunnel on the same lane as the new one (wire.Hello.Lane)
+// is closed: its appliance gave it up. At the limit, a session on a dead path (nothing arrived
+// for staleAfter) makes room: it is closed, as its appliance has come
+// back on another.
 func (x *Exchange) addSession(s *session) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if len(x.sessions[s.id]) >= x.cfg.Limits.TunnelsPerAppliance {
-		return false
+	list := x.sessions[s.id]
+	if i := slices.IndexFunc(list, func(o *session) bool { return s.hello.Lane != "" && o.hello.Lane == s.hello.Lane }); i >= 0 {
+		old := list[i]
+		old.log.Info("closing a tunnel its appliance dialled again: it gave this one up", "lane", s.hello.Lane)
+		go old.conn.CloseWithError(wire.CloseNormal, "replaced by the appliance's new connection on this lane")
+		list = append(list[:i:i], list[i+1:]...)
 	}
-	x.sessions[s.id] = append(x.sessions[s.id], s)
+	if len(list) >= x.cfg.Limits.TunnelsPerAppliance {
+		now := time.Now()
+		i := slices.IndexFunc(list, func(o *session) bool { return !o.fresh(now) })
+		if i < 0 {
+			return false
+		}
+		old := list[i]
+		old.log.Info("closing a tunnel on which nothing arrived for long, to make room for the appliance's new one", "stale_after", staleAfter)
+		go old.conn.CloseWithError(wire.CloseNormal, "replaced by a newer tunnel")
+		list = append(list[:i:i], list[i+1:]...)
+	}
+	x.sessions[s.id] = append(list, s)
 	return true
 }
 
@@ -269,17 +295,49 @@ func (x *Exchange) removeSession(s *session) {
 	}
 }
 
-// session returns the newest live tunnel of an appliance, or nil.
+// session returns a usable tunnel of an appliance, taking those on which
+// something arrived lately in turn; for an appliance too old to keep its
+// tunnels alive (wire.Hello.KeepsAlive), the newest usable one when none
+// did; nil when it has none.
 func (x *Exchange) session(id ident.Appliance) *session {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	list := x.sessions[id]
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].conn.Context().Err() == nil && list[i].admitted.Load() && !list[i].quarantined.Load() {
-			return list[i]
+	if len(list) == 0 {
+		return nil
+	}
+	now := time.Now()
+	live := func(s *session) bool { return s.usable() && s.fresh(now) }
+	n := 0
+	for _, s := range list {
+		if live(s) {
+			n++
 		}
 	}
-	return nil
+	if n > 0 {
+		k := int(list[0].next.Add(1) % uint64(n))
+		var last *session // one that went silent between the two walks shifts the count
+		for _, s := range list {
+			if live(s) {
+				if k == 0 {
+					return s
+				}
+				k, last = k-1, s
+			}
+		}
+		if last != nil {
+			return last
+		}
+	}
+	// None had news: an appliance that keeps its tunnels alive is on none
+	// of them; an older one's may only be idle.
+	var newest *session
+	for _, s := range list {
+		if s.usable() && !s.hello.KeepsAlive && (newest == nil || s.since.After(newest.since)) {
+			newest = s
+		}
+	}
+	return newest
 }
 
 func (x *Exchange) allSessions() []*session {

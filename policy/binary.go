@@ -183,6 +183,22 @@ func (p *Policy) Patch(d *Delta) (*Signed, error) {
 	return &Signed{Payload: next.join(), Signatures: d.signatures}, nil
 }
 
+// Result reports whether p is the bundle d patches to, in force already:
+// it carries d's signatures (an appliance that took the same delta on
+// another of its tunnels). Nothing is verified: the caller only
+// acknowledges what it holds.
+func (p *Policy) Result(d *Delta) bool {
+	if p == nil || p.signed == nil || len(d.signatures) == 0 {
+		return false
+	}
+	for _, s := range d.signatures {
+		if !p.signedWith(s.Sig) {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *Policy) signedWith(sig []byte) bool {
 	for _, s := range p.signed.Signatures {
 		if bytes.Equal(s.Sig, sig) {

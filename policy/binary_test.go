@@ -139,6 +139,11 @@ func TestDelta(t *testing.T) {
 	if !p.SamePayload(p4.signed) || p.Version() != 4 {
 		t.Errorf("patched bundle is v%d", p.Version())
 	}
+	// The same delta arriving on another lane finds its result in force;
+	// the base is not its result.
+	if !p.Result(got) || !p4.Result(got) || p3.Result(got) {
+		t.Errorf("Result: patched %v, v4 %v, v3 %v; want true, true, false", p.Result(got), p4.Result(got), p3.Result(got))
+	}
 }
 
 // A delta told against another bundle is refused as such, so that the

@@ -97,3 +97,16 @@ func (q quicConn) TLS() tls.ConnectionState { return q.c.ConnectionState().TLS }
 func (q quicConn) RemoteAddr() net.Addr     { return q.c.RemoteAddr() }
 func (q quicConn) RTT() time.Duration       { return q.c.ConnectionStats().SmoothedRTT }
 func (q quicConn) Kind() Kind               { return QUIC }
+
+// Received is how much a connection has received so far, in packets of
+// any kind, and whether its transport tells: a tunnel takes its path to be
+// alive while the count grows (package tunnel's liveness watch).
+func Received(c Conn) (uint64, bool) {
+	if r, ok := c.(interface{ Received() uint64 }); ok {
+		return r.Received(), true
+	}
+	return 0, false
+}
+
+// Received counts every packet that arrived, acknowledgements included.
+func (q quicConn) Received() uint64 { return q.c.ConnectionStats().PacketsReceived }

@@ -22,6 +22,17 @@ type Hello struct {
 	// PolicyDeltas says the appliance takes policy-delta frames; an
 	// exchange sends an older appliance only whole bundles.
 	PolicyDeltas bool `json:"policy_deltas,omitempty"`
+	// KeepsAlive says the appliance pings whenever nothing arrived for a
+	// second, so that something arrives from it at least every second or
+	// so: a tunnel of it on which nothing arrived for seconds is on a dead
+	// path. An older appliance's idle tunnel may be silent for longer.
+	KeepsAlive bool `json:"keeps_alive,omitempty"`
+	// Lane names this connection among the appliance's: the exchange
+	// address it dialled and the lane's number there. An appliance dials
+	// a lane again only after it gave up its previous connection, so a
+	// new one with a lane replaces the older one of that lane at once,
+	// which the exchange may not have noticed is dead.
+	Lane string `json:"lane,omitempty"`
 }
 
 // Welcome answers Hello with the exchange's view of the session.

@@ -10,3 +10,11 @@ var (
 	// it, or enrolled another appliance in its place.
 	ErrRevoked = errors.New("revoked by the exchange")
 )
+
+var (
+	// ErrPathDead means nothing arrived from the exchange for longer than
+	// a live path allows while an answer was awaited (liveness.go).
+	ErrPathDead = errors.New("tunnel: path to the exchange dead")
+	// ErrNoAnswer means a dial got no answer from the exchange in time.
+	ErrNoAnswer = errors.New("tunnel: no answer from the exchange")
+)

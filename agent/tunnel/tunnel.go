@@ -2,7 +2,9 @@
 // it dials with mutual TLS, runs the control stream (hello, heartbeats,
 // policy pushes and acks, certificate renewal), accepts the request streams
 // the exchange opens towards this appliance, and reconnects with backoff
-// when the connection goes away.
+// when the connection goes away: at once and often while the path gives
+// no answer (a dead path shows within seconds, liveness.go), with backoff
+// while the exchange answers and refuses.
 package tunnel
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,13 +47,29 @@ type Handler interface {
 
 // Config is one tunnel's configuration.
 type Config struct {
-	Addr      string
-	TLS       *tls.Config // client config; NextProtos is set by the tunnel
-	Handler   Handler
-	Log       *slog.Logger
+	Addr    string
+	TLS     *tls.Config // client config; NextProtos is set by the tunnel
+	Handler Handler
+	Log     *slog.Logger
+	// Backoff spaces the attempts while the exchange answers and refuses
+	// (busy, say), or closed the connection; Probe those while it gives
+	// no answer at all, which are cheap, each a handshake that gives up
+	// after ProbeDial.
 	Backoff   Backoff
+	Probe     Backoff
 	QUIC      *quic.Config // nil means DefaultQUICConfig()
 	Heartbeat time.Duration
+	// QuietAfter and DeadAfter tell a dead path from a quiet one
+	// (liveness.go); zero means DefaultQuietAfter and DefaultDeadAfter.
+	QuietAfter, DeadAfter time.Duration
+	// Gate, if set, is shared by the lanes of one exchange address: a
+	// lane that connects opens it, and a Follower lane waiting for a path
+	// that gave no answer dials as soon as it opens, leaving the frequent
+	// probes to the first lane.
+	Gate     *Gate
+	Follower bool
+	// Lane names the connection in the hello (wire.Hello.Lane).
+	Lane string
 	// Evidence, if set, is told when a connection comes up and gets the
 	// exchange's evidence acknowledgements (package evidence's Outbox,
 	// which sends its batches with SendControl).
@@ -84,9 +103,17 @@ func DefaultQUICConfig() *quic.Config { return wire.QUICConfig() }
 type Tunnel struct {
 	cfg  Config
 	conn atomic.Pointer[transport.Conn]
+	// probing says the last attempt got no answer: the next dial gives up
+	// after ProbeDial.
+	probing bool
+	// upAt is when the last connection came up (Run's goroutine only).
+	upAt time.Time
+	// wmu orders writes on the control stream; mu is never held while a
+	// write waits, so that status answers while the path is dead.
+	wmu sync.Mutex
 
 	mu          sync.Mutex
-	ctrl        transport.Stream // guarded by mu for writes
+	ctrl        transport.Stream // written under wmu
 	state       State
 	renewWaiter chan wire.Renewed
 	// queries wait for the answers to trace queries, by id.
@@ -112,12 +139,25 @@ type State struct {
 	// this connection came up; it routes nothing for a TPM appliance
 	// before that.
 	Checked bool `json:"checked,omitempty"`
+	// Lanes and LanesUp count the connections an appliance keeps to this
+	// address, and those up, where the state sums up an address's lanes.
+	Lanes   int `json:"lanes,omitempty"`
+	LanesUp int `json:"lanes_up,omitempty"`
 }
 
 // New makes a tunnel; Run starts it.
 func New(cfg Config) *Tunnel {
 	if cfg.Backoff.Min == 0 {
 		cfg.Backoff = Backoff{Min: 250 * time.Millisecond, Max: 30 * time.Second}
+	}
+	if cfg.Probe.Min == 0 {
+		cfg.Probe = Backoff{Min: 250 * time.Millisecond, Max: time.Second}
+	}
+	if cfg.QuietAfter == 0 {
+		cfg.QuietAfter = DefaultQuietAfter
+	}
+	if cfg.DeadAfter == 0 {
+		cfg.DeadAfter = DefaultDeadAfter
 	}
 	if cfg.Heartbeat == 0 {
 		cfg.Heartbeat = 10 * time.Second
@@ -165,31 +205,59 @@ func (t *Tunnel) OpenStream(ctx context.Context) (transport.Stream, error) {
 	return (*c).OpenStreamSync(ctx)
 }
 
+// ProbeDial is how long a dial waits for the exchange while the path gave
+// no answer: its Initial packets go three times, then it gives up and
+// the next probe starts within Probe's wait.
+const ProbeDial = 1500 * time.Millisecond
+
 // Run keeps the tunnel up until ctx ends. It returns nil on cancellation:
 // a tunnel never gives up on its own.
 func (t *Tunnel) Run(ctx context.Context) error {
 	for {
 		start := time.Now()
+		var opened <-chan struct{}
+		if t.cfg.Gate != nil {
+			opened = t.cfg.Gate.wait()
+		}
 		err := revokedBy(t.session(ctx))
 		if ctx.Err() != nil {
 			return nil
 		}
 		t.setDown(err)
+		if t.upAt.After(start) && t.cfg.Gate != nil {
+			opened = t.cfg.Gate.wait() // this lane opened it itself
+		}
 		if time.Since(start) > time.Minute {
 			t.cfg.Backoff.Reset()
 		}
-		wait := t.cfg.Backoff.Next()
+		wait := t.nextWait(err)
 		if errors.Is(err, ErrRevoked) {
 			t.cfg.Log.Error("the exchange revoked this appliance; only a new enrollment brings it back", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
 		} else {
 			t.cfg.Log.Warn("tunnel down; reconnecting", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
+		if !t.probing || !t.cfg.Follower {
+			opened = nil
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
+		case <-opened:
+			t.probing = false // another lane reached the exchange
 		}
 	}
+}
+
+// nextWait is the wait before the next attempt after err: short while
+// the exchange gives no answer (a probe, unless this lane follows
+// another), the backoff while it answers and refuses.
+func (t *Tunnel) nextWait(err error) time.Duration {
+	t.probing = noAnswer(err)
+	if t.probing && !t.cfg.Follower {
+		return t.cfg.Probe.Next()
+	}
+	return t.cfg.Backoff.Next()
 }
 
 func (t *Tunnel) setDown(err error) {
@@ -216,10 +284,17 @@ func (t *Tunnel) setDown(err error) {
 
 // session runs one connection from dial to its end.
 func (t *Tunnel) session(ctx context.Context) error {
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	limit := 10 * time.Second
+	if t.probing {
+		limit = ProbeDial
+	}
+	dctx, cancel := context.WithTimeout(ctx, limit)
 	q, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
 	cancel()
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("%w within %s: %w", ErrNoAnswer, limit, err)
+		}
 		return fmt.Errorf("dial %s: %w", t.cfg.Addr, err)
 	}
 	conn := transport.FromQUIC(q)
@@ -229,12 +304,17 @@ func (t *Tunnel) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open control stream: %w", err)
 	}
-	if err := wire.WriteJSON(ctrl, wire.FrameHello, t.cfg.Handler.Hello()); err != nil {
+	hello := t.cfg.Handler.Hello()
+	hello.Lane = t.cfg.Lane
+	if err := wire.WriteJSON(ctrl, wire.FrameHello, hello); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
 	r := wire.NewReader(ctrl)
 	_ = ctrl.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, 0)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", ErrNoAnswer, err) // the path died after the handshake
+	}
 	if err != nil {
 		return fmt.Errorf("read welcome: %w", err)
 	}
@@ -264,6 +344,11 @@ func (t *Tunnel) session(ctx context.Context) error {
 	t.mu.Unlock()
 	t.conn.Store(&conn)
 	t.cfg.Backoff.Reset()
+	t.cfg.Probe.Reset()
+	t.upAt = time.Now()
+	if t.cfg.Gate != nil {
+		t.cfg.Gate.open()
+	}
 	t.cfg.Log.Info("tunnel up", "addr", t.cfg.Addr, "exchange", welcome.Exchange)
 
 	sctx, stop := context.WithCancel(context.WithValue(ctx, tunnelKey{}, t))
@@ -276,7 +361,7 @@ func (t *Tunnel) session(ctx context.Context) error {
 	lastPong := new(atomic.Int64)
 	lastPong.Store(time.Now().UnixNano())
 	go func() { errc <- t.readControl(r, lastPong) }()
-	go func() { errc <- t.heartbeat(sctx, conn, heartbeat, lastPong) }()
+	go func() { errc <- t.watch(sctx, conn, heartbeat, lastPong) }()
 	select {
 	case err := <-errc:
 		return err
@@ -299,26 +384,29 @@ func revokedBy(err error) error {
 }
 
 func (t *Tunnel) writeControl(ft wire.FrameType, v any) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.ctrl == nil {
-		return ErrNotConnected
-	}
-	_ = t.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return wire.WriteJSON(t.ctrl, ft, v)
+	return t.withControl(func(ctrl transport.Stream) error { return wire.WriteJSON(ctrl, ft, v) })
 }
 
 // SendControl writes a control frame whose payload is already encoded
 // (an evidence batch, say); it fails with ErrNotConnected while the
 // tunnel is down.
 func (t *Tunnel) SendControl(ft wire.FrameType, payload []byte) error {
+	return t.withControl(func(ctrl transport.Stream) error { return wire.WriteFrame(ctrl, ft, payload) })
+}
+
+// withControl runs write on the control stream, one write at a time,
+// without holding mu while it waits.
+func (t *Tunnel) withControl(write func(transport.Stream) error) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.ctrl == nil {
+	ctrl := t.ctrl
+	t.mu.Unlock()
+	if ctrl == nil {
 		return ErrNotConnected
 	}
-	_ = t.ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return wire.WriteFrame(t.ctrl, ft, payload)
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	_ = ctrl.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return write(ctrl)
 }
 
 func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
@@ -398,27 +486,6 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 			// Unknown control frames are skipped so that a newer exchange
 			// can add messages without breaking this appliance.
 			t.cfg.Log.Debug("ignoring control frame", "type", ft)
-		}
-	}
-}
-
-func (t *Tunnel) heartbeat(ctx context.Context, conn transport.Conn, every time.Duration, lastPong *atomic.Int64) error {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	var seq uint64
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if time.Since(time.Unix(0, lastPong.Load())) > 3*every {
-			conn.CloseWithError(wire.CloseHeartbeat, "no heartbeat answer")
-			return fmt.Errorf("exchange stopped answering heartbeats for %s", 3*every)
-		}
-		seq++
-		if err := t.writeControl(wire.FramePing, wire.Ping{Seq: seq}); err != nil {
-			return fmt.Errorf("send heartbeat: %w", err)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	for _, t := range st.Tunnels {
 		switch {
 		case t.Connected:
-			line("Tunnel", "%s up since %s (%s), rtt %s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT)
+			line("Tunnel", "%s up since %s (%s), rtt %s%s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT, lanes(t))
 		case t.Revoked:
 			line("Tunnel", "%s REVOKED (%s), last refused at %s: %s", t.Addr, plural(t.Attempts, "attempt"), t.LastErrorAt.Format(time.RFC3339), t.LastError)
 		case t.Attempts == 0:
@@ -186,4 +186,13 @@ func formatAttrs(as []appliance.LogAttr) string {
 		fmt.Fprintf(&b, " %s=%s", a.Key, v)
 	}
 	return b.String()
+}
+
+// lanes says how many of an address's connections are up, when it keeps
+// more than one.
+func lanes(t tunnel.State) string {
+	if t.Lanes <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", %d of %d lanes up", t.LanesUp, t.Lanes)
 }

@@ -17,6 +17,7 @@ type Config struct {
 	File      string   // where it was loaded from ("" for defaults)
 	StateDir  string   // identity, certificates and the policy cache
 	Exchanges []string // host:port of each exchange; empty = the addresses recorded at enrollment
+	Tunnels   Tunnels
 	Admin     Admin
 	Console   Console
 	Gateway   Gateway
@@ -27,6 +28,23 @@ type Config struct {
 	ExpiryWarnings []time.Duration
 	LogLevel       slog.Level
 }
+
+// Tunnels is how the appliance keeps its tunnels to each exchange.
+type Tunnels struct {
+	// Lanes is how many connections the appliance keeps to each exchange
+	// address, each a whole tunnel; requests are spread over those up, so
+	// that no one connection's packet loop is the limit, and a connection
+	// that breaks leaves the others carrying.
+	Lanes int
+}
+
+// Lanes: the default, and the bounds of tunnels.lanes (the exchange
+// allows 16 tunnels per appliance by default, enough for 4 lanes to two
+// addresses with room for reconnections to overlap).
+const (
+	DefaultLanes = 4
+	MaxLanes     = 8
+)
 
 // TPM says where the appliance's key and attestation live.
 type TPM struct {
@@ -127,6 +145,7 @@ const (
 func Default() *Config {
 	return &Config{
 		StateDir: DefaultStateDir,
+		Tunnels:  Tunnels{Lanes: DefaultLanes},
 		Admin:    Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
 		Console:  Console{Socket: DefaultConsoleSocket, SocketGroup: DefaultConsoleGroup},
 		Gateway: Gateway{

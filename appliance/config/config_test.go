@@ -32,6 +32,7 @@ func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
 		StateDir: "/var/lib/bab",
+		Tunnels:  Tunnels{Lanes: 4},
 		Admin:    Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
 		Console:  Console{Socket: "/run/bab/console.sock", SocketGroup: "bab-console"},
 		Gateway: Gateway{
@@ -67,6 +68,8 @@ func TestParseFull(t *testing.T) {
 	in := `version: 1
 state_dir: state
 exchanges: [ex1.example.gov:7700, "[2001:db8::1]:7700"]
+tunnels:
+  lanes: 2
 admin:
   listen: 127.0.0.1:9901
   socket: run/admin.sock
@@ -116,6 +119,7 @@ log:
 		File:      "/etc/bab/bab.yaml",
 		StateDir:  "/etc/bab/state",
 		Exchanges: []string{"ex1.example.gov:7700", "[2001:db8::1]:7700"},
+		Tunnels:   Tunnels{Lanes: 2},
 		Admin:     Admin{Listen: "127.0.0.1:9901", Socket: "/etc/bab/run/admin.sock", SocketGroup: "office-it"},
 		Console:   Console{Socket: "/etc/bab/run/console.sock", SocketGroup: "clerks", Listen: "192.0.2.10:7703", Names: []string{"bab.office.local", "192.0.2.10"}},
 		Gateway: Gateway{
@@ -181,6 +185,8 @@ func TestParseAbsentOrSet(t *testing.T) {
 		{"empty exchanges", "version: 1\nexchanges: []\n", func(c *Config) bool { return len(c.Exchanges) == 0 }},
 		{"relative to cwd", "version: 1\nstate_dir: st\n", func(c *Config) bool { return c.StateDir == filepath.Join("conf", "st") }},
 		{"log level", "version: 1\nlog:\n  level: ERROR\n", func(c *Config) bool { return c.LogLevel == slog.LevelError }},
+		{"lanes absent", "version: 1\n", func(c *Config) bool { return c.Tunnels.Lanes == 4 }},
+		{"one lane", "version: 1\ntunnels:\n  lanes: 1\n", func(c *Config) bool { return c.Tunnels.Lanes == 1 }},
 		{"log null", "version: 1\nlog:\n", func(c *Config) bool { return c.LogLevel == slog.LevelInfo }},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,12 @@ func (c *converter) config(f *fileV1) *Config {
 		cfg.StateDir = c.path(*f.StateDir)
 	}
 	cfg.Exchanges = c.exchanges(f.Exchanges)
+	if f.Tunnels != nil && f.Tunnels.Lanes != nil {
+		if n := *f.Tunnels.Lanes; n < 1 || n > MaxLanes {
+			c.p.Add(at("tunnels", "lanes"), "is %d; it must be 1 to %d", n, MaxLanes)
+		}
+		cfg.Tunnels.Lanes = *f.Tunnels.Lanes
+	}
 	if f.Admin != nil {
 		c.admin(f.Admin, &cfg.Admin)
 	}

@@ -9,6 +9,7 @@ type fileV1 struct {
 	Version   any         `yaml:"version"` // checked by yamlconf.Version
 	StateDir  *string     `yaml:"state_dir"`
 	Exchanges []string    `yaml:"exchanges"`
+	Tunnels   *tunnelsV1  `yaml:"tunnels"`
 	Admin     *adminV1    `yaml:"admin"`
 	Console   *consoleV1  `yaml:"console"`
 	Gateway   *gatewayV1  `yaml:"gateway"`
@@ -16,6 +17,10 @@ type fileV1 struct {
 	TPM       *tpmV1      `yaml:"tpm"`
 	Policy    *policyV1   `yaml:"policy"`
 	Log       *logV1      `yaml:"log"`
+}
+
+type tunnelsV1 struct {
+	Lanes *int `yaml:"lanes"`
 }
 
 type policyV1 struct {

@@ -69,6 +69,12 @@ type Limits struct {
 	// Enrollments bounds the enrollment connections served at once; they
 	// come before any authentication.
 	Enrollments int
+	// HandshakesPerSecond bounds the new connections the exchange takes
+	// on per second (bursts of as many): when a whole fleet reconnects at
+	// once, after a restart, the rest are refused at their first packet,
+	// before any cryptography, and their appliances come back after a
+	// jittered back-off.
+	HandshakesPerSecond int
 }
 
 // Attestation is how the exchange checks appliances' TPMs.
@@ -109,8 +115,9 @@ const (
 
 	DefaultRequestsPerAppliance = 256
 	DefaultRequestsPerPair      = 64
-	DefaultTunnelsPerAppliance  = 8
+	DefaultTunnelsPerAppliance  = 16
 	DefaultEnrollments          = 32
+	DefaultHandshakesPerSecond  = 500
 )
 
 // SubjectKeyName is the subject key file's name in the state directory,
@@ -129,7 +136,7 @@ func (c *Config) SubjectKeyPath() string {
 // DefaultLimits are the limits used when the file sets none.
 func DefaultLimits() Limits {
 	return Limits{RequestsPerAppliance: DefaultRequestsPerAppliance, RequestsPerPair: DefaultRequestsPerPair,
-		TunnelsPerAppliance: DefaultTunnelsPerAppliance, Enrollments: DefaultEnrollments}
+		TunnelsPerAppliance: DefaultTunnelsPerAppliance, Enrollments: DefaultEnrollments, HandshakesPerSecond: DefaultHandshakesPerSecond}
 }
 
 // DefaultNames are the certificate names used when the file sets none.

@@ -88,6 +88,7 @@ limits:
   requests_per_pair: 100
   tunnels_per_appliance: 4
   enrollments: 10
+  handshakes_per_second: 50
 log:
   level: warn
 `
@@ -115,7 +116,7 @@ log:
 		TraceQueueWait:       250 * time.Millisecond,
 		SubjectKeyFile:       "/etc/bab-exchange/keys/subject.key",
 		Attestation:          Attestation{VendorCAFiles: []string{"/etc/bab-exchange/vendors/acme.pem"}, PCRs: []int{0, 7}, AllowSoftwareKeys: true, Interval: time.Minute},
-		Limits:               Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10},
+		Limits:               Limits{RequestsPerAppliance: 300, RequestsPerPair: 100, TunnelsPerAppliance: 4, Enrollments: 10, HandshakesPerSecond: 50},
 		LogLevel:             slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(got, want) {

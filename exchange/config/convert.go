@@ -86,6 +86,7 @@ func (c *converter) config(f *fileV1) *Config {
 			{"requests_per_pair", l.RequestsPerPair, &cfg.Limits.RequestsPerPair},
 			{"tunnels_per_appliance", l.TunnelsPerAppliance, &cfg.Limits.TunnelsPerAppliance},
 			{"enrollments", l.Enrollments, &cfg.Limits.Enrollments},
+			{"handshakes_per_second", l.HandshakesPerSecond, &cfg.Limits.HandshakesPerSecond},
 		} {
 			if b.in == nil {
 				continue

@@ -35,6 +35,7 @@ type limitsV1 struct {
 	RequestsPerPair      *int `yaml:"requests_per_pair"`
 	TunnelsPerAppliance  *int `yaml:"tunnels_per_appliance"`
 	Enrollments          *int `yaml:"enrollments"`
+	HandshakesPerSecond  *int `yaml:"handshakes_per_second"`
 }
 
 type attestationV1 struct {

@@ -30,6 +30,12 @@ import (
 	"github.com/babgate/bab/wire"
 )
 
+// Lanes is the simulated appliances' tunnels.lanes: one connection each,
+// as the harness measures how a push spreads over appliances, and each
+// lane of an appliance gets the push (the shipped 4 would multiply the
+// connections and the pushes alike).
+const Lanes = 1
+
 const (
 	enrollWorkers = 16                    // enrollments in flight at once
 	pollEvery     = 2 * time.Millisecond  // acknowledgement polling
@@ -152,7 +158,9 @@ tpm:
   device: none
 log:
   level: warn
-`, filepath.Join(dir, "state"), filepath.Join(dir, "admin.sock"), filepath.Join(dir, "console.sock"))
+tunnels:
+  lanes: %d
+`, filepath.Join(dir, "state"), filepath.Join(dir, "admin.sock"), filepath.Join(dir, "console.sock"), Lanes)
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		return nil, err
 	}

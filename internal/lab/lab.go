@@ -38,6 +38,10 @@ type Options struct {
 	// Heartbeat for the exchange's control streams (default 2s, so that
 	// tests notice a dead peer quickly).
 	Heartbeat time.Duration
+	// Lanes is the appliances' tunnels.lanes, the connections each keeps
+	// to the exchange (default 1, so that tests see one tunnel per
+	// appliance at the exchange; the shipped default is 4).
+	Lanes int
 	// MaxBodyBytes is the consumer gateway's body limit (default 0: none).
 	MaxBodyBytes int64
 	// ExchangeYAML is added to the exchange's config file as it is, for
@@ -99,6 +103,7 @@ type Lab struct {
 	keys map[ident.Appliance]string
 
 	profileDir   string
+	lanes        int                   // the appliances' tunnels.lanes
 	adminGroup   string                // the appliances' admin.socket_group, if set
 	consoleGroup string                // the appliances' console.socket_group, if set
 	tpms         bool                  // the appliances run on swtpm instances
@@ -162,7 +167,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 		o.CertLifetime = 24 * time.Hour
 	}
 	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
-		keys: map[ident.Appliance]string{}}
+		keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -416,7 +421,9 @@ gateway:
       token_sha256: %x
 log:
   level: info
-`, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum)
+tunnels:
+  lanes: %d
+`, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum, max(l.lanes, 1))
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += "services:\n"

@@ -27,11 +27,16 @@ type Path struct {
 	// UDPDropped counts datagrams dropped while UDP was black-holed.
 	UDPDropped atomic.Uint64
 
-	mu     sync.Mutex
-	cond   *sync.Cond // signalled when TCP is let through again
-	peers  map[string]*net.UDPConn
-	conns  []net.Conn
-	closed bool
+	// cut holds the client addresses whose UDP is black-holed alone
+	// (BlockUDPClient), as strings.
+	cut sync.Map
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signalled when TCP is let through again
+	peers   map[string]*net.UDPConn
+	clients []string // the UDP client addresses, in the order they came
+	conns   []net.Conn
+	closed  bool
 }
 
 // New starts a path to target (host:port, UDP and TCP).
@@ -71,6 +76,31 @@ func (p *Path) BlockTCP(on bool) {
 	}
 }
 
+// UDPClients lists the client addresses (host:port) that sent UDP
+// through the path, in the order they came: each QUIC connection an
+// appliance dials has its own socket, so each is one connection.
+func (p *Path) UDPClients() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.clients...)
+}
+
+// BlockUDPClient black-holes the UDP of one client address (on), both
+// ways, or lets it through again: one connection's path dies while the
+// others' carry on.
+func (p *Path) BlockUDPClient(addr string, on bool) {
+	if on {
+		p.cut.Store(addr, true)
+	} else {
+		p.cut.Delete(addr)
+	}
+}
+
+func (p *Path) isCut(addr string) bool {
+	_, ok := p.cut.Load(addr)
+	return ok
+}
+
 // Close stops the relay and closes every connection through it.
 func (p *Path) Close() {
 	p.mu.Lock()
@@ -94,7 +124,7 @@ func (p *Path) relayUDP() {
 		if err != nil {
 			return
 		}
-		if p.udpOff.Load() {
+		if p.udpOff.Load() || p.isCut(from.String()) {
 			p.UDPDropped.Add(1)
 			continue
 		}
@@ -126,6 +156,7 @@ func (p *Path) peer(from net.Addr) (*net.UDPConn, error) {
 		return nil, err
 	}
 	p.peers[from.String()] = up
+	p.clients = append(p.clients, from.String())
 	go func() {
 		buf := make([]byte, 64<<10)
 		for {
@@ -133,7 +164,7 @@ func (p *Path) peer(from net.Addr) (*net.UDPConn, error) {
 			if err != nil {
 				return
 			}
-			if p.udpOff.Load() {
+			if p.udpOff.Load() || p.isCut(from.String()) {
 				p.UDPDropped.Add(1)
 				continue
 			}

@@ -87,3 +87,62 @@ func TestPathRelaysAndBlackHoles(t *testing.T) {
 		t.Fatalf("TCP after the path came back: %q, %v", buf, err)
 	}
 }
+
+// TestPathCutsOneClient: the path lists its UDP clients, and black-holes
+// one of them while another's datagrams still cross, then lets it through.
+func TestPathCutsOneClient(t *testing.T) {
+	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = echo.WriteTo(buf[:n], from)
+		}
+	}()
+	p, err := New(echo.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var cs [2]net.Conn
+	for i := range cs {
+		if cs[i], err = net.Dial("udp", p.Addr); err != nil {
+			t.Fatal(err)
+		}
+		defer cs[i].Close()
+	}
+	round := func(c net.Conn) bool {
+		_, _ = c.Write([]byte("ping"))
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 16)
+		n, err := c.Read(buf)
+		return err == nil && string(buf[:n]) == "ping"
+	}
+	for i, c := range cs {
+		if !round(c) {
+			t.Fatalf("client %d: no echo", i)
+		}
+	}
+	got := p.UDPClients()
+	if len(got) != 2 || got[0] != cs[0].LocalAddr().String() || got[1] != cs[1].LocalAddr().String() {
+		t.Fatalf("UDPClients = %v, want %v and %v", got, cs[0].LocalAddr(), cs[1].LocalAddr())
+	}
+	p.BlockUDPClient(got[0], true)
+	if round(cs[0]) {
+		t.Fatal("the cut client's datagrams crossed")
+	}
+	if !round(cs[1]) {
+		t.Fatal("the other client's datagrams did not cross")
+	}
+	p.BlockUDPClient(got[0], false)
+	if !round(cs[0]) {
+		t.Fatal("the cut client's datagrams did not cross once let through")
+	}
+}

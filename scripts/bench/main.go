@@ -51,6 +51,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/babgate/bab/agent/tunnel"
+	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/internal/lab"
 )
 
@@ -69,6 +70,7 @@ type options struct {
 	maxRequests int64
 	profileDir  string
 	sealCost    bool
+	lanes       int
 }
 
 func main() {
@@ -79,6 +81,7 @@ func main() {
 	flag.StringVar(&stream, "stream", "1GiB", "bytes to stream up and down (e.g. 1GiB, 256MiB, 100MB, 1000000)")
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
+	flag.IntVar(&o.lanes, "lanes", config.DefaultLanes, "connections each appliance keeps to the exchange (tunnels.lanes)")
 	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
@@ -142,8 +145,8 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			return false, err
 		}
 	}
-	progress("starting the lab…")
-	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir})
+	progress("starting the lab (%d lanes per appliance)…", o.lanes)
+	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, Lanes: o.lanes})
 	if err != nil {
 		return false, err
 	}

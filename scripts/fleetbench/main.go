@@ -111,6 +111,11 @@ type result struct {
 	warnings, errors       int
 	lastError              string
 	warned                 map[string]int
+	// The reconnection storm after an exchange restart: how long until
+	// every appliance was back, and the handshakes the exchange refused
+	// meanwhile (limits.handshakes_per_second).
+	storm        time.Duration
+	stormRefused float64
 }
 
 func run(ctx context.Context, o options) error {
@@ -231,7 +236,43 @@ func measure(ctx context.Context, l *lab.Lab, n, pushes int, dir, profileDir str
 	r.sizes = f.Sizes()
 	r.warnings, r.errors, r.lastError = f.Logs().Counts()
 	r.warned = f.Logs().Warned()
-	return r, nil
+	r.storm, r.stormRefused, err = storm(ctx, l, n)
+	return r, err
+}
+
+// storm restarts the exchange under a connected fleet of n and returns
+// how long until every appliance (the fleet and the lab's two) was
+// connected again, and how many handshakes the exchange refused meanwhile.
+func storm(ctx context.Context, l *lab.Lab, n int) (time.Duration, float64, error) {
+	progress("N=%d: restarting the exchange under the fleet…", n)
+	if err := l.Exchange.Stop(); err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := l.StartExchange(ctx); err != nil {
+		return 0, 0, err
+	}
+	for deadline := time.Now().Add(reconnectMax); ; {
+		var a exchange.PolicyAcks
+		if err := l.Exchange.Call("GET", "/v1/policy/acks", nil, &a); err == nil && a.Connected >= n+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("the fleet was not back %s after an exchange restart", reconnectMax)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	took := time.Since(start)
+	fam, err := lab.Scrape(ctx, l.Exchange.AdminURL)
+	if err != nil {
+		return 0, 0, err
+	}
+	refused, _ := fam.Value("bab_exchange_limited_total", "limit", "handshakes_per_second")
+	return took, refused, nil
 }
 
 // restartExchange gives the next fleet size a fresh exchange process (its
@@ -295,6 +336,8 @@ func report(results []result, pushes int) {
 	}
 	fmt.Println()
 	for _, r := range results {
+		fmt.Printf("N=%d: after an exchange restart under the fleet, all %d appliances back in %s (%.0f handshakes refused as over limits.handshakes_per_second)\n",
+			r.n, r.n+2, r.storm.Round(time.Millisecond), r.stormRefused)
 		fmt.Printf("N=%d: fleet enrolled and connected in %s; appliances logged %d warnings, %d errors", r.n, r.enroll.Round(time.Millisecond), r.warnings, r.errors)
 		if r.lastError != "" {
 			fmt.Printf(" (last: %s)", r.lastError)
