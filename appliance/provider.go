@@ -124,7 +124,7 @@ func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.Requ
 		c.refuse(problem.SessionUnknown, "The provider's appliance does not know the session this request was sealed in (it restarted, or the session ended); the consumer's appliance opens a new one.")
 		return nil
 	}
-	if route.ConsumerAppliance != sess.Consumer.String() || route.Provider != a.id.String() {
+	if route.ConsumerAppliance != sess.ConsumerName() || route.Provider != a.name {
 		c.tampered(fmt.Sprintf("The request came in %s's session but was passed on as from %q to %q.", sess.Consumer, route.ConsumerAppliance, route.Provider), nil)
 		return nil
 	}
@@ -159,7 +159,7 @@ func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.Requ
 	c.ev.e.Target = evidence.Target(c.ev.salt, route.Method, inner.Path, inner.Query)
 	return &wire.RequestHead{ID: route.ID, Service: route.Service, Method: route.Method, Path: inner.Path, Query: inner.Query,
 		Header: inner.Header, Timeout: route.Timeout, ContentLength: route.ContentLength,
-		ConsumerAppliance: sess.Consumer.String(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
+		ConsumerAppliance: sess.ConsumerName(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
 }
 
 // admit checks what the exchange passed on against this office's own
@@ -337,21 +337,11 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		return
 	}
 	c.ev.answer(head)
-	if _, err := s.Write(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head)); err != nil {
-		// The stream broke before the answer could start: the exchange or
-		// the caller gave it up.
-		wire.Abort(s, wire.ResetCode(err))
-		c.record(metrics.Canceled)
-		return
-	}
 	bw := c.sess.NewBodyWriter(s, seal.ToConsumer, c.seq)
-	n, rerr, werr := wire.Copy(c.ev.response.Writer(bw), resp.Body)
-	if rerr == nil && werr == nil {
-		werr = bw.Close() // the sealed last piece: the answer is whole
-	}
-	if rerr == nil && werr == nil {
-		c.ev.response.End()
-	}
+	// The head goes with the body's first piece (the consumer's appliance
+	// waits for that piece anyway before the status goes out).
+	bw.Lead(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head))
+	n, rerr, werr := sealAnswer(bw, c.ev.response, resp.Body)
 	switch {
 	case werr != nil:
 		cancel()
@@ -371,6 +361,35 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
 		c.record(metrics.OK)
 		c.log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(c.start))
+	}
+}
+
+// sealAnswer seals body into bw as it is read, hashing it into hash. The
+// read that meets the body's end goes out with the sealed last piece, and
+// net/http returns the end with the last bytes of a body of known length:
+// a small answer is one write.
+func sealAnswer(bw *seal.BodyWriter, hash *evidence.Body, body io.Reader) (n int64, rerr, werr error) {
+	bp := wire.GetCopyBuffer()
+	defer wire.PutCopyBuffer(bp)
+	buf := *bp
+	for {
+		k, err := body.Read(buf)
+		_, _ = hash.Write(buf[:k])
+		n += int64(k)
+		if err == io.EOF {
+			if werr = bw.WriteLast(buf[:k]); werr == nil {
+				hash.End()
+			}
+			return n, nil, werr
+		}
+		if k > 0 {
+			if _, werr = bw.Write(buf[:k]); werr != nil {
+				return n, nil, werr
+			}
+		}
+		if err != nil {
+			return n, err, nil
+		}
 	}
 }
 

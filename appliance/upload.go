@@ -43,11 +43,10 @@ var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
 
 // startUpload enables full duplex on w and starts sealing r's body (length
 // as in the head, limit 0 for none) into s through bw, hashing it into
-// hash. A bodiless request just closes the stream's sending side.
+// hash. A bodiless request's stream was closed with its head (send).
 func startUpload(w http.ResponseWriter, r *http.Request, s transport.Stream, bw *seal.BodyWriter, hash *evidence.Body, length, limit int64) *upload {
 	u := &upload{s: s, bw: bw, hash: hash, rc: http.NewResponseController(w), done: make(chan struct{})}
 	if length == 0 {
-		_ = s.Close()
 		hash.End() // an empty body, whole
 		close(u.done)
 		return u
