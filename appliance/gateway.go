@@ -294,15 +294,16 @@ func (c *gatewayCall) send(ctx context.Context, out *outbound) *sealedCall {
 	route.Provider, route.Session, route.Seq = sess.ProviderName(), sess.ID, x.seq
 	b := routeFrame(make([]byte, 0, 256+len(out.inner)), &route)
 	b = sess.AppendFrame(b, wire.FrameSealedHead, seal.ToProvider, x.seq, 0, false, route.AuthBytes(), out.inner)
-	_, err = s.Write(b)
-	if err == nil && out.route.ContentLength == 0 {
-		err = s.Close()
-	}
-	if err != nil {
+	if _, err := s.Write(b); err != nil {
 		wire.Abort(s, wire.CodeInternal)
 		code, hop, detail := brokenStream(err)
 		c.fail(code, hop, detail, 0)
 		return nil
+	}
+	if out.route.ContentLength == 0 {
+		// The FIN. It fails only if the exchange already stopped reading,
+		// which means it answered: the answer says how.
+		_ = s.Close()
 	}
 	// The request left: this appliance's evidence of it starts, and the
 	// caller gets the salt that checks it.
@@ -488,7 +489,12 @@ func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.Res
 		// the answer is not to a request the caller sent whole.
 		c.cut(s, wire.CodeCanceled, string(problem.BadRequest), "request body broke while the answer streamed", "bytes", n, "err", up.readErr())
 	default:
-		s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
+		if !wire.Ended(rr) {
+			// Nothing more is expected; release the stream. A stream whose
+			// end already came needs no STOP_SENDING (nor the reset the
+			// exchange would send back for it).
+			s.CancelRead(wire.CodeCanceled)
+		}
 		c.record(metrics.OK)
 		c.log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(c.start))
 	}
