@@ -247,24 +247,11 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	} else {
 		c.ev.request.End() // an empty body, whole
 	}
-	req, err := http.NewRequestWithContext(rctx, head.Method, in.be.target(head.Path, head.Query).String(), body)
+	req, err := c.backendRequest(rctx, in, body)
 	if err != nil {
 		c.refuse(problem.BadRequest, "The provider's appliance could not build the backend request.", "err", err)
 		return nil
 	}
-	fromFields(req.Header, head.Header)
-	req.ContentLength = head.ContentLength
-	if head.ContentLength == 0 {
-		req.Body = http.NoBody
-	}
-	if head.ContentLength < 0 || head.ContentLength > expectAbove {
-		// As curl does: a backend that refuses a large body says so before
-		// it comes, rather than reset the connection while it is sent and
-		// lose its answer (ExpectContinueTimeout bounds the wait).
-		req.Header.Set("Expect", "100-continue")
-	}
-	setBabHeaders(req.Header, head, in)
-	req.Header.Set(SaltHeader, c.ev.salt.String())
 	resp, err := in.be.client.Do(req)
 	if err == nil {
 		return resp
@@ -284,6 +271,34 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		c.refuse(problem.BackendUnreachable, fmt.Sprintf("The backend of %s failed before answering; the provider's IT can find request %s in their log.", in.svc, head.ID), "err", err)
 	}
 	return nil
+}
+
+// backendRequest is the request the backend gets: the consumer's, with
+// what Bab tells the backend about it.
+func (c *providerCall) backendRequest(rctx context.Context, in *inbound, body io.Reader) (*http.Request, error) {
+	head := c.head
+	req, err := http.NewRequestWithContext(rctx, head.Method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	// The URL is set as built: spelt out and parsed again it would be the
+	// same, at a cost on every request.
+	req.URL = in.be.target(head.Path, head.Query)
+	req.Host = req.URL.Host
+	fromFields(req.Header, head.Header)
+	req.ContentLength = head.ContentLength
+	if head.ContentLength == 0 {
+		req.Body = http.NoBody
+	}
+	if head.ContentLength < 0 || head.ContentLength > expectAbove {
+		// As curl does: a backend that refuses a large body says so before
+		// it comes, rather than reset the connection while it is sent and
+		// lose its answer (ExpectContinueTimeout bounds the wait).
+		req.Header.Set("Expect", "100-continue")
+	}
+	setBabHeaders(req.Header, head, in)
+	req.Header.Set(SaltHeader, c.ev.salt.String())
+	return req, nil
 }
 
 // expectAbove is the body length above which the provider asks its
