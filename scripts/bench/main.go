@@ -309,7 +309,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	progress("upload: %d bytes through Bab", o.stream)
 	upSampler := startRSS(procs)
+	upCPU := make([]time.Duration, 1+len(procs))
+	before := cpuTimes(&c, procs)
 	up, upSum, err := upload(ctx, l.Request, streamClient, o.stream)
+	addCPU(upCPU, before, cpuTimes(&c, procs))
 	upPeak := upSampler.stop(&c)
 	progress("raw quic-go: %d bytes on one stream", o.stream)
 	raw, rawErr := rawQUIC(ctx, o.stream)
@@ -325,7 +328,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	progress("download: %d bytes through Bab", o.stream)
 	downSampler := startRSS(procs)
+	downCPU := make([]time.Duration, 1+len(procs))
+	before = cpuTimes(&c, procs)
 	down, err := download(ctx, l.Request, streamClient, o.stream)
+	addCPU(downCPU, before, cpuTimes(&c, procs))
 	downPeak := downSampler.stop(&c)
 	if err != nil {
 		c.fail("download through Bab: %v", err)
@@ -410,6 +416,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			fmt.Fprintf(w, "  ratio download Bab/raw: %.2f\n", raw.Seconds()/down.Seconds())
 		}
 	}
+	streamCPU(w, procs, o.stream, upCPU, downCPU)
 	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "Memory (RSS in MB; peaks from samples every 100 ms)\n")
@@ -1105,12 +1112,12 @@ func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, d
 		return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(n))
 	}
 	fmt.Fprintf(w, "\nCPU per request (microseconds of CPU time, from /proc, during the rounds above),\n")
-	fmt.Fprintf(w, "and heap allocations per request through Bab (go_memstats_mallocs_total of each daemon)\n")
-	fmt.Fprintf(w, "  %-34s %10s %12s %12s\n", "process", "direct", "through Bab", "allocations")
-	fmt.Fprintf(w, "  %-34s %10s %12s %12s\n", "bench (load generator + backend)", per(dCPU[0], dN), per(tCPU[0], tN), "")
+	fmt.Fprintf(w, "and heap allocations per request through Bab (go_memstats_mallocs_total and _alloc_bytes_total)\n")
+	fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", "process", "direct", "through Bab", "allocations")
+	fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", "bench (load generator + backend)", per(dCPU[0], dN), per(tCPU[0], tN), "")
 	var dSum, tSum, hops time.Duration = dCPU[0], tCPU[0], 0
 	for i, p := range procs {
-		fmt.Fprintf(w, "  %-34s %10s %12s %12s\n", p.name, per(dCPU[i+1], dN), per(tCPU[i+1], tN), allocs[i])
+		fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", p.name, per(dCPU[i+1], dN), per(tCPU[i+1], tN), allocs[i])
 		dSum += dCPU[i+1]
 		tSum += tCPU[i+1]
 		hops += tCPU[i+1]
@@ -1118,6 +1125,24 @@ func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, d
 	fmt.Fprintf(w, "  %-34s %10s %12s\n", "the three daemons", "", per(hops, tN))
 	fmt.Fprintf(w, "  %-34s %10s %12s\n", "per hop (the daemons' sum / 3)", "", per(hops/3, tN))
 	fmt.Fprintf(w, "  %-34s %10s %12s\n", "all", per(dSum, dN), per(tSum, tN))
+}
+
+// streamCPU prints the CPU time each process spent per MB streamed
+// through Bab, up and down: on a machine the daemons share, it says
+// whether a stream is bound by the CPU.
+func streamCPU(w io.Writer, procs []namedProc, n int64, up, down []time.Duration) {
+	if n < 64<<20 {
+		return // /proc counts CPU time in ticks of 10 ms: too coarse for less
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / (float64(n) / mb) }
+	fmt.Fprintf(w, "  CPU per MB streamed through Bab (microseconds, from /proc), up / down:\n")
+	fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", "bench (client + backend)", per(up[0]), per(down[0]))
+	var us, ds time.Duration
+	for i, p := range procs {
+		fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", p.name, per(up[i+1]), per(down[i+1]))
+		us, ds = us+up[i+1], ds+down[i+1]
+	}
+	fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", "the three daemons", per(us), per(ds))
 }
 
 // goroutines prints each daemon's goroutines at rest and under load, and
