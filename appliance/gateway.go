@@ -489,9 +489,7 @@ func (c *gatewayCall) streamAnswer(x *sealedCall, rr *bufio.Reader, rh *wire.Res
 		// the answer is not to a request the caller sent whole.
 		c.cut(s, wire.CodeCanceled, string(problem.BadRequest), "request body broke while the answer streamed", "bytes", n, "err", up.readErr())
 	default:
-		if !wire.Ended(rr) { // an ended stream needs no STOP_SENDING, nor the reset it brings back
-			s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
-		}
+		s.CancelRead(wire.CodeCanceled) // nothing more is expected; release the stream
 		c.record(metrics.OK)
 		c.log.Debug("request done", "outcome", "ok", "status", rh.Status, "bytes", n, "duration", time.Since(c.start))
 	}

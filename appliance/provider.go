@@ -32,7 +32,7 @@ func (a *Appliance) Request(ctx context.Context, s transport.Stream, r *bufio.Re
 		a.acceptSession(s, r, route)
 		return
 	}
-	c := &providerCall{a: a, s: s, r: r, route: route, start: time.Now(), out: a.outboxOf(tunnel.FromContext(ctx)),
+	c := &providerCall{a: a, s: s, route: route, start: time.Now(), out: a.outboxOf(tunnel.FromContext(ctx)),
 		log: &reqLog{log: a.log, subsys: "provider", id: route.ID,
 			fields: []any{"service", route.Service, "consumer", route.ConsumerAppliance, "consumer_system", route.ConsumerSystem}},
 		rec: a.metrics.in.For(ident.Service{}), // until the service is known to the policy
@@ -60,7 +60,6 @@ func (a *Appliance) Request(ctx context.Context, s transport.Stream, r *bufio.Re
 type providerCall struct {
 	a     *Appliance
 	s     transport.Stream
-	r     *bufio.Reader     // s, buffered; the body, if any, is read through it
 	route *wire.RouteHead   // as the exchange passed it on
 	head  *wire.RequestHead // the whole request, once opened
 	start time.Time
@@ -374,11 +373,7 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		c.log.Warn("backend failed during the answer", "outcome", outcome, "bytes", n, "err", rerr, "duration", time.Since(c.start))
 	default:
 		_ = s.Close()
-		if c.head.ContentLength != 0 || !wire.Ended(c.r) {
-			// Whatever body the backend did not read is not wanted. (With
-			// a body, net/http may still read through c.r: it is not asked.)
-			s.CancelRead(wire.CodeCanceled)
-		}
+		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
 		c.record(metrics.OK)
 		c.log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(c.start))
 	}

@@ -27,6 +27,11 @@ type upload struct {
 	hash *evidence.Body // the body's evidence digest, as it is sealed
 	rc   *http.ResponseController
 	done chan struct{}
+	// read says the caller's body was read to its end: net/http then
+	// waits on the connection for the next request, and a read deadline
+	// set now would end that wait and cancel the context of every later
+	// request on the connection.
+	read atomic.Bool
 	// Set before done closes.
 	why  atomic.Int32 // uploadOK, uploadTooLarge, uploadReadFailed, uploadStopped
 	rerr error
@@ -63,6 +68,7 @@ func (u *upload) run(body io.Reader, limit int64) {
 	if limit > 0 {
 		body = &limitReader{r: body, left: limit}
 	}
+	body = &endReader{r: body, end: &u.read}
 	_, rerr, werr := wire.Copy(u.hash.Writer(u.bw), body)
 	if rerr == nil && werr == nil {
 		werr = u.bw.Close() // the sealed last piece: the body is whole
@@ -96,8 +102,11 @@ func (u *upload) stop() {
 	}
 	// The deadline stays in the past: the rest of the body will not be
 	// read, so net/http must not wait for a stalled caller to discard it
-	// either; the connection closes after the answer.
-	_ = u.rc.SetReadDeadline(time.Now())
+	// either; the connection closes after the answer. A body read to its
+	// end needs none: the upload is only sealing its end.
+	if !u.read.Load() {
+		_ = u.rc.SetReadDeadline(time.Now())
+	}
 	u.s.CancelWrite(wire.CodeCanceled)
 	<-u.done
 	u.why.CompareAndSwap(uploadReadFailed, uploadStopped) // the deadline we set is not the caller's fault
@@ -129,6 +138,20 @@ func (u *upload) whole() bool { return u.finished() && u.why.Load() == uploadOK 
 
 // failed reports whether the caller's body broke or was too large.
 func (u *upload) failed() bool { return u.readErr() != nil || u.tooLarge() }
+
+// endReader notes when its reader reached the end.
+type endReader struct {
+	r   io.Reader
+	end *atomic.Bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.end.Store(true)
+	}
+	return n, err
+}
 
 // limitReader fails once more than left bytes were read, so that a body
 // without Content-Length is refused when it grows too large.

@@ -315,7 +315,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	addCPU(upCPU, before, cpuTimes(&c, procs))
 	upPeak := upSampler.stop(&c)
 	progress("raw quic-go: %d bytes on one stream", o.stream)
+	rawCPU := make([]time.Duration, 1+len(procs))
+	before = cpuTimes(&c, procs)
 	raw, rawErr := rawQUIC(ctx, o.stream)
+	addCPU(rawCPU, before, cpuTimes(&c, procs))
 	if rawErr != nil {
 		c.fail("raw quic-go stream: %v", rawErr)
 	}
@@ -416,7 +419,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			fmt.Fprintf(w, "  ratio download Bab/raw: %.2f\n", raw.Seconds()/down.Seconds())
 		}
 	}
-	streamCPU(w, procs, o.stream, upCPU, downCPU)
+	streamCPU(w, procs, o.stream, upCPU, downCPU, rawCPU[0])
 	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "Memory (RSS in MB; peaks from samples every 100 ms)\n")
@@ -1130,7 +1133,7 @@ func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, d
 // streamCPU prints the CPU time each process spent per MB streamed
 // through Bab, up and down: on a machine the daemons share, it says
 // whether a stream is bound by the CPU.
-func streamCPU(w io.Writer, procs []namedProc, n int64, up, down []time.Duration) {
+func streamCPU(w io.Writer, procs []namedProc, n int64, up, down []time.Duration, raw time.Duration) {
 	if n < 64<<20 {
 		return // /proc counts CPU time in ticks of 10 ms: too coarse for less
 	}
@@ -1143,6 +1146,7 @@ func streamCPU(w io.Writer, procs []namedProc, n int64, up, down []time.Duration
 		us, ds = us+up[i+1], ds+down[i+1]
 	}
 	fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", "the three daemons", per(us), per(ds))
+	fmt.Fprintf(w, "    %-32s %6.0f (both ends, one way)\n", "raw quic-go, for comparison", per(raw))
 }
 
 // goroutines prints each daemon's goroutines at rest and under load, and
