@@ -35,6 +35,7 @@ type Appliance struct {
 	log   *slog.Logger
 	store *store.Store
 	id    ident.Appliance
+	name  string // id.String(), which every request carries
 	key   *keys.Key
 	// keyHash names key as the policy binds it to this appliance's name.
 	keyHash string
@@ -107,6 +108,7 @@ func (a *Appliance) init() error {
 	if err != nil {
 		return err
 	}
+	a.name = id.Appliance
 	if a.id, err = ident.ParseAppliance(id.Appliance); err != nil {
 		return fmt.Errorf("stored identity: %w", err)
 	}

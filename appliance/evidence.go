@@ -95,7 +95,7 @@ type requestEvidence struct {
 func newEvidence(out *evidence.Outbox, side evidence.Side, sess *seal.Session, route *wire.RouteHead) *requestEvidence {
 	salt := evidence.Salt(sess.EvidenceSalt(route.Seq))
 	return &requestEvidence{out: out, salt: salt,
-		e: evidence.Entry{Side: side, At: time.Now(), ID: route.ID, Consumer: sess.Consumer.String(), Provider: sess.Provider.String(),
+		e: evidence.Entry{Side: side, At: time.Now(), ID: route.ID, Consumer: sess.ConsumerName(), Provider: sess.ProviderName(),
 			Service: route.Service, Method: route.Method, Session: sess.ID, Seq: route.Seq},
 		request: evidence.NewBody(salt, true), response: evidence.NewBody(salt, false)}
 }

@@ -124,7 +124,7 @@ func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.Requ
 		c.refuse(problem.SessionUnknown, "The provider's appliance does not know the session this request was sealed in (it restarted, or the session ended); the consumer's appliance opens a new one.")
 		return nil
 	}
-	if route.ConsumerAppliance != sess.Consumer.String() || route.Provider != a.id.String() {
+	if route.ConsumerAppliance != sess.ConsumerName() || route.Provider != a.name {
 		c.tampered(fmt.Sprintf("The request came in %s's session but was passed on as from %q to %q.", sess.Consumer, route.ConsumerAppliance, route.Provider), nil)
 		return nil
 	}
@@ -159,7 +159,7 @@ func (c *providerCall) unseal(route *wire.RouteHead, r *bufio.Reader) *wire.Requ
 	c.ev.e.Target = evidence.Target(c.ev.salt, route.Method, inner.Path, inner.Query)
 	return &wire.RequestHead{ID: route.ID, Service: route.Service, Method: route.Method, Path: inner.Path, Query: inner.Query,
 		Header: inner.Header, Timeout: route.Timeout, ContentLength: route.ContentLength,
-		ConsumerAppliance: sess.Consumer.String(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
+		ConsumerAppliance: sess.ConsumerName(), ConsumerSystem: route.ConsumerSystem, Purpose: route.Purpose}
 }
 
 // admit checks what the exchange passed on against this office's own
@@ -246,24 +246,11 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 	} else {
 		c.ev.request.End() // an empty body, whole
 	}
-	req, err := http.NewRequestWithContext(rctx, head.Method, in.be.target(head.Path, head.Query).String(), body)
+	req, err := c.backendRequest(rctx, in, body)
 	if err != nil {
 		c.refuse(problem.BadRequest, "The provider's appliance could not build the backend request.", "err", err)
 		return nil
 	}
-	fromFields(req.Header, head.Header)
-	req.ContentLength = head.ContentLength
-	if head.ContentLength == 0 {
-		req.Body = http.NoBody
-	}
-	if head.ContentLength < 0 || head.ContentLength > expectAbove {
-		// As curl does: a backend that refuses a large body says so before
-		// it comes, rather than reset the connection while it is sent and
-		// lose its answer (ExpectContinueTimeout bounds the wait).
-		req.Header.Set("Expect", "100-continue")
-	}
-	setBabHeaders(req.Header, head, in)
-	req.Header.Set(SaltHeader, c.ev.salt.String())
 	resp, err := in.be.client.Do(req)
 	if err == nil {
 		return resp
@@ -283,6 +270,34 @@ func (c *providerCall) callBackend(rctx context.Context, in *inbound, r *bufio.R
 		c.refuse(problem.BackendUnreachable, fmt.Sprintf("The backend of %s failed before answering; the provider's IT can find request %s in their log.", in.svc, head.ID), "err", err)
 	}
 	return nil
+}
+
+// backendRequest is the request the backend gets: the consumer's, with
+// what Bab tells the backend about it.
+func (c *providerCall) backendRequest(rctx context.Context, in *inbound, body io.Reader) (*http.Request, error) {
+	head := c.head
+	req, err := http.NewRequestWithContext(rctx, head.Method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	// The URL is set as built: spelt out and parsed again it would be the
+	// same, at a cost on every request.
+	req.URL = in.be.target(head.Path, head.Query)
+	req.Host = req.URL.Host
+	fromFields(req.Header, head.Header)
+	req.ContentLength = head.ContentLength
+	if head.ContentLength == 0 {
+		req.Body = http.NoBody
+	}
+	if head.ContentLength < 0 || head.ContentLength > expectAbove {
+		// As curl does: a backend that refuses a large body says so before
+		// it comes, rather than reset the connection while it is sent and
+		// lose its answer (ExpectContinueTimeout bounds the wait).
+		req.Header.Set("Expect", "100-continue")
+	}
+	setBabHeaders(req.Header, head, in)
+	req.Header.Set(SaltHeader, c.ev.salt.String())
+	return req, nil
 }
 
 // expectAbove is the body length above which the provider asks its
@@ -337,21 +352,11 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		return
 	}
 	c.ev.answer(head)
-	if _, err := s.Write(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head)); err != nil {
-		// The stream broke before the answer could start: the exchange or
-		// the caller gave it up.
-		wire.Abort(s, wire.ResetCode(err))
-		c.record(metrics.Canceled)
-		return
-	}
 	bw := c.sess.NewBodyWriter(s, seal.ToConsumer, c.seq)
-	n, rerr, werr := wire.Copy(c.ev.response.Writer(bw), resp.Body)
-	if rerr == nil && werr == nil {
-		werr = bw.Close() // the sealed last piece: the answer is whole
-	}
-	if rerr == nil && werr == nil {
-		c.ev.response.End()
-	}
+	// The head goes with the body's first piece (the consumer's appliance
+	// waits for that piece anyway before the status goes out).
+	bw.Lead(c.sess.AppendFrame(nil, wire.FrameSealedHead, seal.ToConsumer, c.seq, 0, false, nil, head))
+	n, rerr, werr := sealAnswer(bw, c.ev.response, resp.Body)
 	switch {
 	case werr != nil:
 		cancel()
@@ -371,6 +376,35 @@ func (c *providerCall) answer(rctx context.Context, cancel context.CancelFunc, r
 		s.CancelRead(wire.CodeCanceled) // whatever body the backend did not read is not wanted
 		c.record(metrics.OK)
 		c.log.Debug("request served", "outcome", "ok", "status", resp.StatusCode, "bytes", n, "duration", time.Since(c.start))
+	}
+}
+
+// sealAnswer seals body into bw as it is read, hashing it into hash. The
+// read that meets the body's end goes out with the sealed last piece, and
+// net/http returns the end with the last bytes of a body of known length:
+// a small answer is one write.
+func sealAnswer(bw *seal.BodyWriter, hash *evidence.Body, body io.Reader) (n int64, rerr, werr error) {
+	bp := wire.GetCopyBuffer()
+	defer wire.PutCopyBuffer(bp)
+	buf := *bp
+	for {
+		k, err := body.Read(buf)
+		_, _ = hash.Write(buf[:k])
+		n += int64(k)
+		if err == io.EOF {
+			if werr = bw.WriteLast(buf[:k]); werr == nil {
+				hash.End()
+			}
+			return n, nil, werr
+		}
+		if k > 0 {
+			if _, werr = bw.Write(buf[:k]); werr != nil {
+				return n, nil, werr
+			}
+		}
+		if err != nil {
+			return n, err, nil
+		}
 	}
 }
 

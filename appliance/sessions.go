@@ -255,7 +255,7 @@ func (a *Appliance) acceptSession(s transport.Stream, r *bufio.Reader, route *wi
 		return
 	}
 	sess, reply, err := seal.Accept(a.sealID, hello, policyKeys(p), time.Now(), sessionLife)
-	if err == nil && sess.Consumer.String() != route.ConsumerAppliance {
+	if err == nil && sess.ConsumerName() != route.ConsumerAppliance {
 		err = fmt.Errorf("the hello is %s's, the exchange passed it on as %q's", sess.Consumer, route.ConsumerAppliance)
 	}
 	switch {

@@ -27,6 +27,11 @@ type upload struct {
 	hash *evidence.Body // the body's evidence digest, as it is sealed
 	rc   *http.ResponseController
 	done chan struct{}
+	// read says the caller's body was read to its end: net/http then
+	// waits on the connection for the next request, and a read deadline
+	// set now would end that wait and cancel the context of every later
+	// request on the connection.
+	read atomic.Bool
 	// Set before done closes.
 	why  atomic.Int32 // uploadOK, uploadTooLarge, uploadReadFailed, uploadStopped
 	rerr error
@@ -43,11 +48,10 @@ var errBodyTooLarge = errors.New("request body exceeds the gateway limit")
 
 // startUpload enables full duplex on w and starts sealing r's body (length
 // as in the head, limit 0 for none) into s through bw, hashing it into
-// hash. A bodiless request just closes the stream's sending side.
+// hash. A bodiless request's stream was closed with its head (send).
 func startUpload(w http.ResponseWriter, r *http.Request, s transport.Stream, bw *seal.BodyWriter, hash *evidence.Body, length, limit int64) *upload {
 	u := &upload{s: s, bw: bw, hash: hash, rc: http.NewResponseController(w), done: make(chan struct{})}
 	if length == 0 {
-		_ = s.Close()
 		hash.End() // an empty body, whole
 		close(u.done)
 		return u
@@ -64,6 +68,7 @@ func (u *upload) run(body io.Reader, limit int64) {
 	if limit > 0 {
 		body = &limitReader{r: body, left: limit}
 	}
+	body = &endReader{r: body, end: &u.read}
 	_, rerr, werr := wire.Copy(u.hash.Writer(u.bw), body)
 	if rerr == nil && werr == nil {
 		werr = u.bw.Close() // the sealed last piece: the body is whole
@@ -97,8 +102,11 @@ func (u *upload) stop() {
 	}
 	// The deadline stays in the past: the rest of the body will not be
 	// read, so net/http must not wait for a stalled caller to discard it
-	// either; the connection closes after the answer.
-	_ = u.rc.SetReadDeadline(time.Now())
+	// either; the connection closes after the answer. A body read to its
+	// end needs none: the upload is only sealing its end.
+	if !u.read.Load() {
+		_ = u.rc.SetReadDeadline(time.Now())
+	}
 	u.s.CancelWrite(wire.CodeCanceled)
 	<-u.done
 	u.why.CompareAndSwap(uploadReadFailed, uploadStopped) // the deadline we set is not the caller's fault
@@ -130,6 +138,20 @@ func (u *upload) whole() bool { return u.finished() && u.why.Load() == uploadOK 
 
 // failed reports whether the caller's body broke or was too large.
 func (u *upload) failed() bool { return u.readErr() != nil || u.tooLarge() }
+
+// endReader notes when its reader reached the end.
+type endReader struct {
+	r   io.Reader
+	end *atomic.Bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.end.Store(true)
+	}
+	return n, err
+}
 
 // limitReader fails once more than left bytes were read, so that a body
 // without Content-Length is refused when it grows too large.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,17 +32,18 @@ import (
 func (x *Exchange) serveRequest(from *session, cs transport.Stream) {
 	start := time.Now()
 	from.requests.Add(1)
-	r := wire.NewReader(cs)
-	head, err := readRouteHead(cs, r, start)
+	r := wire.GetReader(cs)
+	defer wire.PutReader(r) // after the request's splice ended
+	head, raw, err := readRouteHead(cs, r, start)
 	if err != nil {
 		from.log.Warn("bad request stream", "err", err)
 		wire.Abort(cs, wire.CodeProtocol)
 		x.metrics.requests.For(ident.Service{}).Done(string(problem.BadRequest), time.Since(start))
 		return
 	}
-	c := &routeCall{x: x, from: from, cs: cs, head: head, start: start,
+	c := &routeCall{x: x, from: from, cs: cs, head: head, raw: raw, start: start,
 		rec: x.metrics.requests.For(ident.Service{}), // until the service is known to the policy
-		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.id.String(), ConsumerSystem: head.ConsumerSystem,
+		tr: store.TraceEntry{ID: head.ID, At: start.UTC(), Consumer: from.name, ConsumerSystem: head.ConsumerSystem,
 			Service: head.Service, Method: head.Method, Purpose: head.Purpose}}
 	defer c.record()
 	// A request is traced or not carried; a handshake carries nothing of
@@ -84,7 +86,7 @@ func (c *routeCall) budget(f *inflight, key any, max int, limit string) bool {
 
 // readRouteHead reads the head that opens a request stream; a consumer
 // gets ten seconds to send it.
-func readRouteHead(cs transport.Stream, r *bufio.Reader, start time.Time) (*wire.RouteHead, error) {
+func readRouteHead(cs transport.Stream, r *bufio.Reader, start time.Time) (*wire.RouteHead, []byte, error) {
 	_ = cs.SetReadDeadline(start.Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
 	_ = cs.SetReadDeadline(time.Time{})
@@ -95,7 +97,7 @@ func readRouteHead(cs transport.Stream, r *bufio.Reader, start time.Time) (*wire
 	if err == nil {
 		err = head.UnmarshalBinary(payload)
 	}
-	return &head, err
+	return &head, payload, err
 }
 
 // routeCall is one request at the exchange.
@@ -104,6 +106,7 @@ type routeCall struct {
 	from  *session
 	cs    transport.Stream
 	head  *wire.RouteHead
+	raw   []byte // the route head as it came
 	start time.Time
 	rec   *metrics.ServiceRequests
 	tr    store.TraceEntry
@@ -239,7 +242,7 @@ func (c *routeCall) provider(p *policy.Policy, svc ident.Service) *session {
 			otherKeys = append(otherKeys, prov.id.String())
 			continue
 		}
-		c.tr.Provider = prov.id.String()
+		c.tr.Provider = prov.name
 		return prov
 	}
 	if len(otherKeys) > 0 {
@@ -267,12 +270,13 @@ func otherKey(p *policy.Policy, s *session) string {
 	return ""
 }
 
-// forward opens the stream to the provider, passes the route head on with
-// the verified consumer and what is left of the deadline, and splices the
-// two streams.
+// forward opens the stream to the provider and passes the route head on
+// with the verified consumer and what is left of the deadline, together
+// with what already came of the request in one write, and the FIN with it
+// when the consumer's stream already ended; then it splices the streams.
 func (c *routeCall) forward(prov *session, r *bufio.Reader) {
-	x, head := c.x, c.head
-	timeout := head.Timeout
+	x := c.x
+	timeout := c.head.Timeout
 	if timeout <= 0 || timeout > x.cfg.RequestTimeoutMax {
 		timeout = x.cfg.RequestTimeoutMax
 	}
@@ -284,19 +288,32 @@ func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("The tunnel to %s failed: %v.", prov.id, err), 0)
 		return
 	}
-	head.ConsumerAppliance = c.from.id.String()
-	head.Timeout = time.Until(deadline)
-	if err := wire.WriteBinary(tapped(ps), wire.FrameRoute, head); err != nil {
+	c.head.ConsumerAppliance, c.head.Timeout = c.from.name, time.Until(deadline)
+	b, err := wire.AppendForwarded(make([]byte, 0, 32+len(c.raw)+r.Buffered()), c.raw, c.head.Timeout, c.from.name)
+	if err == nil {
+		n := len(b)
+		b = wire.AppendBuffered(b, r)
+		c.tr.RequestBytes = int64(len(b) - n)
+		_, err = tapped(ps).Write(b)
+	}
+	if err != nil {
 		wire.Abort(ps, wire.CodeInternal)
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("Sending the request to %s failed: %v.", prov.id, err), 0)
 		return
 	}
-	x.splice(ctx, c.cs, ps, wire.BodyReader(r, c.cs), &c.tr)
+	var rest io.Reader // nil: the request came whole
+	if wire.Ended(r) {
+		_ = ps.Close()
+	} else {
+		rest = c.cs
+	}
+	x.splice(ctx, c.cs, ps, rest, &c.tr)
 }
 
-// splice copies the request body to the provider and the provider's answer
-// back, passing resets on hop by hop. It returns when both directions end.
-func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody interface{ Read([]byte) (int, error) }, tr *store.TraceEntry) {
+// splice copies the rest of the request (reqBody; nil when it came whole)
+// to the provider and the provider's answer back, passing resets on hop
+// by hop. It returns when both directions end.
+func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody io.Reader, tr *store.TraceEntry) {
 	var reset atomic.Value // first stream error code seen, for the trace
 	abortBoth := func(code quic.StreamErrorCode) {
 		reset.CompareAndSwap(nil, code)
@@ -312,12 +329,40 @@ func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody 
 		abortBoth(code)
 	})
 	defer stop()
+	up := upload(cs, ps, reqBody, tr)
+	pr := wire.GetReader(ps)
+	defer wire.PutReader(pr)
+	code, ok := x.answer(cs, ps, pr, stop, tr)
+	if !ok {
+		abortBoth(code)
+	}
+	// The answer is over: whatever the consumer has not uploaded yet is
+	// not wanted, and a consumer that stalls its body must not hold this
+	// goroutine and both streams past the request.
+	select {
+	case <-up:
+	default:
+		cs.CancelRead(wire.CodeCanceled)
+		ps.CancelWrite(wire.CodeCanceled)
+		<-up
+	}
+	if c, ok := reset.Load().(quic.StreamErrorCode); ok && tr.Outcome == "ok" {
+		tr.Outcome = "reset:" + wire.CodeName(c)
+	}
+}
 
+// upload copies the rest of a request's body to the provider, if any is
+// still to come, in a goroutine; the channel closes when it is done.
+func upload(cs, ps transport.Stream, body io.Reader, tr *store.TraceEntry) <-chan struct{} {
 	up := make(chan struct{})
+	if body == nil {
+		close(up)
+		return up
+	}
 	go func() {
 		defer close(up)
-		n, rerr, werr := wire.Copy(tapped(ps), reqBody)
-		tr.RequestBytes = n
+		n, rerr, werr := wire.Copy(tapped(ps), body)
+		tr.RequestBytes += n
 		switch {
 		case rerr != nil:
 			ps.CancelWrite(wire.ResetCode(rerr))
@@ -327,9 +372,14 @@ func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody 
 			_ = ps.Close()
 		}
 	}()
+	return up
+}
 
-	pr := wire.NewReader(ps)
-	ft, payload, err := wire.ReadFrame(pr, wire.MaxHead+seal.Overhead)
+// answer passes the provider's answer on: its first frame, checked, in one
+// write with what came after it, then the rest. It reports the code to
+// reset both streams with when the answer failed before it started.
+func (x *Exchange) answer(cs, ps transport.Stream, pr *bufio.Reader, stop func() bool, tr *store.TraceEntry) (quic.StreamErrorCode, bool) {
+	ft, b, payload, err := wire.ReadRawFrame(make([]byte, 0, 512), pr, wire.MaxHead+seal.Overhead)
 	if err == nil && !answerFrame(ft) {
 		err = fmt.Errorf("%w: %s instead of response", wire.ErrUnexpectedFrame, ft)
 	}
@@ -339,18 +389,21 @@ func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody 
 			code = wire.CodeProtocol
 		}
 		tr.Outcome = "reset:" + wire.CodeName(code)
-		abortBoth(code)
-		<-up
-		return
+		return code, false
 	}
 	tr.Outcome = answerOutcome(ft, payload)
-	if err := wire.WriteFrame(tapped(cs), ft, payload); err != nil {
-		abortBoth(wire.ResetCode(err))
-		<-up
-		return
+	n := len(b)
+	b = wire.AppendBuffered(b, pr)
+	tr.ResponseBytes = int64(len(b) - n)
+	if _, err := tapped(cs).Write(b); err != nil {
+		return wire.ResetCode(err), false
 	}
-	n, rerr, werr := wire.Copy(tapped(cs), wire.BodyReader(pr, ps))
-	tr.ResponseBytes = n
+	var rerr, werr error
+	if !wire.Ended(pr) {
+		var n int64
+		n, rerr, werr = wire.Copy(tapped(cs), ps)
+		tr.ResponseBytes += n
+	}
 	switch {
 	case rerr != nil:
 		code := wire.ResetCode(rerr)
@@ -366,19 +419,7 @@ func (x *Exchange) splice(ctx context.Context, cs, ps transport.Stream, reqBody 
 		stop()
 		_ = cs.Close()
 	}
-	// The answer is over: whatever the consumer has not uploaded yet is
-	// not wanted, and a consumer that stalls its body must not hold this
-	// goroutine and both streams past the request.
-	select {
-	case <-up:
-	default:
-		cs.CancelRead(wire.CodeCanceled)
-		ps.CancelWrite(wire.CodeCanceled)
-		<-up
-	}
-	if c, ok := reset.Load().(quic.StreamErrorCode); ok && tr.Outcome == "ok" {
-		tr.Outcome = "reset:" + wire.CodeName(c)
-	}
+	return 0, true
 }
 
 // answerFrame reports whether t may open a provider's answer.

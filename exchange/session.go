@@ -20,6 +20,7 @@ import (
 // session is one live tunnel from an appliance.
 type session struct {
 	id       ident.Appliance
+	name     string // id.String(), which every request carried names
 	conn     transport.Conn
 	hello    wire.Hello
 	since    time.Time
@@ -126,7 +127,7 @@ func (x *Exchange) serveTunnel(ctx context.Context, conn transport.Conn) {
 		conn.CloseWithError(wire.CloseProtocol, "hello does not match certificate")
 		return
 	}
-	s := &session{id: id, conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl, serial: certSerial(certs[0]), keyHash: reg.KeyHash,
+	s := &session{id: id, name: id.String(), conn: conn, hello: hello, since: time.Now(), log: log, ctrl: ctrl, serial: certSerial(certs[0]), keyHash: reg.KeyHash,
 		quotes: make(chan wire.Quote, 1), kick: make(chan struct{}, 1)}
 	s.applied.Store(hello.PolicyVersion)
 	s.lastSeen.Store(time.Now().UnixNano())

@@ -21,6 +21,22 @@ type BodyWriter struct {
 	piece uint32
 	w     io.Writer
 	buf   []byte
+	lead  []byte // goes out before the next write's pieces (Lead)
+}
+
+// Lead makes the next write carry b first: a head and the first piece of
+// its body, or all of a small body, leave in one stream write.
+func (b *BodyWriter) Lead(p []byte) { b.lead = p }
+
+// WriteLast seals p and the last piece in one write: the body ends with p.
+func (b *BodyWriter) WriteLast(p []byte) error {
+	if err := b.fill(p); err != nil {
+		return err
+	}
+	if err := b.seal(wire.FrameSealedEnd, true, nil); err != nil {
+		return err
+	}
+	return b.flush()
 }
 
 // NewBodyWriter seals the body of request seq going in direction d.
@@ -29,17 +45,10 @@ func (s *Session) NewBodyWriter(w io.Writer, d Direction, seq uint64) *BodyWrite
 }
 
 func (b *BodyWriter) Write(p []byte) (int, error) {
-	// Every piece of p sealed into one buffer, then one write: a stream
-	// write costs more than sealing 16 KiB.
-	b.buf = b.buf[:0]
-	for rest := p; len(rest) > 0; {
-		k := min(len(rest), PieceSize)
-		if err := b.seal(wire.FrameSealedBody, false, rest[:k]); err != nil {
-			return 0, err
-		}
-		rest = rest[k:]
+	if err := b.fill(p); err != nil {
+		return 0, err
 	}
-	if _, err := b.w.Write(b.buf); err != nil {
+	if err := b.flush(); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -47,11 +56,25 @@ func (b *BodyWriter) Write(p []byte) (int, error) {
 
 // Close writes the last piece, empty: a body that ends without it is cut
 // off, not complete.
-func (b *BodyWriter) Close() error {
-	b.buf = b.buf[:0]
-	if err := b.seal(wire.FrameSealedEnd, true, nil); err != nil {
-		return err
+func (b *BodyWriter) Close() error { return b.WriteLast(nil) }
+
+// fill starts the next write's buffer: the lead, if any, then every piece
+// of p sealed, so that it all goes in one write: a stream write costs more
+// than sealing 16 KiB.
+func (b *BodyWriter) fill(p []byte) error {
+	b.buf = append(b.buf[:0], b.lead...)
+	b.lead = nil
+	for rest := p; len(rest) > 0; {
+		k := min(len(rest), PieceSize)
+		if err := b.seal(wire.FrameSealedBody, false, rest[:k]); err != nil {
+			return err
+		}
+		rest = rest[k:]
 	}
+	return nil
+}
+
+func (b *BodyWriter) flush() error {
 	_, err := b.w.Write(b.buf)
 	return err
 }

@@ -208,7 +208,8 @@ func newSession(secret, hello, reply []byte, consumer, provider ident.Appliance,
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Consumer: consumer, Provider: provider, ConsumerKey: ck, ProviderKey: pk, Expires: expires}
+	s := &Session{Consumer: consumer, Provider: provider, ConsumerKey: ck, ProviderKey: pk, Expires: expires,
+		consumerName: consumer.String(), providerName: provider.String()}
 	copy(s.ID[:], okm[64:])
 	ek, err := hkdf.Key(sha256.New, secret, salt[:], evidenceInfo, len(s.evidence))
 	if err != nil {

@@ -25,9 +25,28 @@ type Session struct {
 	toProvider, toConsumer cipher.AEAD
 	last                   atomic.Uint64 // the consumer's last request number
 	seen                   window        // the provider's request numbers seen
+	// consumerName and providerName are Consumer's and Provider's
+	// String, made once: every request names them.
+	consumerName, providerName string
 	// evidence is the session's evidence key, which only the two
 	// appliances hold: the salts of their evidence digests derive from it.
 	evidence [32]byte
+}
+
+// ConsumerName is Consumer.String().
+func (s *Session) ConsumerName() string {
+	if s.consumerName == "" {
+		return s.Consumer.String()
+	}
+	return s.consumerName
+}
+
+// ProviderName is Provider.String().
+func (s *Session) ProviderName() string {
+	if s.providerName == "" {
+		return s.Provider.String()
+	}
+	return s.providerName
 }
 
 // EvidenceSalt is the salt of the evidence digests of request seq

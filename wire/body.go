@@ -34,6 +34,13 @@ const copyBufSize = 64 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
+// GetCopyBuffer lends the buffer Copy uses, for a copy loop of its own;
+// PutCopyBuffer gives it back.
+func GetCopyBuffer() *[]byte { return bufPool.Get().(*[]byte) }
+
+// PutCopyBuffer gives back a buffer from GetCopyBuffer.
+func PutCopyBuffer(b *[]byte) { bufPool.Put(b) }
+
 // Copy copies src to dst with a pooled buffer. Unlike io.Copy it never
 // takes a WriterTo/ReaderFrom shortcut, which for bufio and QUIC streams
 // would fall back to small buffers. It reports how many bytes were written

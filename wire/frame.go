@@ -2,11 +2,12 @@ package wire
 
 import (
 	"bufio"
-	"bytes"
 	"encoding"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
 )
 
 // FrameType says what a frame's payload is.
@@ -169,13 +170,49 @@ func ReadFrame(r ByteReader, max int) (FrameType, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	// Grow the buffer as bytes arrive rather than trusting the declared
-	// length, so a peer cannot make us reserve the limit with a few bytes.
-	buf := bytes.NewBuffer(make([]byte, 0, min(n, 64<<10)))
-	if _, err := io.CopyN(buf, r, int64(n)); err != nil {
+	buf, err := appendPayload(nil, r, n)
+	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, t, noEOF(err))
 	}
-	return t, buf.Bytes(), nil
+	return t, buf, nil
+}
+
+// ReadRawFrame reads one frame as ReadFrame does and appends it to b as
+// it came, type and length included, for a hop that passes it on
+// unchanged; payload is the frame's payload within the result.
+func ReadRawFrame(b []byte, r ByteReader, max int) (t FrameType, frame, payload []byte, err error) {
+	t, n, err := readFrameHeader(r, max)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	start := len(b)
+	b = binary.AppendUvarint(append(b, byte(t)), n)
+	at := len(b)
+	if b, err = appendPayload(b, r, n); err != nil {
+		return 0, nil, nil, fmt.Errorf("%w: %s frame payload: %w", ErrMalformed, t, noEOF(err))
+	}
+	return t, b[start:], b[at:], nil
+}
+
+// appendPayload appends n bytes read from r to b. A payload of up to 4 KiB
+// takes one allocation; a larger one grows as its bytes arrive rather than
+// as its declared length says, so that a peer cannot make us reserve the
+// limit with a few bytes.
+func appendPayload(b []byte, r io.Reader, n uint64) ([]byte, error) {
+	if b == nil {
+		b = make([]byte, 0, min(n, 4096))
+	}
+	for n > 0 {
+		k := int(min(n, uint64(max(cap(b)-len(b), len(b), 4096))))
+		b = slices.Grow(b, k)
+		m, err := io.ReadFull(r, b[len(b):len(b)+k])
+		b = b[:len(b)+m]
+		if err != nil {
+			return b, err
+		}
+		n -= uint64(k)
+	}
+	return b, nil
 }
 
 // ReadFrameInto is ReadFrame for small limits and frames that come one
@@ -214,10 +251,51 @@ func readFrameHeader(r ByteReader, max int) (FrameType, uint64, error) {
 	return FrameType(tb), n, nil
 }
 
-// NewReader wraps a stream for frame reading. The buffer is small because
-// after the head the body is read through the same bufio.Reader, which
-// passes large reads straight through to the stream.
-func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 4096) }
+// readerSize is the buffer of a frame reader: small, because after the
+// head the body is read through the same bufio.Reader, which passes large
+// reads straight through to the stream.
+const readerSize = 4096
+
+// NewReader wraps a stream for frame reading.
+func NewReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, readerSize) }
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerSize) }}
+
+// GetReader is NewReader with a buffer from a pool: a request's hops each
+// read its stream through one. PutReader gives it back.
+func GetReader(r io.Reader) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+// PutReader gives back a reader from GetReader once nothing reads through
+// it any more, nor through a reader that wraps it.
+func PutReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
+// AppendBuffered appends what r holds already read from its stream to b,
+// and takes it out of r: a hop passes on with the head what came with it.
+func AppendBuffered(b []byte, r *bufio.Reader) []byte {
+	p, _ := r.Peek(r.Buffered())
+	b = append(b, p...)
+	_, _ = r.Discard(len(p))
+	return b
+}
+
+// Ended reports, without waiting, whether r holds nothing more and its
+// stream is known to have ended cleanly (the FIN came with the bytes
+// already read): a hop that passed on what r held may then close at once.
+func Ended(r *bufio.Reader) bool {
+	if r.Buffered() > 0 {
+		return false
+	}
+	// A read of nothing returns the error the last fill met, at once.
+	_, err := r.Read(nil)
+	return err == io.EOF
+}
 
 func noEOF(err error) error {
 	if err == io.EOF {

@@ -117,6 +117,58 @@ func (h *RouteHead) UnmarshalBinary(data []byte) error {
 	return d.finish("route head")
 }
 
+// AppendForwarded appends the route head frame that passes on raw, a
+// route head that decoded without error, with the fields the exchange
+// sets: timeout and consumer. The fields it may not change, and the
+// subject, go on as the bytes that came, which decode to what it checked;
+// only its own fields are encoded again.
+func AppendForwarded(b, raw []byte, timeout time.Duration, consumer string) ([]byte, error) {
+	d := decoder{b: raw}
+	d.byte()
+	for range 4 { // id, service, method, provider
+		d.skipString()
+	}
+	d.bytes(make([]byte, SessionIDLen))
+	d.uvarint()
+	d.varint()
+	d.skipString() // consumer system
+	d.skipString() // purpose
+	authEnd := len(raw) - len(d.b)
+	d.uvarint()    // the timeout as it came
+	d.skipString() // the consumer as it came, if any
+	subject := d.b // the subject, encoded, if any
+	if d.err != nil {
+		return nil, fmt.Errorf("route head to forward: %w", d.err)
+	}
+	var ms [binary.MaxVarintLen64]byte
+	tail := binary.AppendUvarint(ms[:0], uint64(max(timeout, 0)/time.Millisecond))
+	size := authEnd + len(tail) + stringLen(consumer) + len(subject)
+	if size > MaxHead {
+		return nil, fmt.Errorf("%w: route head of %d bytes; at most %d are carried", ErrHeadTooLarge, size, MaxHead)
+	}
+	b = binary.AppendUvarint(append(b, byte(FrameRoute)), uint64(size))
+	b = append(append(b, raw[:authEnd]...), tail...)
+	b = appendString(b, consumer)
+	return append(b, subject...), nil
+}
+
+// stringLen is the length of s as appendString encodes it.
+func stringLen(s string) int {
+	var n [binary.MaxVarintLen64]byte
+	return len(binary.AppendUvarint(n[:0], uint64(len(s)))) + len(s)
+}
+
+// skipString passes over a string without copying it.
+func (d *decoder) skipString() {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b)) {
+		d.fail("string")
+	}
+	if d.err == nil {
+		d.b = d.b[n:]
+	}
+}
+
 // Handshake reports whether the head opens a session rather than a
 // request.
 func (h *RouteHead) Handshake() bool { return h.Session == [SessionIDLen]byte{} }

@@ -47,3 +47,34 @@ func TestRouteHeadSubject(t *testing.T) {
 		t.Errorf("a head with an empty subject: %v, want ErrMalformed", err)
 	}
 }
+
+// TestAppendForwarded: the exchange passes a route head on as the bytes
+// that came with only its own fields encoded again; the result is the
+// frame of the head it checked with those fields set, subject or not.
+func TestAppendForwarded(t *testing.T) {
+	for _, subject := range []string{"", "MA-CIN:AB123456"} {
+		h := wire.RouteHead{ID: "0123456789abcdef", Service: "MA/GOV/ETATCIVIL/civil-status", Method: "GET", Provider: "MA/GOV/ETATCIVIL:dc1",
+			Session: [wire.SessionIDLen]byte{1}, Seq: 7, ContentLength: -1, ConsumerSystem: "desk", Purpose: "check",
+			Timeout: time.Minute, ConsumerAppliance: "forged by the consumer", Subject: subject}
+		raw, err := h.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, err := wire.AppendForwarded([]byte("x"), raw, 1500*time.Millisecond, "MA/MUN/RABAT:hq")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := h
+		want.Timeout, want.ConsumerAppliance = 1500*time.Millisecond, "MA/MUN/RABAT:hq"
+		var wantFrame bytes.Buffer
+		if err := wire.WriteBinary(&wantFrame, wire.FrameRoute, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(frame, append([]byte("x"), wantFrame.Bytes()...)) {
+			t.Errorf("subject %q: forwarded %x, want %x", subject, frame, wantFrame.Bytes())
+		}
+	}
+	if _, err := wire.AppendForwarded(nil, []byte{1, 5, 'a'}, time.Second, "x"); !errors.Is(err, wire.ErrMalformed) {
+		t.Errorf("a truncated head: %v, want ErrMalformed", err)
+	}
+}

@@ -501,7 +501,7 @@ func (t *Tunnel) acceptStreams(ctx context.Context, conn transport.Conn) {
 }
 
 func (t *Tunnel) serveStream(ctx context.Context, s transport.Stream) {
-	r := wire.NewReader(s)
+	r := wire.GetReader(s)
 	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	ft, payload, err := wire.ReadFrame(r, wire.MaxHead)
 	_ = s.SetReadDeadline(time.Time{})
@@ -519,6 +519,12 @@ func (t *Tunnel) serveStream(ctx context.Context, s transport.Stream) {
 		return
 	}
 	t.cfg.Handler.Request(ctx, s, r, &route)
+	if route.ContentLength == 0 {
+		// Nothing reads r any more. A body may still be read through it
+		// by a backend request net/http has not let go of yet: that
+		// reader is left to the collector.
+		wire.PutReader(r)
+	}
 }
 
 // Renew asks the exchange for a new certificate over the control stream.

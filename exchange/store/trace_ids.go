@@ -54,7 +54,7 @@ func indexChunks(tx *bolt.Tx, size int64) error {
 		index int64
 	}
 	for ; indexed+idChunk <= size; indexed += idChunk {
-		var chunk []entry
+		chunk := make([]entry, 0, idChunk)
 		c := tx.Bucket(bucketTraceRecords).Cursor()
 		for k, v := c.Seek(u64(indexed)); k != nil && int64(binary.BigEndian.Uint64(k)) < indexed+idChunk; k, v = c.Next() {
 			i := int64(binary.BigEndian.Uint64(k))

@@ -52,8 +52,14 @@ type Options struct {
 	// that are not ours behind Bab.
 	BackendURL string
 	// ProfileDir, if set, makes every process write a CPU profile there
-	// (exchange.prof, hq.prof, dc1.prof) until it stops.
-	ProfileDir string
+	// (exchange.prof, hq.prof, dc1.prof) until it stops; with LockProfiles
+	// also its block and mutex profiles (exchange.block.prof,
+	// exchange.mutex.prof, …) when it stops.
+	ProfileDir   string
+	LockProfiles bool
+	// Transport is what the tunnels run over; only "quic" (the default,
+	// also when empty) for now.
+	Transport string
 	// SoftwareKeys makes the appliances use software keys even where swtpm
 	// is installed (the exchange then allows them). Without swtpm the lab
 	// uses software keys anyway.
@@ -103,7 +109,8 @@ type Lab struct {
 	keys map[ident.Appliance]string
 
 	profileDir   string
-	lanes        int                   // the appliances' tunnels.lanes
+	lanes        int // the appliances' tunnels.lanes
+	lockProfiles bool
 	adminGroup   string                // the appliances' admin.socket_group, if set
 	consoleGroup string                // the appliances' console.socket_group, if set
 	tpms         bool                  // the appliances run on swtpm instances
@@ -166,7 +173,10 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
+	if o.Transport != "" && o.Transport != "quic" {
+		return nil, fmt.Errorf("lab: transport %q: only quic is supported", o.Transport)
+	}
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
 		keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
 	defer func() {
 		if err != nil {
@@ -325,7 +335,12 @@ func (l *Lab) profileEnv(name string) []string {
 	if l.profileDir == "" {
 		return nil
 	}
-	return []string{profile.Env + "=" + filepath.Join(l.profileDir, name+".prof")}
+	env := []string{profile.Env + "=" + filepath.Join(l.profileDir, name+".prof")}
+	if l.lockProfiles {
+		env = append(env, profile.BlockEnv+"="+filepath.Join(l.profileDir, name+".block.prof"),
+			profile.MutexEnv+"="+filepath.Join(l.profileDir, name+".mutex.prof"))
+	}
+	return env
 }
 
 // CreateToken asks the exchange for an enrollment token.

@@ -6,7 +6,16 @@
 // tunnels' settings, the memory of the three daemons, and the size of the
 // binaries. Run it from the source tree:
 //
-//	go run ./scripts/bench [-duration 10s] [-concurrency 32] [-stream 1GiB] [-cpuprofile-dir DIR] [-seal-cost]
+//	go run ./scripts/bench [-duration 10s] [-concurrency 32] [-light 1,4] [-stream 1GiB] [-cpuprofile-dir DIR [-lockprofiles]] [-seal-cost] [-bin DIR] [-transport quic]
+//
+// or, on a server without Go, build it once (go build ./scripts/bench)
+// and run it with -bin DIR naming a directory that holds the bab and
+// bab-exchange to measure; it then needs no source tree.
+//
+// Besides the rate at -concurrency it compares latency at the light
+// concurrencies of -light, where the latency Bab adds is what a user
+// feels, and reports each daemon's CPU time and heap allocations per
+// request.
 //
 // It stops by itself and exits non-zero if any correctness check failed
 // (a request that did not answer 200 with a body, a stream that arrived
@@ -69,8 +78,12 @@ type options struct {
 	stream      int64
 	maxRequests int64
 	profileDir  string
+	lockProfs   bool
 	sealCost    bool
 	lanes       int
+	light       []int
+	bin         string // prebuilt bab and bab-exchange, instead of building them
+	transport   string // what the tunnels run over
 }
 
 func main() {
@@ -82,6 +95,11 @@ func main() {
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
 	flag.IntVar(&o.lanes, "lanes", config.DefaultLanes, "connections each appliance keeps to the exchange (tunnels.lanes)")
+	flag.BoolVar(&o.lockProfs, "lockprofiles", false, "with -cpuprofile-dir, also write the daemons' block and mutex profiles there (NAME.block.prof, NAME.mutex.prof)")
+	var light string
+	flag.StringVar(&light, "light", "1,4", "light concurrencies at which to compare latency, comma-separated; empty for none")
+	flag.StringVar(&o.bin, "bin", "", "directory holding prebuilt bab and bab-exchange to measure, instead of building them from the source tree")
+	flag.StringVar(&o.transport, "transport", "quic", "what the tunnels run over (only quic for now)")
 	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
@@ -90,6 +108,18 @@ func main() {
 		os.Exit(2)
 	}
 	o.stream = n
+	if o.light, err = parseInts(light); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: -light %q: %v\n", light, err)
+		os.Exit(2)
+	}
+	if o.transport != "quic" {
+		fmt.Fprintf(os.Stderr, "bench: -transport %q: only quic for now\n", o.transport)
+		os.Exit(2)
+	}
+	if o.bin != "" && o.sealCost {
+		fmt.Fprintln(os.Stderr, "bench: -seal-cost builds a second pair of binaries from the source tree; it does not go with -bin")
+		os.Exit(2)
+	}
 	if o.duration <= 0 || o.concurrency < 1 || o.maxRequests < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -duration, -concurrency and -max-requests must be positive")
 		os.Exit(2)
@@ -127,15 +157,9 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	// Both builds first, from the same source and before anything is
-	// measured: as the lab builds (not stripped) and stripped.
-	progress("building bab and bab-exchange, as the lab does and stripped…")
-	binDir, stripDir := filepath.Join(tmp, "bin"), filepath.Join(tmp, "stripped")
-	if err := lab.Build(binDir); err != nil {
+	binDir, stripDir, err := binaries(o, tmp)
+	if err != nil {
 		return false, err
-	}
-	if err := buildStripped(stripDir); err != nil {
-		return false, fmt.Errorf("stripped build: %w", err)
 	}
 	if o.profileDir != "" {
 		if o.profileDir, err = filepath.Abs(o.profileDir); err != nil {
@@ -146,7 +170,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		}
 	}
 	progress("starting the lab (%d lanes per appliance)…", o.lanes)
-	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, Lanes: o.lanes})
+	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, LockProfiles: o.lockProfs, Transport: o.transport, Lanes: o.lanes})
 	if err != nil {
 		return false, err
 	}
@@ -206,6 +230,15 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	// where a request's cost goes: index 0 is this process (load generator
 	// and sample backend), then the three daemons.
 	dCPU, tCPU := make([]time.Duration, 1+len(procs)), make([]time.Duration, 1+len(procs))
+	// Heap allocations of the daemons during the through rounds, and
+	// their goroutines at rest and half-way through the first one.
+	urls := []string{l.Consumer.AdminURL, l.Exchange.AdminURL, l.Provider.AdminURL}
+	allocs := newAllocCounter(ctx, urls)
+	idleG, err := scrapeAll(ctx, urls, "go_goroutines")
+	if err != nil {
+		c.fail("goroutines at rest: %v", err)
+	}
+	var loadG []float64
 	for r := 1; r <= rounds; r++ {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -215,9 +248,31 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		dRes = append(dRes, load(ctx, client, direct, o.concurrency, per, o.maxRequests))
 		addCPU(dCPU, before, cpuTimes(&c, procs))
 		progress("round %d/%d: %s through Bab", r, rounds, per)
+		allocs.start(ctx)
 		before = cpuTimes(&c, procs)
+		var sample sync.WaitGroup
+		if r == 1 {
+			sample.Go(func() {
+				time.Sleep(per / 2)
+				loadG, _ = scrapeAll(ctx, urls, "go_goroutines")
+			})
+		}
 		tRes = append(tRes, load(ctx, client, through, o.concurrency, per, o.maxRequests))
 		addCPU(tCPU, before, cpuTimes(&c, procs))
+		allocs.stop(ctx)
+		sample.Wait()
+	}
+	if allocs.err != nil {
+		c.fail("allocations: %v", allocs.err)
+	}
+	var lights []lightResult
+	lightPer := per / 2
+	for _, conc := range o.light {
+		lr := lightLoad(ctx, client, direct, through, conc, lightPer, o.maxRequests)
+		if lr.d.nerr+lr.t.nerr > 0 {
+			c.fail("light load at concurrency %d: %d errors direct, %d through: %s %s", conc, lr.d.nerr, lr.t.nerr, lr.d.errSummary(), lr.t.errSummary())
+		}
+		lights = append(lights, lr)
 	}
 	var profileNote string
 	if o.profileDir != "" {
@@ -257,10 +312,16 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	progress("upload: %d bytes through Bab", o.stream)
 	upSampler := startRSS(procs)
+	upCPU := make([]time.Duration, 1+len(procs))
+	before := cpuTimes(&c, procs)
 	up, upSum, err := upload(ctx, l.Request, streamClient, o.stream)
+	addCPU(upCPU, before, cpuTimes(&c, procs))
 	upPeak := upSampler.stop(&c)
 	progress("raw quic-go: %d bytes on one stream", o.stream)
+	rawCPU := make([]time.Duration, 1+len(procs))
+	before = cpuTimes(&c, procs)
 	raw, rawErr := rawQUIC(ctx, o.stream)
+	addCPU(rawCPU, before, cpuTimes(&c, procs))
 	if rawErr != nil {
 		c.fail("raw quic-go stream: %v", rawErr)
 	}
@@ -273,7 +334,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	progress("download: %d bytes through Bab", o.stream)
 	downSampler := startRSS(procs)
+	downCPU := make([]time.Duration, 1+len(procs))
+	before = cpuTimes(&c, procs)
 	down, err := download(ctx, l.Request, streamClient, o.stream)
+	addCPU(downCPU, before, cpuTimes(&c, procs))
 	downPeak := downSampler.stop(&c)
 	if err != nil {
 		c.fail("download through Bab: %v", err)
@@ -303,7 +367,9 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	labSize, stripSize := make([]int64, len(names)), make([]int64, len(names))
 	for i, n := range names {
 		labSize[i] = fileSize(&c, filepath.Join(l.Bin, n))
-		stripSize[i] = fileSize(&c, filepath.Join(stripDir, n))
+		if stripDir != "" {
+			stripSize[i] = fileSize(&c, filepath.Join(stripDir, n))
+		}
 	}
 
 	// Report.
@@ -332,8 +398,10 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			fmt.Fprintf(w, "  errors seen: %s\n", r.errSummary())
 		}
 	}
-	cpuPerRequest(w, procs, dCPU, tCPU, len(d.lat)+d.nerr, len(t.lat)+t.nerr)
+	cpuPerRequest(w, procs, dCPU, tCPU, len(d.lat)+d.nerr, len(t.lat)+t.nerr, allocs.perRequest(len(t.lat)+t.nerr))
+	goroutines(w, procs, idleG, loadG, o.concurrency)
 	fmt.Fprintln(w)
+	lightLines(w, lights, lightPer)
 	if len(sealLines) > 0 {
 		fmt.Fprintln(w, strings.Join(sealLines, "\n"))
 		fmt.Fprintln(w)
@@ -354,6 +422,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 			fmt.Fprintf(w, "  ratio download Bab/raw: %.2f\n", raw.Seconds()/down.Seconds())
 		}
 	}
+	streamCPU(w, procs, o.stream, upCPU, downCPU, rawCPU[0])
 	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "Memory (RSS in MB; peaks from samples every 100 ms)\n")
@@ -363,12 +432,11 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "Binary sizes (linux/%s, CGO_ENABLED=0)\n", runtime.GOARCH)
-	fmt.Fprintf(w, "  %-14s %24s %30s\n", "binary", "as the lab builds (MB)", "stripped, -ldflags=-s -w (MB)")
-	for i, n := range names {
-		fmt.Fprintf(w, "  %-14s %24.1f %30.1f\n", n, float64(labSize[i])/mb, float64(stripSize[i])/mb)
+	if stripDir == "" {
+		fmt.Fprintf(w, "Binary sizes: the binaries of -bin, as given (MB): bab %.1f, bab-exchange %.1f\n\n", float64(labSize[0])/mb, float64(labSize[1])/mb)
+	} else {
+		binarySizes(w, names, labSize, stripSize)
 	}
-	fmt.Fprintf(w, "  (the lab builds with -trimpath and does not strip)\n\n")
 
 	fmt.Fprintf(w, "Budgets\n")
 	budget(w, "request rate through Bab >= 0.5 x direct", fmt.Sprintf("%.2f", ratio), ratio >= 0.5)
@@ -378,8 +446,9 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	}
 	budget(w, "stream keeps most (> 0.5) of raw quic-go", fmt.Sprintf("upload %.2f", upRatio), upRatio > 0.5)
 	budget(w, "idle appliance RSS < 25 MB", fmt.Sprintf("%.1f / %.1f MB", float64(idle[0])/mb, float64(idle[2])/mb), idle[0] > 0 && idle[2] > 0 && idle[0] < 25*mb && idle[2] < 25*mb)
-	maxStrip := slices.Max(stripSize)
-	budget(w, "static binary < 20 MB (stripped, largest)", fmt.Sprintf("%.1f MB", float64(maxStrip)/mb), maxStrip > 0 && maxStrip < 20*mb)
+	if maxStrip := slices.Max(stripSize); stripDir != "" {
+		budget(w, "static binary < 20 MB (stripped, largest)", fmt.Sprintf("%.1f MB", float64(maxStrip)/mb), maxStrip > 0 && maxStrip < 20*mb)
+	}
 	fmt.Fprintln(w)
 
 	if profileNote != "" {
@@ -456,17 +525,31 @@ func once(ctx context.Context, client *http.Client, mk func(context.Context) (*h
 	if err != nil {
 		return err
 	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return fmt.Errorf("status %s%s", resp.Status, problemCode(resp.Header.Get("Content-Type"), body))
+	}
 	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
 	switch {
 	case err != nil:
 		return fmt.Errorf("read body: %w", err)
-	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("status %s", resp.Status)
 	case n == 0:
 		return errors.New("empty body")
 	}
 	return nil
+}
+
+// problemCode is ", CODE at HOP: DETAIL" for a problem answer, or "".
+func problemCode(contentType string, body []byte) string {
+	if !strings.HasPrefix(contentType, "application/problem+json") {
+		return ""
+	}
+	var p struct{ Code, Hop, Detail string }
+	if json.Unmarshal(body, &p) != nil || p.Code == "" {
+		return ""
+	}
+	return ", " + p.Code + " at " + p.Hop + ": " + p.Detail
 }
 
 func merge(rs []loadResult) loadResult {
@@ -875,6 +958,43 @@ func streamLine(w io.Writer, label string, n int64, d time.Duration) {
 
 // ---- binaries ----
 
+func binarySizes(w io.Writer, names []string, labSize, stripSize []int64) {
+	fmt.Fprintf(w, "Binary sizes (linux/%s, CGO_ENABLED=0)\n", runtime.GOARCH)
+	fmt.Fprintf(w, "  %-14s %24s %30s\n", "binary", "as the lab builds (MB)", "stripped, -ldflags=-s -w (MB)")
+	for i, n := range names {
+		fmt.Fprintf(w, "  %-14s %24.1f %30.1f\n", n, float64(labSize[i])/mb, float64(stripSize[i])/mb)
+	}
+	fmt.Fprintf(w, "  (the lab builds with -trimpath and does not strip)\n\n")
+}
+
+// binaries are the bab and bab-exchange to measure: -bin's, or both
+// builds from the source tree, first and before anything is measured:
+// as the lab builds (not stripped) and stripped. stripDir is empty with
+// -bin.
+func binaries(o options, tmp string) (binDir, stripDir string, err error) {
+	if o.bin != "" {
+		if binDir, err = filepath.Abs(o.bin); err != nil {
+			return "", "", err
+		}
+		for _, n := range []string{"bab", "bab-exchange"} {
+			if _, err := os.Stat(filepath.Join(binDir, n)); err != nil {
+				return "", "", fmt.Errorf("-bin: %w", err)
+			}
+		}
+		progress("measuring the binaries in %s", binDir)
+		return binDir, "", nil
+	}
+	progress("building bab and bab-exchange, as the lab does and stripped…")
+	binDir, stripDir = filepath.Join(tmp, "bin"), filepath.Join(tmp, "stripped")
+	if err := lab.Build(binDir); err != nil {
+		return "", "", err
+	}
+	if err := buildStripped(stripDir); err != nil {
+		return "", "", fmt.Errorf("stripped build: %w", err)
+	}
+	return binDir, stripDir, nil
+}
+
 func buildStripped(dir string) error {
 	root, err := lab.ModuleRoot()
 	if err != nil {
@@ -932,6 +1052,22 @@ func humanBytes(n int64) string {
 	}
 }
 
+// parseInts parses a comma-separated list of positive integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 func parseSize(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	units := []struct {
@@ -972,22 +1108,60 @@ func addCPU(sum, before, after []time.Duration) {
 }
 
 // cpuPerRequest prints the CPU microseconds each process spent per
-// request, direct and through Bab.
-func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, dN, tN int) {
+// request, direct and through Bab, the daemons' mean per hop, and each
+// daemon's heap allocations per request through Bab.
+func cpuPerRequest(w io.Writer, procs []namedProc, dCPU, tCPU []time.Duration, dN, tN int, allocs []string) {
 	per := func(d time.Duration, n int) string {
 		if n == 0 {
 			return "-"
 		}
 		return fmt.Sprintf("%.0f", float64(d.Microseconds())/float64(n))
 	}
-	fmt.Fprintf(w, "\nCPU per request (microseconds of CPU time, from /proc, during the rounds above)\n")
-	fmt.Fprintf(w, "  %-34s %10s %12s\n", "process", "direct", "through Bab")
-	fmt.Fprintf(w, "  %-34s %10s %12s\n", "bench (load generator + backend)", per(dCPU[0], dN), per(tCPU[0], tN))
-	var dSum, tSum time.Duration = dCPU[0], tCPU[0]
+	fmt.Fprintf(w, "\nCPU per request (microseconds of CPU time, from /proc, during the rounds above),\n")
+	fmt.Fprintf(w, "and heap allocations per request through Bab (go_memstats_mallocs_total and _alloc_bytes_total)\n")
+	fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", "process", "direct", "through Bab", "allocations")
+	fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", "bench (load generator + backend)", per(dCPU[0], dN), per(tCPU[0], tN), "")
+	var dSum, tSum, hops time.Duration = dCPU[0], tCPU[0], 0
 	for i, p := range procs {
-		fmt.Fprintf(w, "  %-34s %10s %12s\n", p.name, per(dCPU[i+1], dN), per(tCPU[i+1], tN))
+		fmt.Fprintf(w, "  %-34s %10s %12s %18s\n", p.name, per(dCPU[i+1], dN), per(tCPU[i+1], tN), allocs[i])
 		dSum += dCPU[i+1]
 		tSum += tCPU[i+1]
+		hops += tCPU[i+1]
 	}
+	fmt.Fprintf(w, "  %-34s %10s %12s\n", "the three daemons", "", per(hops, tN))
+	fmt.Fprintf(w, "  %-34s %10s %12s\n", "per hop (the daemons' sum / 3)", "", per(hops/3, tN))
 	fmt.Fprintf(w, "  %-34s %10s %12s\n", "all", per(dSum, dN), per(tSum, tN))
+}
+
+// streamCPU prints the CPU time each process spent per MB streamed
+// through Bab, up and down: on a machine the daemons share, it says
+// whether a stream is bound by the CPU.
+func streamCPU(w io.Writer, procs []namedProc, n int64, up, down []time.Duration, raw time.Duration) {
+	if n < 64<<20 {
+		return // /proc counts CPU time in ticks of 10 ms: too coarse for less
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / (float64(n) / mb) }
+	fmt.Fprintf(w, "  CPU per MB streamed through Bab (microseconds, from /proc), up / down:\n")
+	fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", "bench (client + backend)", per(up[0]), per(down[0]))
+	var us, ds time.Duration
+	for i, p := range procs {
+		fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", p.name, per(up[i+1]), per(down[i+1]))
+		us, ds = us+up[i+1], ds+down[i+1]
+	}
+	fmt.Fprintf(w, "    %-32s %6.0f / %.0f\n", "the three daemons", per(us), per(ds))
+	fmt.Fprintf(w, "    %-32s %6.0f (both ends, one way)\n", "raw quic-go, for comparison", per(raw))
+}
+
+// goroutines prints each daemon's goroutines at rest and under load, and
+// the difference per request in flight (at most conc are).
+func goroutines(w io.Writer, procs []namedProc, idle, loaded []float64, conc int) {
+	if len(idle) != len(procs) || len(loaded) != len(procs) {
+		return
+	}
+	fmt.Fprintf(w, "Goroutines (go_goroutines) at rest and half-way through the first through round; at most %d\n", conc)
+	fmt.Fprintf(w, "requests are in flight, fewer at each daemon (the others are elsewhere on the path).\n")
+	fmt.Fprintf(w, "  %-34s %10s %12s %12s\n", "process", "at rest", "under load", "extra / conc")
+	for i, p := range procs {
+		fmt.Fprintf(w, "  %-34s %10.0f %12.0f %12.1f\n", p.name, idle[i], loaded[i], (loaded[i]-idle[i])/float64(conc))
+	}
 }
