@@ -163,6 +163,7 @@ func (a *Appliance) init() error {
 		}
 		a.tunnels = append(a.tunnels, tunnel.New(tunnel.Config{
 			Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel"), Evidence: a.outboxes[i],
+			Dial: tunnel.DialConfig{Mode: transport.Mode(a.cfg.Transport)},
 		}))
 	}
 	return nil

@@ -53,6 +53,8 @@ var buildInfo = sync.OnceValue(func() prometheus.Collector {
 var (
 	tunnelUpDesc = prometheus.NewDesc("bab_tunnel_up",
 		"1 while the tunnel to this exchange address is up, else 0.", []string{"exchange"}, nil)
+	tunnelTransportDesc = prometheus.NewDesc("bab_tunnel_transport",
+		`1 for the transport the tunnel to this exchange address is up on ("quic", or "tcp" where the network blocks UDP), else 0.`, []string{"exchange", "transport"}, nil)
 	tunnelReconnectsDesc = prometheus.NewDesc("bab_tunnel_reconnects_total",
 		"Times the tunnel to this exchange address went down or failed to come up, each followed by a new attempt.", []string{"exchange"}, nil)
 	policyVersionDesc = prometheus.NewDesc("bab_policy_version",
@@ -72,7 +74,7 @@ var (
 type stateCollector struct{ a *Appliance }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
+	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelTransportDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
 		ch <- d
 	}
 }
@@ -82,6 +84,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range a.tunnels {
 		st := t.State()
 		ch <- prometheus.MustNewConstMetric(tunnelUpDesc, prometheus.GaugeValue, flag(st.Connected), st.Addr)
+		for _, k := range []string{"quic", "tcp"} {
+			ch <- prometheus.MustNewConstMetric(tunnelTransportDesc, prometheus.GaugeValue, flag(st.Connected && st.Transport == k), st.Addr, k)
+		}
 		ch <- prometheus.MustNewConstMetric(tunnelReconnectsDesc, prometheus.CounterValue, float64(st.Attempts), st.Addr)
 	}
 	var version float64

@@ -320,6 +320,13 @@ func (c *tcpConn) CloseWithError(code ApplicationErrorCode, reason string) error
 	return nil
 }
 
+// OpenStreams counts the streams not yet finished in both directions.
+func (c *tcpConn) OpenStreams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.streams)
+}
+
 func (c *tcpConn) Context() context.Context { return c.ctx }
 func (c *tcpConn) TLS() tls.ConnectionState { return c.tc.ConnectionState() }
 func (c *tcpConn) RemoteAddr() net.Addr     { return c.tc.RemoteAddr() }

@@ -50,6 +50,7 @@ type Config struct {
 	Log       *slog.Logger
 	Backoff   Backoff
 	QUIC      *quic.Config // nil means DefaultQUICConfig()
+	Dial      DialConfig   // QUIC or TCP (dial.go)
 	Heartbeat time.Duration
 	// Evidence, if set, is told when a connection comes up and gets the
 	// exchange's evidence acknowledgements (package evidence's Outbox,
@@ -88,6 +89,7 @@ type Tunnel struct {
 	mu          sync.Mutex
 	ctrl        transport.Stream // guarded by mu for writes
 	state       State
+	dialing     dialState
 	renewWaiter chan wire.Renewed
 	// queries wait for the answers to trace queries, by id.
 	queries   map[uint64]chan tracelog.TraceRecords
@@ -108,6 +110,10 @@ type State struct {
 	// revoked this appliance's key or certificate (LastError says how);
 	// the tunnel keeps trying, in case ops enroll the appliance again.
 	Revoked bool `json:"revoked,omitempty"`
+	// Transport is "quic" or "tcp", the transport of the current or last
+	// connection; TransportReason says why TCP, in plain words.
+	Transport       string `json:"transport,omitempty"`
+	TransportReason string `json:"transport_reason,omitempty"`
 	// Checked says the exchange has given its boot-state verdict since
 	// this connection came up; it routes nothing for a TPM appliance
 	// before that.
@@ -193,7 +199,9 @@ func (t *Tunnel) Run(ctx context.Context) error {
 }
 
 func (t *Tunnel) setDown(err error) {
-	t.conn.Store(nil)
+	if !errors.Is(err, ErrMovedToQUIC) { // the old connection serves until the next is up (dial.go)
+		t.conn.Store(nil)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ctrl = nil
@@ -216,14 +224,11 @@ func (t *Tunnel) setDown(err error) {
 
 // session runs one connection from dial to its end.
 func (t *Tunnel) session(ctx context.Context) error {
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	q, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
-	cancel()
+	conn, err := t.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", t.cfg.Addr, err)
+		return err
 	}
-	conn := transport.FromQUIC(q)
-	defer conn.CloseWithError(wire.CloseShutdown, "appliance stopping")
+	defer t.hangUp(conn)
 
 	ctrl, err := conn.OpenStreamSync(ctx)
 	if err != nil {
@@ -284,6 +289,8 @@ func (t *Tunnel) session(ctx context.Context) error {
 		return fmt.Errorf("connection closed: %w", context.Cause(conn.Context()))
 	case <-ctx.Done():
 		return nil
+	case <-t.quicAgain(sctx, conn):
+		return ErrMovedToQUIC
 	}
 }
 

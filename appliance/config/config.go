@@ -17,6 +17,9 @@ type Config struct {
 	File      string   // where it was loaded from ("" for defaults)
 	StateDir  string   // identity, certificates and the policy cache
 	Exchanges []string // host:port of each exchange; empty = the addresses recorded at enrollment
+	// Transport is how tunnels reach the exchanges: "auto" (QUIC, TLS on
+	// TCP where UDP is blocked), "quic" or "tcp".
+	Transport string
 	Admin     Admin
 	Console   Console
 	Gateway   Gateway
@@ -110,6 +113,7 @@ type BackendTLS struct {
 // Defaults used when the file does not set a value.
 const (
 	DefaultStateDir       = "/var/lib/bab"
+	DefaultTransport      = "auto"
 	DefaultAdminListen    = "127.0.0.1:7701"
 	DefaultAdminSocket    = "/run/bab/admin.sock"
 	DefaultAdminGroup     = "bab-admin"
@@ -126,9 +130,10 @@ const (
 // clients, no services, plain HTTP gateway on loopback.
 func Default() *Config {
 	return &Config{
-		StateDir: DefaultStateDir,
-		Admin:    Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
-		Console:  Console{Socket: DefaultConsoleSocket, SocketGroup: DefaultConsoleGroup},
+		StateDir:  DefaultStateDir,
+		Transport: DefaultTransport,
+		Admin:     Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
+		Console:   Console{Socket: DefaultConsoleSocket, SocketGroup: DefaultConsoleGroup},
 		Gateway: Gateway{
 			Listen:         DefaultGatewayListen,
 			DefaultTimeout: DefaultRequestTimeout,

@@ -31,9 +31,10 @@ func mustHash(t *testing.T, s string) [32]byte {
 func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
-		StateDir: "/var/lib/bab",
-		Admin:    Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
-		Console:  Console{Socket: "/run/bab/console.sock", SocketGroup: "bab-console"},
+		StateDir:  "/var/lib/bab",
+		Transport: "auto",
+		Admin:     Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
+		Console:   Console{Socket: "/run/bab/console.sock", SocketGroup: "bab-console"},
 		Gateway: Gateway{
 			Listen:         "127.0.0.1:8080",
 			DefaultTimeout: 30 * time.Second,
@@ -67,6 +68,7 @@ func TestParseFull(t *testing.T) {
 	in := `version: 1
 state_dir: state
 exchanges: [ex1.example.gov:7700, "[2001:db8::1]:7700"]
+transport: tcp
 admin:
   listen: 127.0.0.1:9901
   socket: run/admin.sock
@@ -116,6 +118,7 @@ log:
 		File:      "/etc/bab/bab.yaml",
 		StateDir:  "/etc/bab/state",
 		Exchanges: []string{"ex1.example.gov:7700", "[2001:db8::1]:7700"},
+		Transport: "tcp",
 		Admin:     Admin{Listen: "127.0.0.1:9901", Socket: "/etc/bab/run/admin.sock", SocketGroup: "office-it"},
 		Console:   Console{Socket: "/etc/bab/run/console.sock", SocketGroup: "clerks", Listen: "192.0.2.10:7703", Names: []string{"bab.office.local", "192.0.2.10"}},
 		Gateway: Gateway{

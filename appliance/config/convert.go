@@ -20,6 +20,14 @@ func (c *converter) config(f *fileV1) *Config {
 		cfg.StateDir = c.path(*f.StateDir)
 	}
 	cfg.Exchanges = c.exchanges(f.Exchanges)
+	if f.Transport != nil {
+		switch *f.Transport {
+		case "auto", "quic", "tcp":
+			cfg.Transport = *f.Transport
+		default:
+			c.p.Add(at("transport"), "is %q; write auto, quic or tcp, or remove the line to use %s", *f.Transport, DefaultTransport)
+		}
+	}
 	if f.Admin != nil {
 		c.admin(f.Admin, &cfg.Admin)
 	}

@@ -9,6 +9,7 @@ type fileV1 struct {
 	Version   any         `yaml:"version"` // checked by yamlconf.Version
 	StateDir  *string     `yaml:"state_dir"`
 	Exchanges []string    `yaml:"exchanges"`
+	Transport *string     `yaml:"transport"`
 	Admin     *adminV1    `yaml:"admin"`
 	Console   *consoleV1  `yaml:"console"`
 	Gateway   *gatewayV1  `yaml:"gateway"`
