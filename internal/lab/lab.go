@@ -26,6 +26,7 @@ import (
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/pathsim"
 	"github.com/babgate/bab/internal/profile"
 	"github.com/babgate/bab/internal/swtpm"
 	"github.com/babgate/bab/policy"
@@ -80,6 +81,13 @@ type Options struct {
 	// environment.
 	ExchangeBin string
 	ExchangeEnv []string
+	// Transport is the appliances' transport setting (auto, quic or
+	// tcp); empty leaves the default, auto.
+	Transport string
+	// ViaPath puts a pathsim.Path in front of the exchange (Lab.Path) and
+	// aims the appliances at it, to enroll and to connect; with BlockUDP
+	// the path drops UDP from the start, as a network that blocks it.
+	ViaPath, BlockUDP bool
 }
 
 // Lab is a running federation.
@@ -90,6 +98,9 @@ type Lab struct {
 	Consumer *Appliance // the commune
 	Provider *Appliance // the civil registry
 	Backend  *Backend
+	// Path is between the appliances and the exchange when
+	// Options.ViaPath is set, else nil.
+	Path   *pathsim.Path
 	OpsKey   ed25519.PrivateKey   // the first of OpsKeys
 	OpsKeys  []ed25519.PrivateKey // all the ops keys the exchange trusts
 	// threshold is how many of OpsKeys Push signs with.
@@ -99,6 +110,7 @@ type Lab struct {
 	keys map[ident.Appliance]string
 
 	profileDir   string
+	transport    string                // the appliances' transport setting, if set
 	adminGroup   string                // the appliances' admin.socket_group, if set
 	consoleGroup string                // the appliances' console.socket_group, if set
 	tpms         bool                  // the appliances run on swtpm instances
@@ -162,7 +174,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 		o.CertLifetime = 24 * time.Hour
 	}
 	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
-		keys: map[ident.Appliance]string{}}
+		transport: o.Transport, keys: map[ident.Appliance]string{}}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -185,6 +197,12 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	}
 	if err := l.startExchange(ctx, o); err != nil {
 		return nil, err
+	}
+	if o.ViaPath {
+		if l.Path, err = pathsim.New(l.Exchange.Addr); err != nil {
+			return nil, err
+		}
+		l.Path.BlockUDP(o.BlockUDP)
 	}
 	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes, l.sims[CommuneHQ.Name]); err != nil {
 		return nil, err
@@ -418,6 +436,9 @@ log:
   level: info
 `, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum)
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
+	if l.transport != "" {
+		cfg += "transport: " + l.transport + "\n"
+	}
 	if backend != "" {
 		cfg += "services:\n"
 		for _, svc := range []ident.Service{CivilStatus, FamilyRecord} {
@@ -433,11 +454,20 @@ log:
 // enroll runs bab enroll for a with token, reads the key it enrolled with
 // and prepares its serve command.
 func (l *Lab) enroll(ctx context.Context, a *Appliance, token string) error {
-	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", token, "--name", a.ID.Name); err != nil {
+	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.ExchangeAddr(), "--token", token, "--name", a.ID.Name); err != nil {
 		return err
 	}
 	a.args = []string{filepath.Join(l.Bin, "bab"), "serve", "--config", a.Config}
 	return a.LoadKey()
+}
+
+// ExchangeAddr is the address the appliances are given for the exchange:
+// its own, or the path's in front of it.
+func (l *Lab) ExchangeAddr() string {
+	if l.Path != nil {
+		return l.Path.Addr
+	}
+	return l.Exchange.Addr
 }
 
 // LoadKey reads the key a enrolled with from its state (a must be stopped),
@@ -640,6 +670,9 @@ func (l *Lab) Close() {
 	}
 	if l.Backend != nil {
 		_ = l.Backend.Close()
+	}
+	if l.Path != nil {
+		l.Path.Close()
 	}
 }
 
