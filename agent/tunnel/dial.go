@@ -202,7 +202,8 @@ func (t *Tunnel) drain(conn transport.Conn) {
 	quiet := 0
 	for time.Now().Before(deadline) && quiet < 5 {
 		cur := t.conn.Load()
-		if (cur == nil || *cur != conn) && openStreams(conn) == 0 {
+		// The old session's control stream stays open to the end.
+		if (cur == nil || *cur != conn) && openStreams(conn) <= 1 {
 			quiet++
 		} else {
 			quiet = 0

@@ -100,9 +100,9 @@ type Lab struct {
 	Backend  *Backend
 	// Path is between the appliances and the exchange when
 	// Options.ViaPath is set, else nil.
-	Path   *pathsim.Path
-	OpsKey   ed25519.PrivateKey   // the first of OpsKeys
-	OpsKeys  []ed25519.PrivateKey // all the ops keys the exchange trusts
+	Path    *pathsim.Path
+	OpsKey  ed25519.PrivateKey   // the first of OpsKeys
+	OpsKeys []ed25519.PrivateKey // all the ops keys the exchange trusts
 	// threshold is how many of OpsKeys Push signs with.
 	threshold int
 	// keys are the appliance keys the lab's ops approved: the policy
