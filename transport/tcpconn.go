@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"sync"
@@ -47,6 +48,9 @@ type pendingSignal struct {
 }
 
 func newTCPConn(ctx context.Context, tc *tls.Conn, client bool, cfg TCPConfig) (*tcpConn, error) {
+	if err := greet(ctx, tc, client); err != nil {
+		return nil, err
+	}
 	budget := &muxBudget{max: connWindow}
 	mm := func() (yamux.MemoryManager, error) { return &muxSpan{b: budget}, nil }
 	var (
@@ -77,41 +81,44 @@ func newTCPConn(ctx context.Context, tc *tls.Conn, client bool, cfg TCPConfig) (
 	go c.watch()
 	go c.readSignals()
 	go c.acceptLoop()
+	go c.sweep()
 	return c, nil
 }
 
 // openSignal opens (dialer) or accepts (listener) the signal stream, the
-// first stream of the session. The listener writes one byte on it, which
-// the dialer waits for: with TLS 1.3 the server checks the client's
-// certificate after the client's handshake is over, so this is where a
-// refused certificate shows, at the dial as on QUIC.
+// first stream of the session.
 func openSignal(ctx context.Context, mux *yamux.Session, client bool) (*yamux.Stream, error) {
+	if client {
+		return mux.OpenStream(ctx)
+	}
 	stop := context.AfterFunc(ctx, func() { mux.Close() })
 	defer stop()
-	if !client {
-		sig, err := mux.AcceptStream()
-		if err != nil {
-			return nil, err
-		}
-		_, err = sig.Write([]byte{signalVersion})
-		return sig, err
-	}
-	sig, err := mux.OpenStream(ctx)
-	if err != nil {
-		return nil, err
+	return mux.AcceptStream()
+}
+
+// greet exchanges the byte with which a connection starts, before the
+// multiplexer: the listener writes it, the dialer waits for it. With TLS
+// 1.3 the server checks the client's certificate after the client's
+// handshake is over, so this is where a refused certificate shows, as a
+// TLS alert, at the dial as on QUIC.
+func greet(ctx context.Context, tc *tls.Conn, client bool) error {
+	if d, ok := ctx.Deadline(); ok {
+		_ = tc.SetDeadline(d)
+		defer tc.SetDeadline(time.Time{})
 	}
 	var b [1]byte
-	if _, err := sig.Read(b[:]); err != nil {
-		_, serr := mux.OpenStream(context.Background()) // the session's end: a TLS alert, say
-		if serr != nil {
-			err = serr
-		}
-		return nil, tlsAlert(err)
+	if !client {
+		b[0] = signalVersion
+		_, err := tc.Write(b[:])
+		return err
+	}
+	if _, err := io.ReadFull(tc, b[:]); err != nil {
+		return tlsAlert(err)
 	}
 	if b[0] != signalVersion {
-		return nil, fmt.Errorf("tcp: signal version %d, want %d", b[0], signalVersion)
+		return fmt.Errorf("tcp: signal version %d, want %d", b[0], signalVersion)
 	}
-	return sig, nil
+	return nil
 }
 
 // signalVersion opens the signal stream; another value is another format.
@@ -267,6 +274,30 @@ func (c *tcpConn) register(ys *yamux.Stream) *tcpStream {
 		s.remoteStop(p.stopCode)
 	}
 	return s
+}
+
+// sweepEvery is how often streams left unread at their end are looked for.
+const sweepEvery = time.Second
+
+func (c *tcpConn) sweep() {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		streams := make([]*tcpStream, 0, len(c.streams))
+		for _, s := range c.streams {
+			streams = append(streams, s)
+		}
+		c.mu.Unlock()
+		for _, s := range streams {
+			s.sweep()
+		}
+	}
 }
 
 func (c *tcpConn) forget(id uint32) {

@@ -32,6 +32,8 @@ type tcpStream struct {
 	writeDone   bool  // our write direction is finished: FIN or RESET sent
 	writeReset  bool  // ... with a RESET, so that no FIN went out
 	final       bool
+	rdl         time.Time // the caller's read deadline
+	reading     bool      // a Read is under way
 	readSignal  chan struct{}
 	writeSignal chan struct{}
 }
@@ -61,7 +63,12 @@ func (s *tcpStream) Read(p []byte) (int, error) {
 	if err := s.readFailure(); err != nil {
 		return 0, err
 	}
+	s.setReading(true)
 	n, err := s.ys.Read(p)
+	s.setReading(false)
+	if err == nil && n > 0 && s.atEOF() {
+		err = io.EOF // with the last bytes, as QUIC does: a reader that stops there frees the stream
+	}
 	switch {
 	case err == nil:
 		return n, nil
@@ -84,6 +91,42 @@ func (s *tcpStream) Write(p []byte) (int, error) {
 		return n, s.ioError(err, s.writeFailure, s.writeSignal)
 	}
 	return n, nil
+}
+
+func (s *tcpStream) setReading(on bool) {
+	s.mu.Lock()
+	s.reading = on
+	s.mu.Unlock()
+}
+
+// sweep frees a stream whose caller read everything but stopped before
+// the peer's FIN came (a body of known length, say): the connection's
+// sweeper calls it now and then for streams whose write direction ended.
+func (s *tcpStream) sweep() {
+	s.mu.Lock()
+	idle := s.writeDone && !s.readDone && !s.reading && !s.final
+	s.mu.Unlock()
+	if !idle || !s.atEOF() {
+		return
+	}
+	s.mu.Lock()
+	s.readDone = true
+	s.mu.Unlock()
+	s.maybeFree()
+}
+
+// atEOF reports whether the peer's FIN came and everything before it was
+// read, without waiting: a read of nothing with a deadline that passed.
+func (s *tcpStream) atEOF() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.readErr != nil || s.readDone || s.reading {
+		return false // a Read under way would be woken by the deadline
+	}
+	_ = s.ys.SetReadDeadline(past)
+	_, err := s.ys.Read(nil)
+	_ = s.ys.SetReadDeadline(s.rdl)
+	return err == io.EOF
 }
 
 func (s *tcpStream) readFailure() error {
@@ -290,6 +333,7 @@ func (s *tcpStream) SetDeadline(t time.Time) error {
 func (s *tcpStream) SetReadDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rdl = t
 	if s.readErr != nil {
 		return nil
 	}
