@@ -79,7 +79,7 @@ type opts struct {
 	viaPath  bool
 }
 
-type dialer func(t *testing.T, o opts) pair
+type dialer func(t testing.TB, o opts) pair
 
 var transports = []struct {
 	name string
@@ -89,7 +89,7 @@ var transports = []struct {
 	{"tcp", tcpPair},
 }
 
-func quicPair(t *testing.T, o opts) pair {
+func quicPair(t testing.TB, o opts) pair {
 	st, ct := testTLS(t)
 	qc := wire.QUICConfig()
 	if o.fastLoss {
@@ -116,7 +116,7 @@ func quicPair(t *testing.T, o opts) pair {
 	return p
 }
 
-func tcpPair(t *testing.T, o opts) pair {
+func tcpPair(t testing.TB, o opts) pair {
 	st, ct := testTLS(t)
 	var cfg transport.TCPConfig
 	if o.fastLoss {
@@ -143,7 +143,7 @@ func tcpPair(t *testing.T, o opts) pair {
 	return p
 }
 
-func via(t *testing.T, addr string, o opts) (string, *pathsim.Path) {
+func via(t testing.TB, addr string, o opts) (string, *pathsim.Path) {
 	if !o.viaPath {
 		return addr, nil
 	}

@@ -34,6 +34,13 @@ func TestTCPStreamsFreed(t *testing.T) {
 			func(s transport.Stream) { mustReset(t, s, 3); writeUntilError(t, s) }},
 		{"server aborts", func(s transport.Stream) { s.Close(); io.Copy(io.Discard, s) },
 			func(s transport.Stream) { s.CancelRead(4); s.CancelWrite(4) }},
+		// Reads cancelled after the peer finished and forgot the stream:
+		// no RESET answers the STOP_SENDING.
+		{"late cancel read", func(s transport.Stream) {
+			s.Close()
+			time.Sleep(20 * time.Millisecond)
+			s.CancelRead(5)
+		}, func(s transport.Stream) { io.Copy(io.Discard, s); s.Write([]byte("answer")); s.Close() }},
 		// Readers that stop at the last byte they expect, never asking
 		// for the end: the end comes with the last bytes, as on QUIC.
 		{"exact reads", func(s transport.Stream) { s.Close(); io.ReadFull(s, make([]byte, 5)) },

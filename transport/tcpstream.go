@@ -100,8 +100,10 @@ func (s *tcpStream) setReading(on bool) {
 }
 
 // sweep frees a stream whose caller read everything but stopped before
-// the peer's FIN came (a body of known length, say): the connection's
-// sweeper calls it now and then for streams whose write direction ended.
+// the peer's FIN came (a body of known length, say), or cancelled its
+// reads after the peer had finished and forgotten the stream (so that no
+// RESET answers the STOP_SENDING): the connection's sweeper calls it now
+// and then for streams whose write direction ended.
 func (s *tcpStream) sweep() {
 	s.mu.Lock()
 	idle := s.writeDone && !s.readDone && !s.reading && !s.final
@@ -117,15 +119,25 @@ func (s *tcpStream) sweep() {
 
 // atEOF reports whether the peer's FIN came and everything before it was
 // read, without waiting: a read of nothing with a deadline that passed.
+// After our CancelRead, what came is discarded first.
 func (s *tcpStream) atEOF() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.readErr != nil || s.readDone || s.reading {
+	if s.readDone || s.reading {
 		return false // a Read under way would be woken by the deadline
 	}
+	cancelled := s.readErr != nil
 	_ = s.ys.SetReadDeadline(past)
-	_, err := s.ys.Read(nil)
-	_ = s.ys.SetReadDeadline(s.rdl)
+	var err error
+	if cancelled {
+		var scratch [4096]byte
+		for err == nil {
+			_, err = s.ys.Read(scratch[:])
+		}
+	} else {
+		_, err = s.ys.Read(nil)
+		_ = s.ys.SetReadDeadline(s.rdl)
+	}
 	return err == io.EOF
 }
 
