@@ -738,11 +738,21 @@ func freeTCPPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// freeUDPPort is a port free for UDP and for TCP: the exchange listens on
+// both.
 func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 20 {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		t, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		c.Close()
+		if err == nil {
+			t.Close()
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, errors.New("lab: no port free for both UDP and TCP")
 }
