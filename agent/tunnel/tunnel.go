@@ -1,5 +1,5 @@
-// Package tunnel keeps an appliance's QUIC connection to one exchange up:
-// it dials with mutual TLS, runs the control stream (hello, heartbeats,
+// Package tunnel keeps an appliance's connection to one exchange up (QUIC,
+// or TLS on TCP where UDP is blocked: dial.go): it dials with mutual TLS, runs the control stream (hello, heartbeats,
 // policy pushes and acks, certificate renewal), accepts the request streams
 // the exchange opens towards this appliance, and reconnects with backoff
 // when the connection goes away.
