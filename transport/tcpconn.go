@@ -337,8 +337,9 @@ func (c *tcpConn) CloseWithError(code ApplicationErrorCode, reason string) error
 	if c.failure() != nil {
 		return nil
 	}
-	c.signal(encodeClose(code, reason))
+	// The cause first: the peer may hang up as soon as CLOSE reaches it.
 	c.end(&quic.ApplicationError{ErrorCode: code, ErrorMessage: reason})
+	c.signal(encodeClose(code, reason))
 	// The peer hangs up when it has read CLOSE; closing first could lose
 	// it (a TCP reset discards what the peer has not read yet).
 	go func() {
