@@ -15,6 +15,7 @@ require (
 	// Streams over one TLS connection for the TCP fallback transport
 	// (transport/tcp.go): its resets carry an error code, it half-closes,
 	// has deadlines and per-stream flow control with windows that grow.
+	// MPL-2.0, with BSD-3-clause parts: the packages carry both texts.
 	github.com/libp2p/go-yamux/v5 v5.1.0
 	// The /metrics endpoint of both daemons in the Prometheus format, rather than a hand-written exposition.
 	github.com/prometheus/client_golang v1.25.0
