@@ -69,6 +69,7 @@ type options struct {
 	maxRequests int64
 	profileDir  string
 	sealCost    bool
+	transport   string
 }
 
 func main() {
@@ -79,6 +80,7 @@ func main() {
 	flag.StringVar(&stream, "stream", "1GiB", "bytes to stream up and down (e.g. 1GiB, 256MiB, 100MB, 1000000)")
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
+	flag.StringVar(&o.transport, "transport", "", "the appliances' transport: auto (the default), quic or tcp (TLS over TCP, the fallback where UDP is blocked)")
 	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
@@ -143,7 +145,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		}
 	}
 	progress("starting the lab…")
-	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir})
+	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, Transport: o.transport})
 	if err != nil {
 		return false, err
 	}
