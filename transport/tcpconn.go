@@ -57,10 +57,11 @@ func newTCPConn(ctx context.Context, tc *tls.Conn, client bool, cfg TCPConfig) (
 		mux *yamux.Session
 		err error
 	)
+	wc := newWriteBehind(tc)
 	if client {
-		mux, err = yamux.Client(tc, muxConfig(cfg), mm)
+		mux, err = yamux.Client(wc, muxConfig(cfg), mm)
 	} else {
-		mux, err = yamux.Server(tc, muxConfig(cfg), mm)
+		mux, err = yamux.Server(wc, muxConfig(cfg), mm)
 	}
 	if err != nil {
 		return nil, err
