@@ -12,6 +12,11 @@ require (
 	github.com/fyne-io/oksvg v0.2.0
 	// TPM 2.0 access: attestation keys, quotes, credential activation, the TPM-resident TLS key (design).
 	github.com/google/go-tpm v0.9.8
+	// Streams over one TLS connection for the TCP fallback transport
+	// (transport/tcp.go): its resets carry an error code, it half-closes,
+	// has deadlines and per-stream flow control with windows that grow.
+	// MPL-2.0, with BSD-3-clause parts: the packages carry both texts.
+	github.com/libp2p/go-yamux/v5 v5.1.0
 	// The /metrics endpoint of both daemons in the Prometheus format, rather than a hand-written exposition.
 	github.com/prometheus/client_golang v1.25.0
 	// Reading /metrics back in the lab's checks: the client's own model and text parser.
@@ -58,6 +63,7 @@ require (
 	github.com/hack-pad/safejs v0.1.0 // indirect
 	github.com/jeandeaual/go-locale v0.0.0-20250612000132-0ef82f21eade // indirect
 	github.com/jsummers/gobmp v0.0.0-20230614200233-a9de23ed2e25 // indirect
+	github.com/libp2p/go-buffer-pool v0.0.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nfnt/resize v0.0.0-20180221191011-83c6a9932646 // indirect
 	github.com/nicksnyder/go-i18n/v2 v2.5.1 // indirect

@@ -106,7 +106,8 @@ func (a *Appliance) officeView() console.Office {
 	cs := a.consoleStatus()
 	o.Attested = cs.Attested
 	for _, t := range st.Tunnels {
-		o.Tunnels = append(o.Tunnels, console.Tunnel{Addr: t.Addr, Connected: t.Connected, Since: t.Since, LastError: t.LastError, LastErrorAt: t.LastErrorAt})
+		o.Tunnels = append(o.Tunnels, console.Tunnel{Addr: t.Addr, Connected: t.Connected, Since: t.Since, LastError: t.LastError, LastErrorAt: t.LastErrorAt,
+			Transport: t.Transport, TransportReason: t.TransportReason})
 	}
 	o.Findings = selfChecks(st, cs, time.Now())
 	o.Consoles = a.pairedConsoles()

@@ -55,7 +55,8 @@ func (a *Appliance) newLinks(addrs []string, n int) error {
 		gate := tunnel.NewGate()
 		for i := range max(n, 1) {
 			t := tunnel.New(tunnel.Config{Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel", "lane", i),
-				Evidence: l.out, Gate: gate, Follower: i > 0, Lane: fmt.Sprintf("%s#%d", addr, i+1)})
+				Evidence: l.out, Gate: gate, Follower: i > 0, Lane: fmt.Sprintf("%s#%d", addr, i+1),
+				Dial: tunnel.DialConfig{Mode: transport.Mode(a.cfg.Tunnels.Transport)}})
 			l.lanes = append(l.lanes, t)
 			a.tunnels = append(a.tunnels, t)
 		}
@@ -115,6 +116,17 @@ func (l *link) state() tunnel.State {
 		best.LastError, best.LastErrorAt = lastErr.LastError, lastErr.LastErrorAt
 	}
 	return best
+}
+
+// lanesOn counts the link's lanes up over transport kind.
+func (l *link) lanesOn(kind string) int {
+	n := 0
+	for _, t := range l.lanes {
+		if st := t.State(); st.Connected && st.Transport == kind {
+			n++
+		}
+	}
+	return n
 }
 
 // better reports whether lane state a is better news than b.

@@ -57,6 +57,8 @@ var (
 		"Connections (lanes) up to this exchange address, of the tunnels.lanes the appliance keeps.", []string{"exchange"}, nil)
 	tunnelLanesDesc = prometheus.NewDesc("bab_tunnel_lanes",
 		"Connections (lanes) the appliance keeps to this exchange address (tunnels.lanes).", []string{"exchange"}, nil)
+	tunnelTransportDesc = prometheus.NewDesc("bab_tunnel_transport",
+		`Lanes up to this exchange address on each transport ("quic", or "tcp" where the network blocks UDP).`, []string{"exchange", "transport"}, nil)
 	tunnelReconnectsDesc = prometheus.NewDesc("bab_tunnel_reconnects_total",
 		"Times a lane of the tunnel to this exchange address went down or failed to come up, each followed by a new attempt.", []string{"exchange"}, nil)
 	policyVersionDesc = prometheus.NewDesc("bab_policy_version",
@@ -76,7 +78,7 @@ var (
 type stateCollector struct{ a *Appliance }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelLanesUpDesc, tunnelLanesDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
+	for _, d := range []*prometheus.Desc{tunnelUpDesc, tunnelLanesUpDesc, tunnelLanesDesc, tunnelTransportDesc, tunnelReconnectsDesc, policyVersionDesc, policyExpiryDesc, quarantinedDesc, tpmDesc, certExpiryDesc} {
 		ch <- d
 	}
 }
@@ -88,6 +90,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(tunnelUpDesc, prometheus.GaugeValue, flag(st.Connected), st.Addr)
 		ch <- prometheus.MustNewConstMetric(tunnelLanesUpDesc, prometheus.GaugeValue, float64(st.LanesUp), st.Addr)
 		ch <- prometheus.MustNewConstMetric(tunnelLanesDesc, prometheus.GaugeValue, float64(st.Lanes), st.Addr)
+		for _, k := range []string{"quic", "tcp"} {
+			ch <- prometheus.MustNewConstMetric(tunnelTransportDesc, prometheus.GaugeValue, float64(l.lanesOn(k)), st.Addr, k)
+		}
 		ch <- prometheus.MustNewConstMetric(tunnelReconnectsDesc, prometheus.CounterValue, float64(st.Attempts), st.Addr)
 	}
 	var version float64

@@ -129,6 +129,7 @@ func TestStateMetrics(t *testing.T) {
 		{"bab_tunnel_up", []string{"exchange", "127.0.0.1:7700"}, 0},
 		{"bab_tunnel_lanes_up", []string{"exchange", "127.0.0.1:7700"}, 0},
 		{"bab_tunnel_lanes", []string{"exchange", "127.0.0.1:7700"}, 2},
+		{"bab_tunnel_transport", []string{"exchange", "127.0.0.1:7700", "transport", "tcp"}, 0},
 		{"bab_tunnel_reconnects_total", []string{"exchange", "127.0.0.1:7700"}, 0},
 		{"bab_policy_version", nil, 7},
 		{"bab_policy_expiry_timestamp_seconds", nil, float64(a.policy.Load().Expires().Unix())},

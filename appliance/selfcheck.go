@@ -22,7 +22,7 @@ func selfChecks(st Status, cs console.Status, now time.Time) []console.Finding {
 	case cs.Revoked:
 		add("tunnel", "tunnel.revoked", "fail", "the exchange revoked this appliance", "ask central ops for a replace token and enroll again (bab enroll)", nil)
 	case !cs.Connected:
-		add("tunnel", "tunnel.down", "fail", "no tunnel to the exchange is up: "+cs.LastError, "check the network and that UDP to the exchange is allowed out; run bab doctor", map[string]string{"Error": cs.LastError})
+		add("tunnel", "tunnel.down", "fail", "no tunnel to the exchange is up: "+cs.LastError, "check the network and that UDP (or at least TCP) to the exchange's port is allowed out; run bab doctor", map[string]string{"Error": cs.LastError})
 	default:
 		add("tunnel", "tunnel.ok", "ok", "connected to the exchange since "+cs.Since.Format(time.RFC3339), "", map[string]string{"Since": cs.Since.Format(time.RFC3339)})
 	}

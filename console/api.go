@@ -178,6 +178,9 @@ type Tunnel struct {
 	Since       time.Time `json:"since,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// Transport is "quic" or "tcp"; TransportReason says why TCP.
+	Transport       string `json:"transport,omitempty"`
+	TransportReason string `json:"transport_reason,omitempty"`
 }
 
 // Finding is one check of the appliance, with its fix when it is not ok.

@@ -41,6 +41,9 @@ func TestBodiesArriveWhole(t *testing.T) {
 	t.Run("lab-echo", func(t *testing.T) {
 		checkBodies(t, newLab(t, lab.Options{}), reps, false)
 	})
+	t.Run("lab-echo-over-tcp", func(t *testing.T) {
+		checkBodies(t, newLab(t, lab.Options{Transport: "tcp"}), reps, false)
+	})
 	t.Run("plain-go", func(t *testing.T) {
 		plain, err := lab.StartPlainBackend()
 		if err != nil {

@@ -126,8 +126,17 @@ func laneAttempts(t *testing.T, a *lab.Appliance) []int {
 	return n
 }
 
-// TestDeadPathNoticedAndBack black-holes UDP between both appliances and
-// the exchange, with the shipped heartbeat (10 s). The appliances must
+// cutPath black-holes the path (on) or lets it through: UDP and TCP alike, so
+// that the appliances, on their shipped transport setting (auto), have no
+// fallback to take.
+func cutPath(p *pathsim.Path, on bool) {
+	p.BlockUDP(on)
+	p.BlockTCP(on)
+}
+
+// TestDeadPathNoticedAndBack black-holes the path (UDP and TCP) between
+// both appliances and the exchange, with the shipped heartbeat (10 s) and
+// transport setting (auto). The appliances must
 // notice within seconds: status and /readyz say the tunnel is down, a
 // request in flight and a new one answer exchange_unreachable. Once the
 // path is back a request succeeds within seconds, after a short outage
@@ -153,7 +162,7 @@ func TestDeadPathNoticedAndBack(t *testing.T) {
 	go func() { inflight <- try(l, "GET", "/slow?d=30s", nil, 60*time.Second) }()
 	within(t, 10*time.Second, "the slow request reaching the backend", func() bool { return l.Backend.Slow.Load() > 0 })
 	cut := time.Now()
-	path.BlockUDP(true)
+	cutPath(path, true)
 	fresh := make(chan outcome, 1)
 	go func() { fresh <- try(l, "GET", "/citizens/42", nil, 60*time.Second) }()
 	statusDown := within(t, 30*time.Second, "the consumer's status showing the tunnel down", func() bool { return tunnelDown(l.Consumer) })
@@ -174,7 +183,7 @@ func TestDeadPathNoticedAndBack(t *testing.T) {
 	if o := try(l, "GET", "/citizens/42", nil, 10*time.Second); o.code != problem.ExchangeUnreachable || o.took > time.Second {
 		t.Errorf("a request while the tunnel is known down: %v, want exchange_unreachable at once", o)
 	}
-	path.BlockUDP(false)
+	cutPath(path, false)
 	back := within(t, 30*time.Second, "a request succeeding once the path is back", ok)
 	t.Logf("after a short outage (%s): a request succeeded %s after the path came back", time.Since(cut).Round(time.Second), back.Round(time.Millisecond))
 	if back > bound {
@@ -184,7 +193,7 @@ func TestDeadPathNoticedAndBack(t *testing.T) {
 	// A 90 s outage.
 	before := laneAttempts(t, l.Consumer)
 	cut = time.Now()
-	path.BlockUDP(true)
+	cutPath(path, true)
 	within(t, 30*time.Second, "both appliances showing the tunnel down", func() bool { return tunnelDown(l.Consumer) && tunnelDown(l.Provider) })
 	var slowest time.Duration
 	for time.Since(cut) < 90*time.Second {
@@ -196,7 +205,7 @@ func TestDeadPathNoticedAndBack(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	after := laneAttempts(t, l.Consumer)
-	path.BlockUDP(false)
+	cutPath(path, false)
 	back = within(t, 30*time.Second, "a request succeeding once the path is back", ok)
 	probes := []int{after[0] - before[0], after[1] - before[1]}
 	t.Logf("after a 90 s outage (%s): a request succeeded %s after the path came back; attempts during the outage: first lane %d, second lane %d; slowest exchange_unreachable answer %s",
@@ -207,8 +216,9 @@ func TestDeadPathNoticedAndBack(t *testing.T) {
 	if slowest > time.Second {
 		t.Errorf("a request while the tunnel was known down took %s to answer exchange_unreachable", slowest)
 	}
-	// The first lane probes about every 2 s; the second backs off to 30 s.
-	if probes[0] < 20 || probes[1] > probes[0]/2 {
+	// The first lane probes about every 3 s (QUIC, then TCP, 1.5 s each);
+	// the second backs off to 30 s.
+	if probes[0] < 15 || probes[1] > probes[0]/2 {
 		t.Errorf("attempts during 90 s: first lane %d, second %d; want the first probing often and the second backing off", probes[0], probes[1])
 	}
 }

@@ -69,6 +69,7 @@ func TestDoctor(t *testing.T) {
 		"ok   service          running",
 		"ok   enrollment       enrolled as "+a.ID.String(),
 		"ok   UDP              "+xaddr+": QUIC handshake completed",
+		"ok   TCP              "+xaddr+": TLS over TCP works too",
 		"ok   clock            "+xaddr+": this machine's clock agrees with the exchange's")
 	t.Logf("bab doctor, service running:\n%s", out)
 

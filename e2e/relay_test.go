@@ -252,14 +252,24 @@ func TestExchangeCannotReadWhatItRelays(t *testing.T) {
 
 // TestRealExchangeCannotRead is the same check at the real exchange,
 // built for the test with a tap (tag babtap) that copies every byte it
-// relays on request streams into a file.
+// relays on request streams into a file, with tunnels over QUIC and over
+// the TCP fallback: the protection does not depend on the transport.
 func TestRealExchangeCannotRead(t *testing.T) {
 	bin := t.TempDir()
 	if err := lab.Build(bin, "babtap"); err != nil {
 		t.Fatal(err)
 	}
+	for _, tr := range []string{"quic", "tcp"} {
+		t.Run(tr, func(t *testing.T) { exchangeCannotRead(t, bin, tr) })
+	}
+}
+
+func exchangeCannotRead(t *testing.T, bin, transport string) {
 	tapFile := filepath.Join(t.TempDir(), "relayed")
-	l := newLab(t, lab.Options{ExchangeBin: filepath.Join(bin, "bab-exchange"), ExchangeEnv: []string{"BAB_TAP_FILE=" + tapFile}})
+	l := newLab(t, lab.Options{ExchangeBin: filepath.Join(bin, "bab-exchange"), ExchangeEnv: []string{"BAB_TAP_FILE=" + tapFile}, Transport: transport})
+	if st, err := l.Consumer.Status(); err != nil || len(st.Tunnels) == 0 || st.Tunnels[0].Transport != transport {
+		t.Fatalf("the consumer's tunnel is not over %s: %+v %v", transport, st, err)
+	}
 	const marker = "MARKER4242424242"
 	status, body := call(t, l, "POST", "/echo?n="+marker, "note "+marker, []byte("the body "+marker))
 	if status != 200 || string(body) != "the body "+marker {

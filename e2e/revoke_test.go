@@ -49,7 +49,14 @@ func TestRevokeAppliance(t *testing.T) {
 // unreachable: bab status and bab doctor say so, and it keeps trying with
 // backoff in case ops enroll it again.
 func TestRevokedApplianceIsToldWhy(t *testing.T) {
-	l := newLab(t, lab.Options{})
+	// Over the TCP fallback too: the reason travels in its close signal.
+	for _, tr := range []string{"quic", "tcp"} {
+		t.Run(tr, func(t *testing.T) { revokedToldWhy(t, tr) })
+	}
+}
+
+func revokedToldWhy(t *testing.T, transport string) {
+	l := newLab(t, lab.Options{Transport: transport})
 	a := l.Consumer
 	if out, err := exchangeCmd(l, "appliance", "revoke", a.ID.String()); err != nil {
 		t.Fatalf("revoke: %v\n%s", err, out)

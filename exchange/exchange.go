@@ -231,6 +231,10 @@ func (x *Exchange) Run(ctx context.Context) error {
 	}
 	defer ln.Close()
 	x.addr.Store(ln.Addr())
+	tcp, err := x.listenTCP(ln.Addr(), tlsConf)
+	if err != nil {
+		return err
+	}
 	admin, err := x.listenAdmin()
 	if err != nil {
 		return err
@@ -250,11 +254,15 @@ func (x *Exchange) Run(ctx context.Context) error {
 	wg.Go(func() { x.serveMonitor(ctx, mon) })
 	wg.Go(func() { x.keepLimits(ctx) })
 	wg.Go(func() { x.watchSessions(ctx) })
+	if tcp != nil {
+		defer tcp.Close()
+		wg.Go(func() { x.acceptTCP(ctx, tcp) })
+	}
 	x.ready.Store(true)
 	if x.onReady != nil {
 		x.onReady()
 	}
-	x.log.Info("exchange ready", "listen", ln.Addr().String(), "admin", x.cfg.AdminSocket, "pin", x.ca.Pin())
+	x.log.Info("exchange ready", "listen", ln.Addr().String(), "tcp", tcp != nil, "admin", x.cfg.AdminSocket, "pin", x.ca.Pin())
 	for {
 		conn, err := ln.Accept(ctx)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/babgate/bab/internal/metrics"
 	"github.com/babgate/bab/problem"
+	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
 )
 
@@ -124,6 +125,8 @@ var (
 		"Appliances with at least one tunnel up to this exchange.", nil, nil)
 	tunnelsDesc = prometheus.NewDesc("bab_exchange_tunnels",
 		"Tunnels up to this exchange (an appliance may hold more than one for a moment while it reconnects).", nil, nil)
+	tunnelsByTransportDesc = prometheus.NewDesc("bab_exchange_tunnels_by_transport",
+		`Tunnels up to this exchange by transport ("quic", or "tcp" for appliances whose network blocks UDP).`, []string{"transport"}, nil)
 	quarantinedDesc = prometheus.NewDesc("bab_exchange_appliances_quarantined",
 		"Connected appliances that the exchange holds in quarantine: their requests are refused.", nil, nil)
 	currentDesc = prometheus.NewDesc("bab_exchange_appliances_current_policy",
@@ -141,7 +144,7 @@ var (
 type fleetCollector struct{ x *Exchange }
 
 func (c fleetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{appliancesDesc, tunnelsDesc, quarantinedDesc, currentDesc, policyVersionDesc, stagedVersionDesc, policyExpiryDesc} {
+	for _, d := range []*prometheus.Desc{appliancesDesc, tunnelsDesc, tunnelsByTransportDesc, quarantinedDesc, currentDesc, policyVersionDesc, stagedVersionDesc, policyExpiryDesc} {
 		ch <- d
 	}
 }
@@ -161,20 +164,26 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
 	gauge(appliancesDesc, float64(f.appliances))
 	gauge(tunnelsDesc, float64(f.tunnels))
+	for _, k := range []transport.Kind{transport.QUIC, transport.TCP} {
+		ch <- prometheus.MustNewConstMetric(tunnelsByTransportDesc, prometheus.GaugeValue, float64(f.byTransport[k]), string(k))
+	}
 	gauge(quarantinedDesc, float64(f.quarantined))
 	gauge(currentDesc, float64(f.current))
 	gauge(policyVersionDesc, float64(version))
 	gauge(stagedVersionDesc, float64(staged))
 }
 
-type fleetCounts struct{ appliances, tunnels, quarantined, current int }
+type fleetCounts struct {
+	appliances, tunnels, quarantined, current int
+	byTransport                               map[transport.Kind]int
+}
 
 // fleetCounts counts the live tunnels and the appliances behind them; an
 // appliance counts once however many tunnels it has.
 func (x *Exchange) fleetCounts(version uint64) fleetCounts {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var f fleetCounts
+	f := fleetCounts{byTransport: map[transport.Kind]int{}}
 	for _, list := range x.sessions {
 		up, quarantined, current := false, false, false
 		for _, s := range list {
@@ -182,6 +191,7 @@ func (x *Exchange) fleetCounts(version uint64) fleetCounts {
 				continue
 			}
 			f.tunnels++
+			f.byTransport[s.conn.Kind()]++
 			up = true
 			quarantined = quarantined || s.quarantined.Load()
 			current = current || (version > 0 && s.applied.Load() >= version)

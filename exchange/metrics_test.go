@@ -74,6 +74,8 @@ func TestReadyz(t *testing.T) {
 		{"bab_exchange_policy_expiry_timestamp_seconds", nil, float64(now.Add(time.Hour).Unix())},
 		{"bab_exchange_appliances_connected", nil, 0},
 		{"bab_exchange_tunnels", nil, 0},
+		{"bab_exchange_tunnels_by_transport", []string{"transport", "quic"}, 0},
+		{"bab_exchange_tunnels_by_transport", []string{"transport", "tcp"}, 0},
 		{"bab_exchange_appliances_quarantined", nil, 0},
 		{"bab_exchange_enrollments_total", []string{"result", "ok"}, 0},
 		{"bab_exchange_policy_pushes_total", []string{"result", "sent"}, 0},

@@ -59,7 +59,7 @@ var catalog = map[Code]Info{
 	NotAllowed:           {http.StatusForbidden, "The policy does not allow this call", "Ask central ops for an access rule that lets your administration call this service with this method and path."},
 	UnknownService:       {http.StatusNotFound, "No such service in the policy", "Check the service identifier; central ops list the services your administration may call."},
 	ProviderOffline:      {http.StatusServiceUnavailable, "The providing administration's appliance is not connected", "Try again later; if it lasts, the provider's IT should check their appliance (bab status)."},
-	ExchangeUnreachable:  {http.StatusServiceUnavailable, "This appliance has no connection to the exchange", "Office IT: run bab status and bab doctor; UDP to the exchange must be allowed out."},
+	ExchangeUnreachable:  {http.StatusServiceUnavailable, "This appliance has no connection to the exchange", "Office IT: run bab status and bab doctor; UDP (or at least TCP) to the exchange's port must be allowed out."},
 	Timeout:              {http.StatusGatewayTimeout, "The request did not complete within its deadline", "Try again; raise the deadline with the Bab-Timeout header if the service is known to be slow."},
 	BodyTooLarge:         {http.StatusRequestEntityTooLarge, "The request body is larger than this gateway accepts", "Send a smaller body, or ask office IT to raise gateway.max_body_bytes."},
 	PolicyExpired:        {http.StatusServiceUnavailable, "The policy this appliance holds has expired", "Office IT: check the tunnel (bab status); central ops must publish a new policy."},

@@ -112,6 +112,9 @@ func tunnelNote(t console.Tunnel, clk clock) note {
 	data := map[string]any{"Addr": t.Addr, "Time": clk.when(t.Since), "ErrorTime": clk.when(t.LastErrorAt)}
 	var n note
 	switch {
+	case t.Connected && t.Transport == "tcp":
+		n = note{level: levelOK, text: lang.L("office.tunnel.up_tcp", data), next: lang.L("office.tunnel.tcp_next"), tech: t.TransportReason}
+		return n
 	case t.Connected:
 		n = note{level: levelOK, text: lang.L("office.tunnel.up", data)}
 	case t.Since.IsZero():

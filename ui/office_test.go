@@ -85,3 +85,14 @@ func TestOfficeRefused(t *testing.T) {
 	c := officeConsole(t, &stub{officeErr: &console.ProblemError{Status: 403, Problem: *p}})
 	wantText(t, c.office.root, "The rules do not allow")
 }
+
+// TestOfficeTCP: a tunnel that fell back to TCP says so, with why for IT
+// and what to ask the network team, in words the clerk's language has.
+func TestOfficeTCP(t *testing.T) {
+	v := officeView()
+	v.Tunnels[0].Transport, v.Tunnels[0].TransportReason = "tcp", "QUIC got no answer within 3s; UDP may be blocked"
+	c := officeConsole(t, &stub{office: v})
+	wantText(t, c.office.root,
+		"exchange-1.example:443: connected over TCP since 08:45",
+		"For your IT: QUIC got no answer within 3s; UDP may be blocked")
+}

@@ -165,14 +165,13 @@ func open(ctx context.Context, addr, pin string) (*conn, error) {
 		InsecureSkipVerify:    true,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error { return verifyPinned(raw, pin) },
 	}
-	q, err := quic.DialAddr(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: 10 * time.Second, MaxIdleTimeout: time.Minute})
+	qc, err := dial(ctx, addr, tc)
 	if err != nil {
 		if errors.Is(err, ErrPinMismatch) {
 			return nil, ErrPinMismatch
 		}
-		return nil, fmt.Errorf("enroll: connect to %s (UDP): %w", addr, err)
+		return nil, err
 	}
-	qc := transport.FromQUIC(q)
 	s, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		qc.CloseWithError(wire.CloseNormal, "")
@@ -182,6 +181,26 @@ func open(ctx context.Context, addr, pin string) (*conn, error) {
 		_ = s.SetDeadline(d)
 	}
 	return &conn{qc: qc, s: s, br: wire.NewReader(s)}, nil
+}
+
+// quicAnswer is how long enrollment waits for QUIC's handshake before it
+// tries TLS on TCP, as a tunnel does where UDP is blocked.
+const quicAnswer = 3 * time.Second
+
+// dial connects over QUIC, or over TCP when QUIC gets no answer.
+func dial(ctx context.Context, addr string, tc *tls.Config) (transport.Conn, error) {
+	qc, err := transport.DialQUIC(ctx, addr, tc, &quic.Config{HandshakeIdleTimeout: quicAnswer, MaxIdleTimeout: time.Minute})
+	if err == nil || !transport.NoAnswer(err) || ctx.Err() != nil {
+		if err != nil {
+			return nil, fmt.Errorf("enroll: connect to %s (UDP): %w", addr, err)
+		}
+		return qc, nil
+	}
+	tcp, terr := transport.DialTCP(ctx, addr, tc, transport.TCPConfig{HandshakeTimeout: 10 * time.Second})
+	if terr != nil {
+		return nil, fmt.Errorf("enroll: connect to %s: over UDP: %w; over TCP: %w", addr, err, terr)
+	}
+	return tcp, nil
 }
 
 func (c *conn) close() { c.qc.CloseWithError(wire.CloseNormal, "") }

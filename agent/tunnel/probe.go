@@ -61,6 +61,9 @@ type ProbeResult struct {
 	Sent         time.Time `json:"sent,omitzero"`
 	Received     time.Time `json:"received,omitzero"`
 	ExchangeTime time.Time `json:"exchange_time,omitzero"`
+	// TCP is the same probe over TLS on TCP, the fallback where UDP is
+	// blocked (ProbeBoth sets it; Probe checks QUIC only).
+	TCP *ProbeResult `json:"tcp,omitempty"`
 }
 
 // Skew estimates how far the exchange's clock is ahead of this machine's
@@ -79,19 +82,43 @@ func Skew(sent, received, exchange time.Time) (skew, within time.Duration) {
 // before closing. A running tunnel to the same exchange is not disturbed.
 // tc is the tunnel's client configuration; the ALPN is set here.
 func Probe(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) ProbeResult {
+	qc := wire.QUICConfig()
+	qc.HandshakeIdleTimeout = timeout
+	return probeOver(ctx, addr, tc, timeout, func(ctx context.Context, tc *tls.Config) (transport.Conn, error) {
+		return transport.DialQUIC(ctx, addr, tc, qc)
+	})
+}
+
+// ProbeTCP is Probe over TLS on TCP.
+func ProbeTCP(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) ProbeResult {
+	return probeOver(ctx, addr, tc, timeout, func(ctx context.Context, tc *tls.Config) (transport.Conn, error) {
+		return transport.DialTCP(ctx, addr, tc, transport.TCPConfig{HandshakeTimeout: timeout})
+	})
+}
+
+// ProbeBoth probes over QUIC and over TCP at once: the result is QUIC's,
+// with TCP's in its TCP field.
+func ProbeBoth(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) ProbeResult {
+	tcp := make(chan ProbeResult, 1)
+	go func() { tcp <- ProbeTCP(ctx, addr, tc, timeout) }()
+	res := Probe(ctx, addr, tc, timeout)
+	t := <-tcp
+	res.TCP = &t
+	return res
+}
+
+func probeOver(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration,
+	dial func(context.Context, *tls.Config) (transport.Conn, error)) ProbeResult {
 	res := ProbeResult{Addr: addr}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tc = tc.Clone()
 	tc.NextProtos = []string{wire.ALPNTunnel}
-	qc := wire.QUICConfig()
-	qc.HandshakeIdleTimeout = timeout
-	q, err := quic.DialAddr(ctx, addr, tc, qc)
+	conn, err := dial(ctx, tc)
 	if err != nil {
 		res.Outcome, res.Detail = classify(err, false)
 		return res
 	}
-	conn := transport.FromQUIC(q)
 	defer conn.CloseWithError(wire.CloseNormal, "probe done")
 	welcome, sent, received, err := probe(ctx, conn)
 	if err != nil {
@@ -103,10 +130,10 @@ func Probe(ctx context.Context, addr string, tc *tls.Config, timeout time.Durati
 	return res
 }
 
-// Probe probes this tunnel's exchange with the tunnel's own TLS
-// configuration, beside the tunnel.
+// Probe probes this tunnel's exchange over QUIC and TCP with the
+// tunnel's own TLS configuration, beside the tunnel.
 func (t *Tunnel) Probe(ctx context.Context, timeout time.Duration) ProbeResult {
-	return Probe(ctx, t.cfg.Addr, t.cfg.TLS, timeout)
+	return ProbeBoth(ctx, t.cfg.Addr, t.cfg.TLS, timeout)
 }
 
 func probe(ctx context.Context, conn transport.Conn) (w wire.Welcome, sent, received time.Time, err error) {

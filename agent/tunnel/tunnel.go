@@ -1,5 +1,5 @@
-// Package tunnel keeps an appliance's QUIC connection to one exchange up:
-// it dials with mutual TLS, runs the control stream (hello, heartbeats,
+// Package tunnel keeps an appliance's connection to one exchange up (QUIC,
+// or TLS on TCP where UDP is blocked: dial.go): it dials with mutual TLS, runs the control stream (hello, heartbeats,
 // policy pushes and acks, certificate renewal), accepts the request streams
 // the exchange opens towards this appliance, and reconnects with backoff
 // when the connection goes away: at once and often while the path gives
@@ -58,6 +58,7 @@ type Config struct {
 	Backoff   Backoff
 	Probe     Backoff
 	QUIC      *quic.Config // nil means DefaultQUICConfig()
+	Dial      DialConfig   // QUIC or TCP (dial.go)
 	Heartbeat time.Duration
 	// QuietAfter and DeadAfter tell a dead path from a quiet one
 	// (liveness.go); zero means DefaultQuietAfter and DefaultDeadAfter.
@@ -115,6 +116,7 @@ type Tunnel struct {
 	mu          sync.Mutex
 	ctrl        transport.Stream // written under wmu
 	state       State
+	dialing     dialState
 	renewWaiter chan wire.Renewed
 	// queries wait for the answers to trace queries, by id.
 	queries   map[uint64]chan tracelog.TraceRecords
@@ -135,6 +137,10 @@ type State struct {
 	// revoked this appliance's key or certificate (LastError says how);
 	// the tunnel keeps trying, in case ops enroll the appliance again.
 	Revoked bool `json:"revoked,omitempty"`
+	// Transport is "quic" or "tcp", the transport of the current or last
+	// connection; TransportReason says why TCP, in plain words.
+	Transport       string `json:"transport,omitempty"`
+	TransportReason string `json:"transport_reason,omitempty"`
 	// Checked says the exchange has given its boot-state verdict since
 	// this connection came up; it routes nothing for a TPM appliance
 	// before that.
@@ -231,6 +237,10 @@ func (t *Tunnel) Run(ctx context.Context) error {
 			t.cfg.Backoff.Reset()
 		}
 		wait := t.nextWait(err)
+		if errors.Is(err, ErrMovedToQUIC) {
+			t.cfg.Log.Info("the tunnel moves back to QUIC", "addr", t.cfg.Addr)
+			continue
+		}
 		if errors.Is(err, ErrRevoked) {
 			t.cfg.Log.Error("the exchange revoked this appliance; only a new enrollment brings it back", "addr", t.cfg.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
 		} else {
@@ -261,7 +271,9 @@ func (t *Tunnel) nextWait(err error) time.Duration {
 }
 
 func (t *Tunnel) setDown(err error) {
-	t.conn.Store(nil)
+	if !errors.Is(err, ErrMovedToQUIC) { // the old connection serves until the next is up (dial.go)
+		t.conn.Store(nil)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ctrl = nil
@@ -284,21 +296,11 @@ func (t *Tunnel) setDown(err error) {
 
 // session runs one connection from dial to its end.
 func (t *Tunnel) session(ctx context.Context) error {
-	limit := 10 * time.Second
-	if t.probing {
-		limit = ProbeDial
-	}
-	dctx, cancel := context.WithTimeout(ctx, limit)
-	q, err := quic.DialAddr(dctx, t.cfg.Addr, t.cfg.TLS, t.cfg.QUIC)
-	cancel()
+	conn, err := t.dial(ctx)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = fmt.Errorf("%w within %s: %w", ErrNoAnswer, limit, err)
-		}
-		return fmt.Errorf("dial %s: %w", t.cfg.Addr, err)
+		return err
 	}
-	conn := transport.FromQUIC(q)
-	defer conn.CloseWithError(wire.CloseShutdown, "appliance stopping")
+	defer t.hangUp(conn)
 
 	ctrl, err := conn.OpenStreamSync(ctx)
 	if err != nil {
@@ -369,6 +371,8 @@ func (t *Tunnel) session(ctx context.Context) error {
 		return fmt.Errorf("connection closed: %w", context.Cause(conn.Context()))
 	case <-ctx.Done():
 		return nil
+	case <-t.quicAgain(sctx, conn):
+		return ErrMovedToQUIC
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/babgate/bab/agent/keys"
 	"github.com/babgate/bab/agent/tpm"
+	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/attest"
@@ -72,7 +73,16 @@ func doctor(ctx context.Context, args []string, stdout io.Writer) error {
 			out = append(out, finding{check: "UDP", result: addr + ": not checked: " + reason, v: warn})
 			continue
 		}
-		out = append(out, checkUDP(r, ips), checkClock(r))
+		udp := checkUDP(r, ips)
+		if r.TCP != nil {
+			if r.Outcome == tunnel.ProbeNoAnswer && (r.TCP.Outcome == tunnel.ProbeOK || r.TCP.Outcome == tunnel.ProbeNoTime) {
+				udp.v = warn // the tunnel falls back to TCP: slower, not down
+			}
+			out = append(out, udp, checkTCP(r, *r.TCP))
+		} else {
+			out = append(out, udp)
+		}
+		out = append(out, checkClock(r))
 	}
 	return report(stdout, out)
 }

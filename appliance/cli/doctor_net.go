@@ -82,6 +82,28 @@ func checkUDP(r tunnel.ProbeResult, ips []string) finding {
 		fix: "check this machine's network settings (address, default route) towards " + host}
 }
 
+// checkTCP says whether the exchange answers over TLS on TCP, the
+// fallback of a tunnel where UDP is blocked, next to what QUIC found.
+func checkTCP(quic, r tunnel.ProbeResult) finding {
+	udpOK := quic.Outcome == tunnel.ProbeOK || quic.Outcome == tunnel.ProbeNoTime
+	switch r.Outcome {
+	case tunnel.ProbeOK, tunnel.ProbeNoTime:
+		if udpOK {
+			return finding{check: "TCP", result: r.Addr + ": TLS over TCP works too: the tunnel would fall back to it if UDP were blocked"}
+		}
+		return finding{check: "TCP", v: warn, result: r.Addr + ": TLS over TCP works: the tunnel runs over TCP instead of QUIC",
+			fix: "requests are carried, a little slower; to use QUIC, have UDP allowed as the UDP line says"}
+	case tunnel.ProbeNoAnswer, tunnel.ProbeFailed:
+		if udpOK {
+			return finding{check: "TCP", result: r.Addr + ": no TLS over TCP (" + r.Detail + "): the tunnel uses QUIC, which works; it would have no fallback if UDP were blocked"}
+		}
+		return finding{check: "TCP", v: fail, result: r.Addr + ": no answer over TCP either: " + r.Detail,
+			fix: "neither UDP nor TCP reaches the exchange: ask your network team to allow outbound UDP, or at least TCP, to that port; if they are allowed, ask central ops whether the exchange is running"}
+	}
+	return finding{check: "TCP", v: fail, result: r.Addr + " answers over TCP, but: " + r.Detail,
+		fix: "see the UDP line: the exchange gives the same answer over both"}
+}
+
 // checkClock compares this machine's clock with the exchange's, from the
 // time in a probe's answer.
 func checkClock(r tunnel.ProbeResult) finding {

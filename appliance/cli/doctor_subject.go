@@ -160,7 +160,7 @@ func probeDirectly(ctx context.Context, cfg *config.Config, id *store.Identity, 
 				return cert, nil
 			},
 		}
-		wg.Go(func() { out[i] = tunnel.Probe(ctx, addr, tc, tunnel.ProbeTimeout) })
+		wg.Go(func() { out[i] = tunnel.ProbeBoth(ctx, addr, tc, tunnel.ProbeTimeout) })
 	}
 	wg.Wait()
 	return out, nil

@@ -239,3 +239,26 @@ func TestDoctorNotEnrolled(t *testing.T) {
 		t.Errorf("doctor created the state directory (%v)", err)
 	}
 }
+
+// TestCheckTCP: the TCP line says whether the fallback works, and a UDP
+// that gets no answer is a warning, not a failure, when TCP carries the
+// tunnel.
+func TestCheckTCP(t *testing.T) {
+	ok := tunnel.ProbeResult{Addr: "192.0.2.7:7700", Outcome: tunnel.ProbeOK}
+	silent := tunnel.ProbeResult{Addr: "192.0.2.7:7700", Outcome: tunnel.ProbeNoAnswer, Detail: "timeout"}
+	for _, c := range []struct {
+		udp, tcp tunnel.ProbeResult
+		want     verdict
+		says     string
+	}{
+		{ok, ok, pass, "works too"},
+		{silent, ok, warn, "runs over TCP instead of QUIC"},
+		{ok, silent, pass, "no fallback"},
+		{silent, silent, fail, "neither UDP nor TCP"},
+	} {
+		f := checkTCP(c.udp, c.tcp)
+		if f.v != c.want || !strings.Contains(f.result+f.fix, c.says) {
+			t.Errorf("udp %s, tcp %s: %v %q (fix %q), want %v saying %q", c.udp.Outcome, c.tcp.Outcome, f.v, f.result, f.fix, c.want, c.says)
+		}
+	}
+}

@@ -60,7 +60,10 @@ func printStatus(w io.Writer, st *appliance.Status, now time.Time) {
 	for _, t := range st.Tunnels {
 		switch {
 		case t.Connected:
-			line("Tunnel", "%s up since %s (%s), rtt %s%s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT, lanes(t))
+			line("Tunnel", "%s up since %s (%s), rtt %s, over %s%s", t.Addr, t.Since.Format(time.RFC3339), appliance.PlainDuration(now.Sub(t.Since)), t.RTT, transportName(t), lanes(t))
+			if t.TransportReason != "" {
+				line("", "over TCP because %s", t.TransportReason)
+			}
 		case t.Revoked:
 			line("Tunnel", "%s REVOKED (%s), last refused at %s: %s", t.Addr, plural(t.Attempts, "attempt"), t.LastErrorAt.Format(time.RFC3339), t.LastError)
 		case t.Attempts == 0:
@@ -150,6 +153,17 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// transportName is how status names a tunnel's transport.
+func transportName(t tunnel.State) string {
+	switch t.Transport {
+	case "tcp":
+		return "TCP (TLS)"
+	case "quic", "":
+		return "QUIC"
+	}
+	return t.Transport
 }
 
 func anyUp(ts []tunnel.State) bool {

@@ -79,6 +79,13 @@ func TestStatusGolden(t *testing.T) {
 				KeyHash: "sha256:9b2e4d6f8a0c1e3f5a7b9c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f"}
 			st.AttestedAt = now.Add(-4 * time.Minute)
 		}),
+		"status-tcp": with(func(st *appliance.Status) {
+			st.Policy = appliance.PolicyStatus{Version: 7, Expires: now.Add(72 * time.Hour)}
+			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700", Connected: true, Since: now.Add(-time.Hour), RTT: "2.6ms",
+				Transport: "tcp", TransportReason: "QUIC got no answer within 3s; UDP may be blocked"}}
+			st.Certificate = appliance.CertStatus{NotAfter: now.Add(20 * time.Hour), Key: "tpm"}
+			st.AttestedAt = now.Add(-4 * time.Minute)
+		}),
 		"status-new": with(func(st *appliance.Status) {
 			st.Tunnels = []tunnel.State{{Addr: "exchange.example.gov:7700"}}
 			st.Certificate = appliance.CertStatus{NotAfter: now.Add(24 * time.Hour), Key: "tpm"}

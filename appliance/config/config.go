@@ -36,6 +36,9 @@ type Tunnels struct {
 	// that no one connection's packet loop is the limit, and a connection
 	// that breaks leaves the others carrying.
 	Lanes int
+	// Transport is how tunnels reach the exchanges: "auto" (QUIC, TLS on
+	// TCP where UDP is blocked), "quic" or "tcp".
+	Transport string
 }
 
 // Lanes: the default, and the bounds of tunnels.lanes (the exchange
@@ -128,6 +131,7 @@ type BackendTLS struct {
 // Defaults used when the file does not set a value.
 const (
 	DefaultStateDir       = "/var/lib/bab"
+	DefaultTransport      = "auto"
 	DefaultAdminListen    = "127.0.0.1:7701"
 	DefaultAdminSocket    = "/run/bab/admin.sock"
 	DefaultAdminGroup     = "bab-admin"
@@ -145,7 +149,7 @@ const (
 func Default() *Config {
 	return &Config{
 		StateDir: DefaultStateDir,
-		Tunnels:  Tunnels{Lanes: DefaultLanes},
+		Tunnels:  Tunnels{Lanes: DefaultLanes, Transport: DefaultTransport},
 		Admin:    Admin{Listen: DefaultAdminListen, Socket: DefaultAdminSocket, SocketGroup: DefaultAdminGroup},
 		Console:  Console{Socket: DefaultConsoleSocket, SocketGroup: DefaultConsoleGroup},
 		Gateway: Gateway{

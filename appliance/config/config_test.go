@@ -32,7 +32,7 @@ func TestDefault(t *testing.T) {
 	got := Default()
 	want := &Config{
 		StateDir: "/var/lib/bab",
-		Tunnels:  Tunnels{Lanes: 4},
+		Tunnels:  Tunnels{Lanes: 4, Transport: "auto"},
 		Admin:    Admin{Listen: "127.0.0.1:7701", Socket: "/run/bab/admin.sock", SocketGroup: "bab-admin"},
 		Console:  Console{Socket: "/run/bab/console.sock", SocketGroup: "bab-console"},
 		Gateway: Gateway{
@@ -70,6 +70,7 @@ state_dir: state
 exchanges: [ex1.example.gov:7700, "[2001:db8::1]:7700"]
 tunnels:
   lanes: 2
+  transport: tcp
 admin:
   listen: 127.0.0.1:9901
   socket: run/admin.sock
@@ -119,7 +120,7 @@ log:
 		File:      "/etc/bab/bab.yaml",
 		StateDir:  "/etc/bab/state",
 		Exchanges: []string{"ex1.example.gov:7700", "[2001:db8::1]:7700"},
-		Tunnels:   Tunnels{Lanes: 2},
+		Tunnels:   Tunnels{Lanes: 2, Transport: "tcp"},
 		Admin:     Admin{Listen: "127.0.0.1:9901", Socket: "/etc/bab/run/admin.sock", SocketGroup: "office-it"},
 		Console:   Console{Socket: "/etc/bab/run/console.sock", SocketGroup: "clerks", Listen: "192.0.2.10:7703", Names: []string{"bab.office.local", "192.0.2.10"}},
 		Gateway: Gateway{

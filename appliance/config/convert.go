@@ -26,6 +26,14 @@ func (c *converter) config(f *fileV1) *Config {
 		}
 		cfg.Tunnels.Lanes = *f.Tunnels.Lanes
 	}
+	if f.Tunnels != nil && f.Tunnels.Transport != nil {
+		switch *f.Tunnels.Transport {
+		case "auto", "quic", "tcp":
+			cfg.Tunnels.Transport = *f.Tunnels.Transport
+		default:
+			c.p.Add(at("tunnels", "transport"), "is %q; write auto, quic or tcp, or remove the line to use %s", *f.Tunnels.Transport, DefaultTransport)
+		}
+	}
 	if f.Admin != nil {
 		c.admin(f.Admin, &cfg.Admin)
 	}

@@ -20,7 +20,8 @@ type fileV1 struct {
 }
 
 type tunnelsV1 struct {
-	Lanes *int `yaml:"lanes"`
+	Lanes     *int    `yaml:"lanes"`
+	Transport *string `yaml:"transport"`
 }
 
 type policyV1 struct {

@@ -14,9 +14,12 @@ const Version = 1
 
 // Config is the exchange's configuration, with defaults filled in.
 type Config struct {
-	File        string   // where it was loaded from ("" for defaults)
-	StateDir    string   // CA, registry, tokens, policy history, trace
-	Listen      string   // QUIC (UDP) host:port appliances connect to
+	File     string // where it was loaded from ("" for defaults)
+	StateDir string // CA, registry, tokens, policy history, trace
+	Listen   string // QUIC (UDP) host:port appliances connect to
+	// TCP also listens on TCP at Listen's port, for appliances on
+	// networks that block UDP (TLS 1.3 over TCP, see docs/wire.md).
+	TCP         bool
 	Names       []string // DNS names and IP addresses in the exchange's certificate
 	AdminSocket string   // Unix socket the ops commands talk to
 	AdminListen string   // TCP host:port of /healthz, /readyz and /metrics, for monitoring
@@ -148,6 +151,7 @@ func Default() *Config {
 	return &Config{
 		StateDir:             DefaultStateDir,
 		Listen:               DefaultListen,
+		TCP:                  true,
 		Names:                DefaultNames(),
 		AdminSocket:          DefaultAdminSocket,
 		AdminListen:          DefaultAdminListen,

@@ -15,6 +15,7 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		StateDir:             "/var/lib/bab-exchange",
 		Listen:               "[::]:7700",
+		TCP:                  true,
 		Names:                []string{"localhost", "127.0.0.1", "::1"},
 		AdminSocket:          "/run/bab-exchange/admin.sock",
 		AdminListen:          "127.0.0.1:7702",
@@ -60,6 +61,7 @@ func TestParseFull(t *testing.T) {
 	in := `version: 1
 state_dir: state
 listen: 192.0.2.1:7777
+tcp: false
 names: [exchange.example.gov, 192.0.2.1]
 admin_socket: /run/x/admin.sock
 admin_listen: "[::1]:9102"
@@ -100,6 +102,7 @@ log:
 		File:                 "/etc/bab-exchange/bab-exchange.yaml",
 		StateDir:             "/etc/bab-exchange/state",
 		Listen:               "192.0.2.1:7777",
+		TCP:                  false,
 		Names:                []string{"exchange.example.gov", "192.0.2.1"},
 		AdminSocket:          "/run/x/admin.sock",
 		AdminListen:          "[::1]:9102",

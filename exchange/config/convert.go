@@ -21,6 +21,9 @@ func (c *converter) config(f *fileV1) *Config {
 			c.p.Add(at("listen"), "%v", err)
 		}
 	}
+	if f.TCP != nil {
+		cfg.TCP = *f.TCP
+	}
 	if f.Names != nil {
 		cfg.Names = c.names(*f.Names)
 	}

@@ -13,7 +13,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.StateDir != "/var/lib/bab-exchange" || c.Listen != "[::]:7700" ||
+	if c.StateDir != "/var/lib/bab-exchange" || c.Listen != "[::]:7700" || !c.TCP ||
 		c.AdminSocket != "/run/bab-exchange/admin.sock" || c.AdminListen != "127.0.0.1:7702" || c.AdminReadOnlyGroup != "bab-exchange-ro" || c.PolicyThreshold != 1 ||
 		c.CertLifetime != 24*time.Hour || c.Heartbeat != 10*time.Second ||
 		c.RequestTimeoutMax != 5*time.Minute || c.LogLevel != slog.LevelInfo ||

@@ -10,6 +10,7 @@ type fileV1 struct {
 	Version             any                `yaml:"version"` // checked by yamlconf.Version
 	StateDir            *string            `yaml:"state_dir"`
 	Listen              *string            `yaml:"listen"`
+	TCP                 *bool              `yaml:"tcp"`
 	Names               *[]string          `yaml:"names"`
 	AdminSocket         *string            `yaml:"admin_socket"`
 	AdminListen         *string            `yaml:"admin_listen"`

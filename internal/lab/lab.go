@@ -26,6 +26,7 @@ import (
 	"github.com/babgate/bab/appliance/store"
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/ident"
+	"github.com/babgate/bab/internal/pathsim"
 	"github.com/babgate/bab/internal/profile"
 	"github.com/babgate/bab/internal/swtpm"
 	"github.com/babgate/bab/policy"
@@ -57,9 +58,6 @@ type Options struct {
 	// exchange.mutex.prof, …) when it stops.
 	ProfileDir   string
 	LockProfiles bool
-	// Transport is what the tunnels run over; only "quic" (the default,
-	// also when empty) for now.
-	Transport string
 	// SoftwareKeys makes the appliances use software keys even where swtpm
 	// is installed (the exchange then allows them). Without swtpm the lab
 	// uses software keys anyway.
@@ -90,6 +88,13 @@ type Options struct {
 	// environment.
 	ExchangeBin string
 	ExchangeEnv []string
+	// Transport is the appliances' transport setting (auto, quic or
+	// tcp); empty leaves the default, auto.
+	Transport string
+	// ViaPath puts a pathsim.Path in front of the exchange (Lab.Path) and
+	// aims the appliances at it, to enroll and to connect; with BlockUDP
+	// the path drops UDP from the start, as a network that blocks it.
+	ViaPath, BlockUDP bool
 }
 
 // Lab is a running federation.
@@ -100,8 +105,11 @@ type Lab struct {
 	Consumer *Appliance // the commune
 	Provider *Appliance // the civil registry
 	Backend  *Backend
-	OpsKey   ed25519.PrivateKey   // the first of OpsKeys
-	OpsKeys  []ed25519.PrivateKey // all the ops keys the exchange trusts
+	// Path is between the appliances and the exchange when
+	// Options.ViaPath is set, else nil.
+	Path    *pathsim.Path
+	OpsKey  ed25519.PrivateKey   // the first of OpsKeys
+	OpsKeys []ed25519.PrivateKey // all the ops keys the exchange trusts
 	// threshold is how many of OpsKeys Push signs with.
 	threshold int
 	// keys are the appliance keys the lab's ops approved: the policy
@@ -111,6 +119,7 @@ type Lab struct {
 	profileDir   string
 	lanes        int // the appliances' tunnels.lanes
 	lockProfiles bool
+	transport    string                // the appliances' transport setting, if set
 	adminGroup   string                // the appliances' admin.socket_group, if set
 	consoleGroup string                // the appliances' console.socket_group, if set
 	tpms         bool                  // the appliances run on swtpm instances
@@ -173,11 +182,8 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	if o.Transport != "" && o.Transport != "quic" {
-		return nil, fmt.Errorf("lab: transport %q: only quic is supported", o.Transport)
-	}
 	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
-		keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
+		transport: o.Transport, keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -200,6 +206,12 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	}
 	if err := l.startExchange(ctx, o); err != nil {
 		return nil, err
+	}
+	if o.ViaPath {
+		if l.Path, err = pathsim.New(l.Exchange.Addr); err != nil {
+			return nil, err
+		}
+		l.Path.BlockUDP(o.BlockUDP)
 	}
 	if l.Consumer, err = l.addAppliance(ctx, CommuneHQ, "", o.MaxBodyBytes, l.sims[CommuneHQ.Name]); err != nil {
 		return nil, err
@@ -439,6 +451,9 @@ log:
 tunnels:
   lanes: %d
 `, a.StateDir, adm, a.Socket, group, a.ConsoleSocket, consoleGroup, con, gw, maxBody, CommuneSystem, sum, max(l.lanes, 1))
+	if l.transport != "" {
+		cfg += "  transport: " + l.transport + "\n"
+	}
 	cfg += "tpm:\n  device: " + TPMDevice(sim) + "\n"
 	if backend != "" {
 		cfg += "services:\n"
@@ -455,11 +470,20 @@ tunnels:
 // enroll runs bab enroll for a with token, reads the key it enrolled with
 // and prepares its serve command.
 func (l *Lab) enroll(ctx context.Context, a *Appliance, token string) error {
-	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.Exchange.Addr, "--token", token, "--name", a.ID.Name); err != nil {
+	if _, err := run(ctx, filepath.Join(l.Bin, "bab"), "enroll", "--config", a.Config, "--exchange", l.ExchangeAddr(), "--token", token, "--name", a.ID.Name); err != nil {
 		return err
 	}
 	a.args = []string{filepath.Join(l.Bin, "bab"), "serve", "--config", a.Config}
 	return a.LoadKey()
+}
+
+// ExchangeAddr is the address the appliances are given for the exchange:
+// its own, or the path's in front of it.
+func (l *Lab) ExchangeAddr() string {
+	if l.Path != nil {
+		return l.Path.Addr
+	}
+	return l.Exchange.Addr
 }
 
 // LoadKey reads the key a enrolled with from its state (a must be stopped),
@@ -663,6 +687,9 @@ func (l *Lab) Close() {
 	if l.Backend != nil {
 		_ = l.Backend.Close()
 	}
+	if l.Path != nil {
+		l.Path.Close()
+	}
 }
 
 // Request builds a request from the consumer's local system to the civil
@@ -727,11 +754,21 @@ func freeTCPPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// freeUDPPort is a port free for UDP and for TCP: the exchange listens on
+// both.
 func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 20 {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		t, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		c.Close()
+		if err == nil {
+			t.Close()
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, errors.New("lab: no port free for both UDP and TCP")
 }

@@ -21,7 +21,7 @@ func sealCost(ctx context.Context, o options, tmp string, sealed *lab.Lab, clien
 		return nil, err
 	}
 	progress("starting a second lab with them…")
-	clear, err := lab.Start(ctx, lab.Options{Dir: filepath.Join(tmp, "clear-lab"), BinDir: bin, Lanes: o.lanes})
+	clear, err := lab.Start(ctx, lab.Options{Dir: filepath.Join(tmp, "clear-lab"), BinDir: bin, Lanes: o.lanes, Transport: o.transport})
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func main() {
 	var light string
 	flag.StringVar(&light, "light", "1,4", "light concurrencies at which to compare latency, comma-separated; empty for none")
 	flag.StringVar(&o.bin, "bin", "", "directory holding prebuilt bab and bab-exchange to measure, instead of building them from the source tree")
-	flag.StringVar(&o.transport, "transport", "quic", "what the tunnels run over (only quic for now)")
+	flag.StringVar(&o.transport, "transport", "", "the appliances' transport: auto (the default), quic or tcp (TLS over TCP, the fallback where UDP is blocked)")
 	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)

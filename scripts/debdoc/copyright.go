@@ -258,6 +258,11 @@ func (m module) paragraph(binary string) (string, error) {
 		return "", fmt.Errorf("module %s %s: no license file in %s: a dependency without a license cannot be shipped", m.Path, m.Version, m.Dir)
 	}
 	notice, _, _ := readFirst(m.Dir, "NOTICE", "NOTICE.txt", "NOTICE.md")
+	if more, err := otherLicenses(m.Dir, licName); err != nil {
+		return "", err
+	} else if more != "" {
+		lic += "\n\n" + more
+	}
 	name, err := classify(lic + "\n" + notice)
 	if err != nil {
 		return "", fmt.Errorf("module %s %s (%s): %w", m.Path, m.Version, licName, err)
@@ -281,6 +286,29 @@ func (m module) paragraph(binary string) (string, error) {
 	fmt.Fprintf(&b, "License: %s\n%s", name, body(strings.Join(text, "\n\n")))
 	fmt.Fprintf(&b, "Comment: %s, statically linked into %s.\n", what, binary)
 	return b.String(), nil
+}
+
+// otherLicenses are the license files beside the main one at a module's
+// root (LICENSE-BSD for code taken from elsewhere, say), each under its
+// name.
+func otherLicenses(dir, main string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || n == main || !isLicenseFile(n) || strings.HasPrefix(strings.ToUpper(n), "NOTICE") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			return "", err
+		}
+		out = append(out, n+":\n"+strings.TrimSpace(strings.ReplaceAll(string(b), "\r\n", "\n")))
+	}
+	return strings.Join(out, "\n\n"), nil
 }
 
 // licenseText is what the copyright file keeps of a license: the whole
@@ -339,8 +367,9 @@ func classify(text string) (string, error) {
 	add(vera, "Bitstream-Vera")
 	add(vera && has("Arev Fonts"), "Arev")
 	add(has("This is free and unencumbered software released into the public domain"), "Unlicense")
+	add(has("Mozilla Public License, version 2.0"), "MPL-2.0")
 	if len(names) == 0 {
-		return "", errors.New("license not recognised (not Apache-2.0, Expat, BSD, ISC, Zlib, OFL-1.1, Bitstream-Vera or Unlicense): read it, and teach scripts/debdoc its name if it may be shipped")
+		return "", errors.New("license not recognised (not Apache-2.0, Expat, BSD, ISC, Zlib, OFL-1.1, Bitstream-Vera, Unlicense or MPL-2.0): read it, and teach scripts/debdoc its name if it may be shipped")
 	}
 	if spdxOr.MatchString(text) {
 		return strings.Join(names, " or "), nil

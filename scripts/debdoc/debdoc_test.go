@@ -22,6 +22,7 @@ func TestClassify(t *testing.T) {
 		"This software is provided 'as-is', without any express or implied\nwarranty. ... Permission is granted to anyone to use this software for any purpose":                                              "Zlib",
 		"SIL OPEN FONT LICENSE Version 1.1 ... Permission is hereby granted, free of charge, to any person obtaining a copy of the Font Software":                                                            "OFL-1.1",
 		"Bitstream Vera Fonts Copyright ... Permission is hereby granted, free of charge ... the Font Software ... Arev Fonts Copyright":                                                                     "Bitstream-Vera and Arev",
+		"Mozilla Public License, version 2.0\n\n1. Definitions ... LICENSE-BSD:\nRedistribution and use in source and binary forms ... Neither the name":                                                     "BSD-3-clause and MPL-2.0",
 		"SPDX-License-Identifier: Unlicense OR BSD-3-Clause\nThis is free and unencumbered software released into the public domain. Redistribution and use in source and binary forms ... Neither the name": "BSD-3-clause or Unlicense",
 	} {
 		got, err := classify(text)
