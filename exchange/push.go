@@ -126,7 +126,7 @@ func (x *Exchange) push(signed []byte, endRollout, whole bool) (*PushResult, err
 	}
 	n := 0
 	for _, ss := range x.allSessions() {
-		if ss.applied.Load() != p.Version() {
+		if ss.applied.Load() != p.Version() && !ss.replaced.Load() { // a replaced tunnel's successor gets it
 			n++
 			go x.send(ss, out)
 		}

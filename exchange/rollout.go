@@ -168,7 +168,7 @@ func (x *Exchange) Stage(signed []byte, stage Stage) (*PushResult, error) {
 	x.staged.Store(r)
 	n := 0
 	for _, s := range x.allSessions() {
-		if stage.includes(s.id) && s.applied.Load() != p.Version() {
+		if stage.includes(s.id) && s.applied.Load() != p.Version() && !s.replaced.Load() {
 			n++
 			go x.send(s, out)
 		}

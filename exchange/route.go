@@ -32,6 +32,8 @@ import (
 func (x *Exchange) serveRequest(from *session, cs transport.Stream) {
 	start := time.Now()
 	from.requests.Add(1)
+	from.active.Add(1)
+	defer from.active.Add(-1)
 	r := wire.GetReader(cs)
 	defer wire.PutReader(r) // after the request's splice ended
 	head, raw, err := readRouteHead(cs, r, start)
@@ -283,6 +285,8 @@ func (c *routeCall) forward(prov *session, r *bufio.Reader) {
 	deadline := c.start.Add(timeout)
 	ctx, cancel := context.WithDeadline(c.cs.Context(), deadline)
 	defer cancel()
+	prov.active.Add(1)
+	defer prov.active.Add(-1)
 	ps, err := prov.conn.OpenStreamSync(ctx)
 	if err != nil {
 		c.refuse(problem.ProviderOffline, fmt.Sprintf("The tunnel to %s failed: %v.", prov.id, err), 0)

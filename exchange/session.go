@@ -39,6 +39,11 @@ type session struct {
 	// next spreads the requests to this appliance over its sessions:
 	// the first session's counter serves them all.
 	next atomic.Uint64
+	// replaced says the appliance dialled this tunnel's lane again: new
+	// requests take the new tunnel once it is usable, and this one is
+	// closed when the requests on it (active) are done (retire).
+	replaced atomic.Bool
+	active   atomic.Int64
 
 	ctrlMu sync.Mutex
 	ctrl   transport.Stream
@@ -251,22 +256,24 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 
 // addSession registers a tunnel, unless the appliance has as many as its
 // limit already. A tunnel on the same lane as the new one (wire.Hello.Lane)
-// is closed: its appliance gave it up. At the limit, a session on a dead path (nothing arrived
-// for staleAfter) makes room: it is closed, as its appliance has come
-// back on another.
+// is retired: its appliance gave it up, after an outage or to move it to
+// another transport. At the limit, a session on a dead path (nothing
+// arrived for staleAfter) makes room: it is closed, as its appliance has
+// come back on another.
 func (x *Exchange) addSession(s *session) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	list := x.sessions[s.id]
-	if i := slices.IndexFunc(list, func(o *session) bool { return s.hello.Lane != "" && o.hello.Lane == s.hello.Lane }); i >= 0 {
-		old := list[i]
-		old.log.Info("closing a tunnel its appliance dialled again: it gave this one up", "lane", s.hello.Lane)
-		go old.conn.CloseWithError(wire.CloseNormal, "replaced by the appliance's new connection on this lane")
-		list = append(list[:i:i], list[i+1:]...)
+	if i := slices.IndexFunc(list, func(o *session) bool {
+		return s.hello.Lane != "" && o.hello.Lane == s.hello.Lane && !o.replaced.Load()
+	}); i >= 0 {
+		list[i].replaced.Store(true)
+		go x.retire(list[i], s)
 	}
-	if len(list) >= x.cfg.Limits.TunnelsPerAppliance {
+	// A replaced tunnel is on its way out: it holds no place.
+	if len(list)-countReplaced(list) >= x.cfg.Limits.TunnelsPerAppliance {
 		now := time.Now()
-		i := slices.IndexFunc(list, func(o *session) bool { return !o.fresh(now) })
+		i := slices.IndexFunc(list, func(o *session) bool { return !o.fresh(now) && !o.replaced.Load() })
 		if i < 0 {
 			return false
 		}
@@ -277,6 +284,38 @@ func (x *Exchange) addSession(s *session) bool {
 	}
 	x.sessions[s.id] = append(list, s)
 	return true
+}
+
+func countReplaced(list []*session) int {
+	n := 0
+	for _, s := range list {
+		if s.replaced.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+// retireMax bounds how long a replaced tunnel is kept for the requests
+// on it.
+const retireMax = time.Minute
+
+// retire closes old, a tunnel its appliance replaced with next on the
+// same lane, once the requests on it are done and next is usable, or
+// once nothing arrives on it any more: at once after an outage, whose
+// old tunnel is dead; after a drain when the appliance moves the lane
+// to another transport, so that no request fails in the move.
+func (x *Exchange) retire(old, next *session) {
+	deadline := time.Now().Add(retireMax)
+	for time.Now().Before(deadline) && old.fresh(time.Now()) && (old.active.Load() > 0 || !next.usable()) {
+		select {
+		case <-old.conn.Context().Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	old.log.Info("closing a tunnel its appliance dialled again: it gave this one up", "lane", old.hello.Lane)
+	old.conn.CloseWithError(wire.CloseNormal, "replaced by the appliance's new connection on this lane")
 }
 
 func (x *Exchange) removeSession(s *session) {
@@ -308,11 +347,21 @@ func (x *Exchange) session(id ident.Appliance) *session {
 		return nil
 	}
 	now := time.Now()
-	live := func(s *session) bool { return s.usable() && s.fresh(now) }
+	// A replaced tunnel carries new requests only until its successor is
+	// usable.
+	live := func(s *session) bool { return s.usable() && s.fresh(now) && !s.replaced.Load() }
 	n := 0
 	for _, s := range list {
 		if live(s) {
 			n++
+		}
+	}
+	if n == 0 {
+		live = func(s *session) bool { return s.usable() && s.fresh(now) }
+		for _, s := range list {
+			if live(s) {
+				n++
+			}
 		}
 	}
 	if n > 0 {

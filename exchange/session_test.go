@@ -115,9 +115,10 @@ func TestSessionSpreadsOverLiveTunnels(t *testing.T) {
 	}
 }
 
-// TestAddSessionReplaces: a new tunnel on a lane closes the appliance's
-// older one on that lane, and one at the limit takes the place of a
-// silent one, but not of a live one.
+// TestAddSessionReplaces: a new tunnel on a lane retires the appliance's
+// older one on that lane (closed once the requests on it are done and the
+// new one is usable), and one at the limit takes the place of a silent
+// one, but not of a live one.
 func TestAddSessionReplaces(t *testing.T) {
 	x := &Exchange{cfg: &config.Config{Limits: config.Limits{TunnelsPerAppliance: 2}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		sessions: map[ident.Appliance][]*session{}}
@@ -126,6 +127,8 @@ func TestAddSessionReplaces(t *testing.T) {
 	mk := func(c transport.Conn, lane string) *session {
 		s := &session{id: id, conn: c, since: time.Now(), log: x.log, hello: wire.Hello{KeepsAlive: true, Lane: lane}}
 		s.lastSeen.Store(time.Now().UnixNano())
+		s.admitted.Store(true)
+		s.attested.Store(true)
 		return s
 	}
 	a, b := mk(cs[0], "ex:7700#1"), mk(cs[1], "ex:7700#2")
@@ -135,15 +138,28 @@ func TestAddSessionReplaces(t *testing.T) {
 	if x.addSession(mk(cs[2], "ex:7700#3")) {
 		t.Fatal("a third tunnel taken beyond the limit while both others are live")
 	}
+	a.active.Store(1) // a request on the old tunnel
 	a2 := mk(cs[2], "ex:7700#1")
 	if !x.addSession(a2) {
 		t.Fatal("a lane's new tunnel refused")
 	}
+	for range 20 {
+		if s := x.session(id); s == a {
+			t.Fatal("a new request went to the replaced tunnel")
+		}
+	}
+	select {
+	case <-a.conn.Context().Done():
+		t.Fatal("the lane's old tunnel closed while a request was on it")
+	case <-time.After(300 * time.Millisecond):
+	}
+	a.active.Store(0)
 	select {
 	case <-a.conn.Context().Done():
 	case <-time.After(5 * time.Second):
-		t.Fatal("the lane's old tunnel stayed open")
+		t.Fatal("the lane's old tunnel stayed open once its requests were done")
 	}
+	x.removeSession(a) // as its serveTunnel does when it ends
 	b.lastSeen.Store(time.Now().Add(-staleAfter).UnixNano())
 	c := mk(cs[3], "ex:7700#3")
 	if !x.addSession(c) {
