@@ -28,7 +28,7 @@ func newBackends(svcs []config.Service) (map[ident.Service]*backend, error) {
 		}
 		tr := &http.Transport{
 			Proxy:                 nil, // backends are on the office network; never via a proxy from the environment
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           dialAnswerFirst(&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}),
 			MaxIdleConns:          512,
 			MaxIdleConnsPerHost:   256,
 			IdleConnTimeout:       90 * time.Second,
