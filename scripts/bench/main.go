@@ -62,6 +62,7 @@ import (
 	"github.com/babgate/bab/agent/tunnel"
 	"github.com/babgate/bab/appliance/config"
 	"github.com/babgate/bab/internal/lab"
+	"github.com/babgate/bab/transport"
 )
 
 const (
@@ -112,8 +113,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: -light %q: %v\n", light, err)
 		os.Exit(2)
 	}
-	if o.transport != "quic" {
-		fmt.Fprintf(os.Stderr, "bench: -transport %q: only quic for now\n", o.transport)
+	if _, err := transport.ParseMode(o.transport); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: -transport: %v\n", err)
 		os.Exit(2)
 	}
 	if o.bin != "" && o.sealCost {
