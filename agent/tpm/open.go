@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-tpm/tpm2"
 	"github.com/google/go-tpm/tpm2/transport"
 	"github.com/google/go-tpm/tpm2/transport/linuxtpm"
-	"github.com/google/go-tpm/tpm2/transport/linuxudstpm"
 )
 
 // DefaultDevice is the kernel's TPM 2.0 resource manager, which lets
@@ -51,10 +51,11 @@ func openTransport(spec string) (transport.TPMCloser, error) {
 		if path == "" {
 			return nil, fmt.Errorf("%w: %q", ErrBadSpec, spec)
 		}
-		// swtpm serves one connection at a time; this transport connects
-		// per command, so other clients of the same swtpm (a test
-		// extending PCRs, say) are not locked out while this TPM is open.
-		return linuxudstpm.Open(path)
+		// A software TPM serves one connection at a time; this transport
+		// connects per command, so other clients of the same one (a test
+		// extending PCRs, another appliance) are not locked out while
+		// this TPM is open.
+		return openSwtpm(path)
 	case strings.Contains(spec, ":"):
 		return nil, fmt.Errorf("%w: %q", ErrBadSpec, spec)
 	default:
@@ -78,12 +79,31 @@ func (t *TPM) Close() error {
 	return nil
 }
 
-// with runs f with exclusive use of the transport.
+// with runs f with exclusive use of the transport. Every f flushes what
+// it loads before it returns, so when the TPM has no room left for f's
+// objects, others hold them: f is run again once they are gone (see
+// waitForSlots).
 func (t *TPM) with(f func(tr transport.TPM) error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return ErrClosed
 	}
-	return f(t.t)
+	deadline := time.Now().Add(slotWait)
+	cleared := false
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := f(t.t)
+		if !outOfSlots(err) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			if cleared {
+				return err
+			}
+			flushLeftovers(t.t)
+			cleared = true
+			continue
+		}
+		time.Sleep(wait)
+	}
 }
