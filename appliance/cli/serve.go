@@ -7,6 +7,7 @@ import (
 
 	"github.com/babgate/bab/appliance"
 	"github.com/babgate/bab/appliance/config"
+	"github.com/babgate/bab/internal/gctune"
 	"github.com/babgate/bab/internal/logging"
 	"github.com/babgate/bab/internal/profile"
 	"github.com/babgate/bab/internal/sd"
@@ -37,6 +38,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
+	defer gctune.Start(gctune.DefaultRoom)()
 	return sd.Run(ctx, log, a, a.Run)
 }
 

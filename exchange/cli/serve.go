@@ -6,6 +6,7 @@ import (
 
 	"github.com/babgate/bab/exchange"
 	"github.com/babgate/bab/exchange/config"
+	"github.com/babgate/bab/internal/gctune"
 	"github.com/babgate/bab/internal/logging"
 	"github.com/babgate/bab/internal/profile"
 	"github.com/babgate/bab/internal/sd"
@@ -31,6 +32,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stop()
+	defer gctune.Start(gctune.DefaultRoom)()
 	return sd.Run(ctx, log, x, func(ctx context.Context, ready func()) error {
 		x.OnReady(ready)
 		return x.Run(ctx)

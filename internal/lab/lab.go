@@ -55,9 +55,11 @@ type Options struct {
 	// ProfileDir, if set, makes every process write a CPU profile there
 	// (exchange.prof, hq.prof, dc1.prof) until it stops; with LockProfiles
 	// also its block and mutex profiles (exchange.block.prof,
-	// exchange.mutex.prof, …) when it stops.
+	// exchange.mutex.prof, …) when it stops; with Traces an execution
+	// trace of its whole run (exchange.trace, …).
 	ProfileDir   string
 	LockProfiles bool
+	Traces       bool
 	// SoftwareKeys makes the appliances use software keys even where swtpm
 	// is installed (the exchange then allows them). Without swtpm the lab
 	// uses software keys anyway.
@@ -117,6 +119,7 @@ type Lab struct {
 	keys map[ident.Appliance]string
 
 	profileDir   string
+	traces       bool
 	lanes        int // the appliances' tunnels.lanes
 	lockProfiles bool
 	transport    string                // the appliances' transport setting, if set
@@ -182,7 +185,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, traces: o.Traces, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
 		transport: o.Transport, keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
 	defer func() {
 		if err != nil {
@@ -351,6 +354,9 @@ func (l *Lab) profileEnv(name string) []string {
 	if l.lockProfiles {
 		env = append(env, profile.BlockEnv+"="+filepath.Join(l.profileDir, name+".block.prof"),
 			profile.MutexEnv+"="+filepath.Join(l.profileDir, name+".mutex.prof"))
+	}
+	if l.traces {
+		env = append(env, profile.TraceEnv+"="+filepath.Join(l.profileDir, name+".trace"))
 	}
 	return env
 }

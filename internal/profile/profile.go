@@ -3,7 +3,9 @@
 // bab-exchange serve write a CPU profile to FILE until they stop; with
 // BAB_BLOCKPROFILE=FILE and BAB_MUTEXPROFILE=FILE they record where
 // goroutines waited (on channels, selects, locks) and which locks were
-// contended, and write those profiles to FILE when they stop.
+// contended, and write those profiles to FILE when they stop; with
+// BAB_TRACE=FILE they write an execution trace (go tool trace) until they
+// stop.
 package profile
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // Env is the environment variable that names the CPU profile file.
@@ -21,6 +24,7 @@ const Env = "BAB_CPUPROFILE"
 const (
 	BlockEnv = "BAB_BLOCKPROFILE"
 	MutexEnv = "BAB_MUTEXPROFILE"
+	TraceEnv = "BAB_TRACE"
 )
 
 // Sampling of the block and mutex profiles, when asked for: one blocking
@@ -39,6 +43,11 @@ func Start() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	tr, err := startTrace(os.Getenv(TraceEnv))
+	if err != nil {
+		cpu()
+		return nil, err
+	}
 	block, mutex := os.Getenv(BlockEnv), os.Getenv(MutexEnv)
 	if block != "" {
 		runtime.SetBlockProfileRate(blockRate)
@@ -48,6 +57,7 @@ func Start() (stop func(), err error) {
 	}
 	return func() {
 		cpu()
+		tr()
 		for _, p := range []struct{ name, path string }{{"block", block}, {"mutex", mutex}} {
 			if p.path == "" {
 				continue
@@ -73,6 +83,24 @@ func startCPU(path string) (stop func(), err error) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+func startTrace(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}, nil
 }

@@ -80,6 +80,7 @@ type options struct {
 	maxRequests int64
 	profileDir  string
 	lockProfs   bool
+	traces      bool
 	sealCost    bool
 	lanes       int
 	light       []int
@@ -96,6 +97,7 @@ func main() {
 	flag.Int64Var(&o.maxRequests, "max-requests", 1_000_000, "at most this many requests per round and target")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "if set, write CPU profiles here: the daemons' for their whole run, the bench's for one extra through round")
 	flag.IntVar(&o.lanes, "lanes", config.DefaultLanes, "connections each appliance keeps to the exchange (tunnels.lanes)")
+	flag.BoolVar(&o.traces, "traces", false, "with -cpuprofile-dir, also write the daemons' execution traces there (NAME.trace, for go tool trace; large: use a short -duration)")
 	flag.BoolVar(&o.lockProfs, "lockprofiles", false, "with -cpuprofile-dir, also write the daemons' block and mutex profiles there (NAME.block.prof, NAME.mutex.prof)")
 	var light string
 	flag.StringVar(&light, "light", "1,4", "light concurrencies at which to compare latency, comma-separated; empty for none")
@@ -171,7 +173,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		}
 	}
 	progress("starting the lab (%d lanes per appliance)…", o.lanes)
-	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, LockProfiles: o.lockProfs, Transport: o.transport, Lanes: o.lanes})
+	l, err := lab.Start(ctx, lab.Options{Dir: tmp, BinDir: binDir, ProfileDir: o.profileDir, LockProfiles: o.lockProfs, Traces: o.traces, Transport: o.transport, Lanes: o.lanes})
 	if err != nil {
 		return false, err
 	}
