@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,8 @@ type Options struct {
 	// environment.
 	ExchangeBin string
 	ExchangeEnv []string
+	// DaemonEnv is added to the environment of every daemon.
+	DaemonEnv []string
 	// Transport is the appliances' transport setting (auto, quic or
 	// tcp); empty leaves the default, auto.
 	Transport string
@@ -120,6 +123,7 @@ type Lab struct {
 
 	profileDir   string
 	traces       bool
+	daemonEnv    []string
 	lanes        int // the appliances' tunnels.lanes
 	lockProfiles bool
 	transport    string                // the appliances' transport setting, if set
@@ -185,7 +189,7 @@ func Start(ctx context.Context, o Options) (_ *Lab, err error) {
 	if o.CertLifetime == 0 {
 		o.CertLifetime = 24 * time.Hour
 	}
-	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, traces: o.Traces, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
+	l := &Lab{Dir: o.Dir, Bin: o.BinDir, profileDir: o.ProfileDir, lockProfiles: o.LockProfiles, traces: o.Traces, daemonEnv: o.DaemonEnv, adminGroup: o.AdminGroup, consoleGroup: o.ConsoleGroup,
 		transport: o.Transport, keys: map[ident.Appliance]string{}, lanes: max(o.Lanes, 1)}
 	defer func() {
 		if err != nil {
@@ -346,11 +350,13 @@ func (l *Lab) StartExchange(ctx context.Context) error {
 	})
 }
 
+// profileEnv is the environment added to the daemon name's: DaemonEnv,
+// and the profiles asked for.
 func (l *Lab) profileEnv(name string) []string {
 	if l.profileDir == "" {
-		return nil
+		return slices.Clip(l.daemonEnv)
 	}
-	env := []string{profile.Env + "=" + filepath.Join(l.profileDir, name+".prof")}
+	env := append(slices.Clip(l.daemonEnv), profile.Env+"="+filepath.Join(l.profileDir, name+".prof"))
 	if l.lockProfiles {
 		env = append(env, profile.BlockEnv+"="+filepath.Join(l.profileDir, name+".block.prof"),
 			profile.MutexEnv+"="+filepath.Join(l.profileDir, name+".mutex.prof"))

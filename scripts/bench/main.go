@@ -82,6 +82,7 @@ type options struct {
 	lockProfs   bool
 	traces      bool
 	sealCost    bool
+	gcCost      bool
 	lanes       int
 	light       []int
 	bin         string // prebuilt bab and bab-exchange, instead of building them
@@ -103,7 +104,8 @@ func main() {
 	flag.StringVar(&light, "light", "1,4", "light concurrencies at which to compare latency, comma-separated; empty for none")
 	flag.StringVar(&o.bin, "bin", "", "directory holding prebuilt bab and bab-exchange to measure, instead of building them from the source tree")
 	flag.StringVar(&o.transport, "transport", "", "the appliances' transport: auto (the default), quic or tcp (TLS over TCP, the fallback where UDP is blocked)")
-	flag.BoolVar(&o.sealCost, "seal-cost", false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
+	flag.BoolVar(&o.sealCost, sealVariant.flag, false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
+	flag.BoolVar(&o.gcCost, gcVariant.flag, false, "also measure the request rate and CPU with the collector as Go's default (a second lab whose daemons have GOGC=100), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
 	if err != nil || n <= 0 {
@@ -285,11 +287,19 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 		}
 	}
 	reqPeak := reqSampler.stop(&c)
-	var sealLines []string
-	if o.sealCost {
-		if sealLines, err = sealCost(ctx, o, tmp, l, client); err != nil {
+	var variantLines []string
+	for _, v := range []struct {
+		v   variant
+		ask bool
+	}{{sealVariant, o.sealCost}, {gcVariant, o.gcCost}} {
+		if !v.ask {
+			continue
+		}
+		lines, err := v.v.compare(ctx, o, tmp, l, client)
+		if err != nil {
 			c.fail("%v", err)
 		}
+		variantLines = append(variantLines, lines...)
 	}
 	client.CloseIdleConnections()
 	d, t := merge(dRes), merge(tRes)
@@ -405,8 +415,8 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	goroutines(w, procs, idleG, loadG, o.concurrency)
 	fmt.Fprintln(w)
 	lightLines(w, lights, lightPer)
-	if len(sealLines) > 0 {
-		fmt.Fprintln(w, strings.Join(sealLines, "\n"))
+	if len(variantLines) > 0 {
+		fmt.Fprintln(w, strings.Join(variantLines, "\n"))
 		fmt.Fprintln(w)
 	}
 
