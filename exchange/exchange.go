@@ -22,6 +22,7 @@ import (
 	"github.com/babgate/bab/exchange/store"
 	"github.com/babgate/bab/ident"
 	"github.com/babgate/bab/internal/ratelimit"
+	"github.com/babgate/bab/internal/workers"
 	"github.com/babgate/bab/policy"
 	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
@@ -57,6 +58,8 @@ type Exchange struct {
 	mu       sync.Mutex
 	sessions map[ident.Appliance][]*session
 
+	workers *workers.Pool // serve the tunnels' request streams
+
 	metrics *exchangeMetrics // served at /metrics on admin_listen
 
 	trace  *tracer
@@ -73,7 +76,7 @@ type Exchange struct {
 
 // New opens the exchange's state and prepares it to run.
 func New(cfg *config.Config, log *slog.Logger) (*Exchange, error) {
-	x := &Exchange{cfg: cfg, log: log, sessions: map[ident.Appliance][]*session{}}
+	x := &Exchange{cfg: cfg, log: log, sessions: map[ident.Appliance][]*session{}, workers: workers.New()}
 	x.metrics = newMetrics(x)
 	for _, f := range cfg.OpsKeyFiles {
 		b, err := os.ReadFile(f)

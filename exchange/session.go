@@ -250,7 +250,7 @@ func (x *Exchange) acceptRequests(ctx context.Context, s *session) {
 		if err != nil {
 			return
 		}
-		go x.serveRequest(s, st)
+		x.workers.Go(func() { x.serveRequest(s, st) })
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/babgate/bab/internal/workers"
 	"github.com/babgate/bab/tracelog"
 	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
@@ -494,13 +495,16 @@ func (t *Tunnel) readControl(r *bufio.Reader, lastPong *atomic.Int64) error {
 	}
 }
 
+// streamWorkers serve the exchange's streams; the lanes share them.
+var streamWorkers = workers.New()
+
 func (t *Tunnel) acceptStreams(ctx context.Context, conn transport.Conn) {
 	for {
 		s, err := conn.AcceptStream(ctx)
 		if err != nil {
 			return
 		}
-		go t.serveStream(ctx, s)
+		streamWorkers.Go(func() { t.serveStream(ctx, s) })
 	}
 }
 
