@@ -83,6 +83,7 @@ type options struct {
 	traces      bool
 	sealCost    bool
 	gcCost      bool
+	tcpSide     bool
 	lanes       int
 	light       []int
 	bin         string // prebuilt bab and bab-exchange, instead of building them
@@ -105,6 +106,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "", "directory holding prebuilt bab and bab-exchange to measure, instead of building them from the source tree")
 	flag.StringVar(&o.transport, "transport", "", "the appliances' transport: auto (the default), quic or tcp (TLS over TCP, the fallback where UDP is blocked)")
 	flag.BoolVar(&o.sealCost, sealVariant.flag, false, "also measure the request rate without end-to-end protection (a second lab built with tag babnoseal), side by side with the real one")
+	flag.BoolVar(&o.tcpSide, tcpVariant.flag, false, "also measure the request rate and CPU over the TCP fallback (a second lab whose appliances have tunnels.transport: tcp), side by side with -transport")
 	flag.BoolVar(&o.gcCost, gcVariant.flag, false, "also measure the request rate and CPU with the collector as Go's default (a second lab whose daemons have GOGC=100), side by side with the real one")
 	flag.Parse()
 	n, err := parseSize(stream)
@@ -291,7 +293,7 @@ func run(ctx context.Context, o options) (failed bool, err error) {
 	for _, v := range []struct {
 		v   variant
 		ask bool
-	}{{sealVariant, o.sealCost}, {gcVariant, o.gcCost}} {
+	}{{sealVariant, o.sealCost}, {gcVariant, o.gcCost}, {tcpVariant, o.tcpSide}} {
 		if !v.ask {
 			continue
 		}

@@ -18,6 +18,9 @@ type variant struct {
 	label string   // the second lab's column
 	tag   string   // build tag, or ""
 	env   []string // added to its daemons' environment
+	// transport is its appliances' tunnels.transport, or "" for the
+	// bench's -transport.
+	transport string
 }
 
 var (
@@ -28,6 +31,9 @@ var (
 	// gcVariant measures what the daemons' collector tuning (gctune)
 	// saves: the same binaries with GOGC=100, which turns it off.
 	gcVariant = variant{flag: "gc-cost", what: "The collector's tuning (internal/gctune)", label: "GOGC=100", env: []string{"GOGC=100"}}
+	// tcpVariant measures the TCP fallback against the bench's transport:
+	// the same binaries, with appliances that use TLS over TCP.
+	tcpVariant = variant{flag: "tcp-side", what: "The TCP fallback", label: "TCP fallback", transport: "tcp"}
 )
 
 // compare runs the same small GETs through the shipped lab and through
@@ -43,7 +49,11 @@ func (v variant) compare(ctx context.Context, o options, tmp string, shipped *la
 		}
 	}
 	progress("starting a second lab: %s…", v.label)
-	other, err := lab.Start(ctx, lab.Options{Dir: filepath.Join(tmp, v.flag+"-lab"), BinDir: bin, Lanes: o.lanes, Transport: o.transport, DaemonEnv: v.env})
+	transport := o.transport
+	if v.transport != "" {
+		transport = v.transport
+	}
+	other, err := lab.Start(ctx, lab.Options{Dir: filepath.Join(tmp, v.flag+"-lab"), BinDir: bin, Lanes: o.lanes, Transport: transport, DaemonEnv: v.env})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +94,9 @@ func (v variant) compare(ctx context.Context, o options, tmp string, shipped *la
 	if a.nerr+b.nerr > 0 {
 		return nil, fmt.Errorf("%s: %d and %d errors: %s %s", v.flag, a.nerr, b.nerr, a.errSummary(), b.errSummary())
 	}
-	perReq := func(d time.Duration, r loadResult) float64 { return float64(d.Microseconds()) / float64(max(len(r.lat), 1)) }
+	perReq := func(d time.Duration, r loadResult) float64 {
+		return float64(d.Microseconds()) / float64(max(len(r.lat), 1))
+	}
 	lines := []string{
 		fmt.Sprintf("%s: the same GETs, %d alternating rounds of %s each, through Bab as shipped and through a second lab (%s).", v.what, rounds, fmtSec(per), v.label),
 		fmt.Sprintf("  %-30s %16s %16s", "", "shipped", v.label),
