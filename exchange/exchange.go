@@ -55,7 +55,7 @@ type Exchange struct {
 	enrolling          atomic.Int64           // enrollment connections being served
 	signed             atomic.Pointer[[]byte] // the current bundle as signed
 
-	mu       sync.Mutex
+	mu       sync.RWMutex // written when a tunnel comes or goes, read per request
 	sessions map[ident.Appliance][]*session
 
 	workers *workers.Pool // serve the tunnels' request streams

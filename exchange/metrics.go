@@ -181,8 +181,8 @@ type fleetCounts struct {
 // fleetCounts counts the live tunnels and the appliances behind them; an
 // appliance counts once however many tunnels it has.
 func (x *Exchange) fleetCounts(version uint64) fleetCounts {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	f := fleetCounts{byTransport: map[transport.Kind]int{}}
 	for _, list := range x.sessions {
 		up, quarantined, current := false, false, false

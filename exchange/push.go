@@ -214,8 +214,8 @@ type PolicyAcks struct {
 // appliance counts once however many tunnels it has to this exchange.
 // Only x.mu is held, for a walk over the sessions; nothing is sent.
 func (x *Exchange) Acked(version uint64) (acked, connected int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	for _, list := range x.sessions {
 		up, ok := false, false
 		for _, s := range list {
@@ -365,8 +365,8 @@ func (x *Exchange) Fleet() ([]ApplianceView, error) {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	cur, staged := x.policy.Load(), x.staged.Load()
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	out := make([]ApplianceView, 0, len(regs))
 	for _, r := range regs {
 		v := ApplianceView{ID: r.ID, Member: r.Member, CertExpiry: r.CertExpiry, Attestation: attestationState(&r),

@@ -340,8 +340,8 @@ func (x *Exchange) removeSession(s *session) {
 // tunnels alive (wire.Hello.KeepsAlive), the newest usable one when none
 // did; nil when it has none.
 func (x *Exchange) session(id ident.Appliance) *session {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	list := x.sessions[id]
 	if len(list) == 0 {
 		return nil
@@ -391,8 +391,8 @@ func (x *Exchange) session(id ident.Appliance) *session {
 }
 
 func (x *Exchange) allSessions() []*session {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	var out []*session
 	for _, list := range x.sessions {
 		out = append(out, list...)
