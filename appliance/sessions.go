@@ -22,7 +22,7 @@ import (
 // with it. Keys live in memory only: a restart forgets them, and the next
 // request opens a new session.
 type sessions struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex // read by every request, written by handshakes
 	out     map[ident.Service]*seal.Session
 	flights map[ident.Service]*flight
 	in      map[[wire.SessionIDLen]byte]*seal.Session
@@ -67,9 +67,18 @@ func policyKeys(p *policy.Policy) seal.Keys { return p.ApplianceKey }
 // opening one when there is none, it expires soon, or the policy no longer
 // lists its provider's key or routes svc to it.
 func (a *Appliance) outSession(ctx context.Context, p *policy.Policy, svc ident.Service) (*seal.Session, error) {
+	usable := func(s *seal.Session) bool {
+		return s != nil && time.Until(s.Expires) > renewBefore && stillTrusted(p, s.Provider, s.ProviderKey) && routedTo(p, svc, s.Provider)
+	}
+	a.sess.mu.RLock()
+	s := a.sess.out[svc]
+	a.sess.mu.RUnlock()
+	if usable(s) {
+		return s, nil
+	}
 	a.sess.mu.Lock()
 	a.sess.maps()
-	if s := a.sess.out[svc]; s != nil && time.Until(s.Expires) > renewBefore && stillTrusted(p, s.Provider, s.ProviderKey) && routedTo(p, svc, s.Provider) {
+	if s := a.sess.out[svc]; usable(s) {
 		a.sess.mu.Unlock()
 		return s, nil
 	}
@@ -193,8 +202,8 @@ func (a *Appliance) keepInSession(s *seal.Session) {
 
 // inSession finds the session a request says it was sealed in.
 func (a *Appliance) inSession(id [wire.SessionIDLen]byte) *seal.Session {
-	a.sess.mu.Lock()
-	defer a.sess.mu.Unlock()
+	a.sess.mu.RLock()
+	defer a.sess.mu.RUnlock()
 	return a.sess.in[id]
 }
 
