@@ -85,15 +85,7 @@ func flipLast(b []byte) []byte {
 func TestSignerConcurrentUse(t *testing.T) {
 	t.Parallel()
 	tp := open(t)
-	ak, err := tp.NewAK()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := tp.NewTLSKey(ak, []byte("nonce"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := tp.Signer(key.Blob)
+	s, err := tp.Signer(tlsKeyBlob(t, tp))
 	if err != nil {
 		t.Fatal(err)
 	}

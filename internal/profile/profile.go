@@ -11,6 +11,7 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -39,11 +40,11 @@ const (
 // Start begins profiling as the environment asks; the returned function
 // ends it, writes the profiles and must run before the process exits.
 func Start() (stop func(), err error) {
-	cpu, err := startCPU(os.Getenv(Env))
+	cpu, err := startTo(os.Getenv(Env), pprof.StartCPUProfile, pprof.StopCPUProfile)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := startTrace(os.Getenv(TraceEnv))
+	tr, err := startTo(os.Getenv(TraceEnv), trace.Start, trace.Stop)
 	if err != nil {
 		cpu()
 		return nil, err
@@ -69,7 +70,10 @@ func Start() (stop func(), err error) {
 	}, nil
 }
 
-func startCPU(path string) (stop func(), err error) {
+// startTo starts a recording (the CPU profile, the execution trace) into
+// a new file at path, or does nothing when path is empty; stop ends it and
+// closes the file.
+func startTo(path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	if path == "" {
 		return func() {}, nil
 	}
@@ -77,30 +81,12 @@ func startCPU(path string) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
-}
-
-func startTrace(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("profile: %w", err)
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("profile: %w", err)
-	}
-	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}, nil
 }

@@ -1,0 +1,33 @@
+package profile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestStartWritesWhatTheEnvironmentAsks(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{Env: "cpu.prof", TraceEnv: "run.trace", BlockEnv: "block.prof", MutexEnv: "mutex.prof"}
+	for env, name := range files {
+		t.Setenv(env, filepath.Join(dir, name))
+	}
+	stop, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 0
+	for i := range 1_000_000 {
+		s += i
+	}
+	stop()
+	for env, name := range files {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %s not written (%v)", env, name, err)
+		}
+	}
+	if s == 0 {
+		t.Fatal("unreachable")
+	}
+}
