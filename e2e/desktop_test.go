@@ -154,21 +154,31 @@ func startDesk(t *testing.T, bin, lang string, w, h int, shots string, args ...s
 	return k
 }
 
-// awaitTitle waits for a window title that ok accepts and returns it.
+// awaitTitle waits for a window title that ok accepts and returns it. A
+// console that shows none within a minute is asked for its goroutines'
+// stacks, which the failure shows with its log and the screen's windows.
 func (k *desk) awaitTitle(ok func(string) bool) string {
 	k.t.Helper()
-	var title string
-	waitFor(k.t, time.Minute, func() error {
+	deadline := time.Now().Add(time.Minute)
+	for {
 		if k.p.Exited() {
 			k.t.Fatalf("bab-console exited:\n%s", k.p.Log())
 		}
-		var err error
-		if title, err = k.d.AwaitWindow(k.ctx, "Bab"); err == nil && !ok(title) {
+		ctx, cancel := context.WithTimeout(k.ctx, 5*time.Second)
+		title, err := k.d.AwaitWindow(ctx, "Bab")
+		cancel()
+		if err == nil && ok(title) {
+			return title
+		}
+		if err == nil {
 			err = errString("window title " + title)
 		}
-		return err
-	})
-	return title
+		if time.Now().After(deadline) {
+			k.p.Dump()
+			k.t.Fatalf("after 1m: %v\nwindows on the screen:\n%s\nbab-console's log:\n%s", err, k.d.Windows(), k.p.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // settle waits for the screen to show the effect of what was just done.

@@ -1,13 +1,16 @@
 package lab
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,32 +50,42 @@ func DesktopTools() error {
 	return nil
 }
 
-// StartDisplay starts Xvfb at width×height on the first free display
-// number from 90, listening on no TCP port.
+// StartDisplay starts Xvfb at width×height on a free display of its
+// choosing, listening on no TCP port, and returns once it accepts clients.
 func StartDisplay(ctx context.Context, dir string, width, height int) (*Display, error) {
-	for n := 90; n < 110; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		name := fmt.Sprintf(":%d", n)
-		p, err := startProc("Xvfb", filepath.Join(dir, fmt.Sprintf("xvfb-%d.log", n)), nil,
-			"Xvfb", name, "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
-		if err != nil {
-			return nil, err
-		}
-		err = poll(ctx, 10*time.Second, func() error {
-			if p.Exited() {
-				return errors.New("Xvfb exited: " + tail(p.Log()))
-			}
-			_, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
-			return err
-		})
-		if err == nil {
-			return &Display{Name: name, proc: p}, nil
-		}
-		_ = p.Stop()
+	// Xvfb picks a free display and writes its number to the pipe once it
+	// accepts clients (-displayfd): choosing the number here raced with an
+	// X server still ending, and a socket file does not say the server is
+	// ready.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("lab: no free X display between :90 and :109")
+	defer r.Close()
+	p, err := startProcFiles("Xvfb", filepath.Join(dir, "xvfb.log"), nil, 0, []*os.File{w},
+		"Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
+	w.Close()
+	if err != nil {
+		return nil, err
+	}
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(io.LimitReader(r, 16)).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	select {
+	case n := <-got:
+		if _, err := strconv.Atoi(n); err != nil || p.Exited() {
+			_ = p.Stop()
+			return nil, fmt.Errorf("lab: Xvfb gave no display (%q): %s", n, tail(p.Log()))
+		}
+		return &Display{Name: ":" + n, proc: p}, nil
+	case <-ctx.Done():
+		_ = p.Stop()
+		return nil, fmt.Errorf("lab: Xvfb not ready after 30s: %s", tail(p.Log()))
+	}
 }
 
 // Close stops the X server.
@@ -80,6 +93,17 @@ func (d *Display) Close() error { return d.proc.Stop() }
 
 // Env is the environment of a program shown on d.
 func (d *Display) Env() []string { return []string{"DISPLAY=" + d.Name} }
+
+// Windows lists the screen's windows (xwininfo -tree), for a report.
+func (d *Display) Windows() string {
+	cmd := exec.Command("xwininfo", "-root", "-tree")
+	cmd.Env = append(os.Environ(), d.Env()...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("xwininfo: %v\n%s", err, out)
+	}
+	return string(out)
+}
 
 // AwaitWindow waits until a window whose name starts with prefix is shown
 // and returns its name.

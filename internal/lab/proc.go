@@ -30,12 +30,19 @@ func startProc(name, logPath string, env []string, args ...string) (*Proc, error
 // startProcAs is startProc with the process's group set to gid (0 keeps
 // the lab's).
 func startProcAs(name, logPath string, env []string, gid uint32, args ...string) (*Proc, error) {
+	return startProcFiles(name, logPath, env, gid, nil, args...)
+}
+
+// startProcFiles is startProcAs with extra open files for the process
+// (its descriptors 3 and up).
+func startProcFiles(name, logPath string, env []string, gid uint32, extra []*os.File, args ...string) (*Proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.ExtraFiles = extra
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the lab
 	if gid != 0 {
@@ -115,6 +122,20 @@ func rssOf(path string) (int64, error) {
 		}
 	}
 	return 0, errors.New("lab: no VmRSS in " + path)
+}
+
+// Dump asks a Go process for its goroutines' stacks (SIGQUIT, on which it
+// prints them and exits) and waits up to 5 s for it to end: what a test
+// shows when a process of ours hangs.
+func (p *Proc) Dump() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // Log returns what the process wrote so far.
