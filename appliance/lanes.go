@@ -56,7 +56,8 @@ func (a *Appliance) newLinks(addrs []string, n int) error {
 		for i := range max(n, 1) {
 			t := tunnel.New(tunnel.Config{Addr: addr, TLS: tc, Handler: a, Log: a.log.With("subsys", "tunnel", "lane", i),
 				Evidence: l.out, Gate: gate, Follower: i > 0, Lane: fmt.Sprintf("%s#%d", addr, i+1),
-				Dial: tunnel.DialConfig{Mode: transport.Mode(a.cfg.Tunnels.Transport)}})
+				Dial: tunnel.DialConfig{Mode: transport.Mode(a.cfg.Tunnels.Transport), QUICTimeout: a.cfg.Tunnels.QUICTimeout,
+					QUICFailures: a.cfg.Tunnels.QUICFailures, ProbeEvery: a.cfg.Tunnels.QUICProbeEvery}})
 			l.lanes = append(l.lanes, t)
 			a.tunnels = append(a.tunnels, t)
 		}

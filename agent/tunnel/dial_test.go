@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/babgate/bab/internal/udpsink"
 	"github.com/babgate/bab/transport"
 	"github.com/babgate/bab/wire"
@@ -107,5 +109,56 @@ func TestDialNeither(t *testing.T) {
 	_, err = tn.dial(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "over TCP") {
 		t.Fatalf("dial with nothing answering: %v", err)
+	}
+}
+
+// QUIC that answers but fails (here the exchange's QUIC side shows a
+// certificate from another CA) falls back to TCP only after
+// tunnels.quic_failures failures in a row: a QUIC that answers is not a
+// blocked network, and one failure may be passing.
+func TestDialFallsBackAfterFailures(t *testing.T) {
+	ca, other := newPKI(t, "exchange CA"), newPKI(t, "another CA")
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{wire.ALPNTunnel},
+		Certificates: []tls.Certificate{ca.issue(t, "exchange", x509.ExtKeyUsageServerAuth)},
+		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.pool}
+	var addr string
+	for range 20 {
+		a := listen(t, other, func(c *quic.Conn) {})
+		ln, err := transport.ListenTCP(a, tc, transport.TCPConfig{})
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept(context.Background())
+				if err != nil {
+					return
+				}
+				t.Cleanup(func() { c.CloseWithError(0, "") })
+			}
+		}()
+		addr = a
+		break
+	}
+	if addr == "" {
+		t.Fatal("no port free for both UDP and TCP")
+	}
+	tn := New(Config{Addr: addr, TLS: clientTLS(ca.pool, ca.issue(t, "MA/MUN/RABAT:hq", x509.ExtKeyUsageClientAuth)),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Dial: DialConfig{QUICFailures: 3}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 1; i < 3; i++ {
+		if conn, err := tn.dial(ctx); err == nil || transport.NoAnswer(err) {
+			t.Fatalf("dial %d: %v, over %v; want QUIC's failure", i, err, conn)
+		}
+	}
+	conn, err := tn.dial(ctx)
+	if err != nil {
+		t.Fatalf("dial 3: %v", err)
+	}
+	defer conn.CloseWithError(0, "")
+	if st := tn.State(); conn.Kind() != transport.TCP || !strings.Contains(st.TransportReason, "QUIC failed 3 times in a row") {
+		t.Fatalf("dial 3: over %s, reason %q", conn.Kind(), st.TransportReason)
 	}
 }

@@ -39,6 +39,14 @@ type Tunnels struct {
 	// Transport is how tunnels reach the exchanges: "auto" (QUIC, TLS on
 	// TCP where UDP is blocked), "quic" or "tcp".
 	Transport string
+	// With Transport auto: how long QUIC may take to answer before the
+	// tunnel goes over TCP, after how many QUIC failures in a row (an
+	// answer that is not a connection) it does, and every how long a
+	// tunnel on TCP checks QUIC again. Zero is the tunnel's default (3 s,
+	// 2, 30 s).
+	QUICTimeout    time.Duration
+	QUICFailures   int
+	QUICProbeEvery time.Duration
 }
 
 // Lanes: the default, and the bounds of tunnels.lanes (the exchange

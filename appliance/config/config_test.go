@@ -188,6 +188,12 @@ func TestParseAbsentOrSet(t *testing.T) {
 		{"log level", "version: 1\nlog:\n  level: ERROR\n", func(c *Config) bool { return c.LogLevel == slog.LevelError }},
 		{"lanes absent", "version: 1\n", func(c *Config) bool { return c.Tunnels.Lanes == 4 }},
 		{"one lane", "version: 1\ntunnels:\n  lanes: 1\n", func(c *Config) bool { return c.Tunnels.Lanes == 1 }},
+		{"fallback defaults", "version: 1\n", func(c *Config) bool {
+			return c.Tunnels.QUICTimeout == 0 && c.Tunnels.QUICFailures == 0 && c.Tunnels.QUICProbeEvery == 0
+		}},
+		{"fallback settings", "version: 1\ntunnels:\n  quic_timeout: 5s\n  quic_failures: 4\n  quic_probe_every: 2m\n", func(c *Config) bool {
+			return c.Tunnels.QUICTimeout == 5*time.Second && c.Tunnels.QUICFailures == 4 && c.Tunnels.QUICProbeEvery == 2*time.Minute
+		}},
 		{"log null", "version: 1\nlog:\n", func(c *Config) bool { return c.LogLevel == slog.LevelInfo }},
 	}
 	for _, tt := range tests {

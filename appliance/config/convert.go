@@ -10,6 +10,44 @@ import (
 	"github.com/babgate/bab/internal/yamlconf"
 )
 
+// tunnels converts the tunnels section.
+func (c *converter) tunnels(f *tunnelsV1, t *Tunnels) {
+	if f.Lanes != nil {
+		if n := *f.Lanes; n < 1 || n > MaxLanes {
+			c.p.Add(at("tunnels", "lanes"), "is %d; it must be 1 to %d", n, MaxLanes)
+		}
+		t.Lanes = *f.Lanes
+	}
+	if f.Transport != nil {
+		switch *f.Transport {
+		case "auto", "quic", "tcp":
+			t.Transport = *f.Transport
+		default:
+			c.p.Add(at("tunnels", "transport"), "is %q; write auto, quic or tcp, or remove the line to use %s", *f.Transport, DefaultTransport)
+		}
+	}
+	if f.QUICTimeout != nil {
+		t.QUICTimeout = c.between(at("tunnels", "quic_timeout"), time.Duration(*f.QUICTimeout), time.Second, time.Minute)
+	}
+	if f.QUICFailures != nil {
+		if n := *f.QUICFailures; n < 1 || n > 10 {
+			c.p.Add(at("tunnels", "quic_failures"), "is %d; it must be 1 to 10", n)
+		}
+		t.QUICFailures = *f.QUICFailures
+	}
+	if f.QUICProbeEvery != nil {
+		t.QUICProbeEvery = c.between(at("tunnels", "quic_probe_every"), time.Duration(*f.QUICProbeEvery), 5*time.Second, time.Hour)
+	}
+}
+
+// between returns d, reporting at where when it is outside lo to hi.
+func (c *converter) between(where []any, d, lo, hi time.Duration) time.Duration {
+	if d < lo || d > hi {
+		c.p.Add(where, "is %s; it must be %s to %s", yamlconf.Duration(d), yamlconf.Duration(lo), yamlconf.Duration(hi))
+	}
+	return d
+}
+
 // config converts the whole file, starting from the defaults.
 func (c *converter) config(f *fileV1) *Config {
 	cfg := Default()
@@ -20,19 +58,8 @@ func (c *converter) config(f *fileV1) *Config {
 		cfg.StateDir = c.path(*f.StateDir)
 	}
 	cfg.Exchanges = c.exchanges(f.Exchanges)
-	if f.Tunnels != nil && f.Tunnels.Lanes != nil {
-		if n := *f.Tunnels.Lanes; n < 1 || n > MaxLanes {
-			c.p.Add(at("tunnels", "lanes"), "is %d; it must be 1 to %d", n, MaxLanes)
-		}
-		cfg.Tunnels.Lanes = *f.Tunnels.Lanes
-	}
-	if f.Tunnels != nil && f.Tunnels.Transport != nil {
-		switch *f.Tunnels.Transport {
-		case "auto", "quic", "tcp":
-			cfg.Tunnels.Transport = *f.Tunnels.Transport
-		default:
-			c.p.Add(at("tunnels", "transport"), "is %q; write auto, quic or tcp, or remove the line to use %s", *f.Tunnels.Transport, DefaultTransport)
-		}
+	if f.Tunnels != nil {
+		c.tunnels(f.Tunnels, &cfg.Tunnels)
 	}
 	if f.Admin != nil {
 		c.admin(f.Admin, &cfg.Admin)

@@ -20,8 +20,11 @@ type fileV1 struct {
 }
 
 type tunnelsV1 struct {
-	Lanes     *int    `yaml:"lanes"`
-	Transport *string `yaml:"transport"`
+	Lanes          *int               `yaml:"lanes"`
+	Transport      *string            `yaml:"transport"`
+	QUICTimeout    *yamlconf.Duration `yaml:"quic_timeout"`
+	QUICFailures   *int               `yaml:"quic_failures"`
+	QUICProbeEvery *yamlconf.Duration `yaml:"quic_probe_every"`
 }
 
 type policyV1 struct {
