@@ -2,7 +2,6 @@ package tunnel
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"log/slog"
@@ -14,37 +13,43 @@ import (
 
 	"github.com/babgate/bab/internal/udpsink"
 	"github.com/babgate/bab/transport"
-	"github.com/babgate/bab/wire"
 )
+
+// serveTCP is the exchange's TCP side at addr, requiring a client
+// certificate from ca; it holds each connection until the test ends. It
+// reports false when addr's TCP port is taken.
+func serveTCP(t *testing.T, addr string, ca *pki) bool {
+	t.Helper()
+	ln, err := transport.ListenTCP(addr, exchangeTLS(t, ca), transport.TCPConfig{})
+	if err != nil {
+		return false
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.CloseWithError(0, "") })
+		}
+	}()
+	return true
+}
 
 // silentUDP is an exchange whose UDP is black-holed and whose TCP
 // answers on the same port, as one behind a firewall that drops UDP.
 func silentUDP(t *testing.T, ca *pki) string {
 	t.Helper()
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{ca.issue(t, "exchange", x509.ExtKeyUsageServerAuth)},
-		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.pool}
 	for range 20 {
 		sink, err := udpsink.Listen()
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := transport.ListenTCP(sink.LocalAddr().String(), tc, transport.TCPConfig{})
-		if err != nil {
-			sink.Close()
-			continue
+		t.Cleanup(func() { sink.Close() })
+		if serveTCP(t, sink.LocalAddr().String(), ca) {
+			return sink.LocalAddr().String()
 		}
-		t.Cleanup(func() { sink.Close(); ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept(context.Background())
-				if err != nil {
-					return
-				}
-				t.Cleanup(func() { c.CloseWithError(0, "") })
-			}
-		}()
-		return sink.LocalAddr().String()
 	}
 	t.Fatal("no port free for both UDP and TCP")
 	return ""
@@ -118,28 +123,12 @@ func TestDialNeither(t *testing.T) {
 // blocked network, and one failure may be passing.
 func TestDialFallsBackAfterFailures(t *testing.T) {
 	ca, other := newPKI(t, "exchange CA"), newPKI(t, "another CA")
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{ca.issue(t, "exchange", x509.ExtKeyUsageServerAuth)},
-		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.pool}
 	var addr string
 	for range 20 {
-		a := listen(t, other, func(c *quic.Conn) {})
-		ln, err := transport.ListenTCP(a, tc, transport.TCPConfig{})
-		if err != nil {
-			continue
+		if a := listen(t, other, func(*quic.Conn) {}); serveTCP(t, a, ca) {
+			addr = a
+			break
 		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept(context.Background())
-				if err != nil {
-					return
-				}
-				t.Cleanup(func() { c.CloseWithError(0, "") })
-			}
-		}()
-		addr = a
-		break
 	}
 	if addr == "" {
 		t.Fatal("no port free for both UDP and TCP")

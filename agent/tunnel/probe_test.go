@@ -89,10 +89,7 @@ func (p *pki) issue(t *testing.T, cn string, usage x509.ExtKeyUsage) tls.Certifi
 // connection.
 func listen(t *testing.T, ca *pki, serve func(*quic.Conn)) string {
 	t.Helper()
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{wire.ALPNTunnel},
-		Certificates: []tls.Certificate{ca.issue(t, "exchange", x509.ExtKeyUsageServerAuth)},
-		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.pool}
-	ln, err := quic.ListenAddr("127.0.0.1:0", tc, wire.QUICConfig())
+	ln, err := quic.ListenAddr("127.0.0.1:0", exchangeTLS(t, ca), wire.QUICConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +105,14 @@ func listen(t *testing.T, ca *pki, serve func(*quic.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// exchangeTLS is the exchange's side: a server certificate from ca, and a
+// client certificate from ca required for bab/1.
+func exchangeTLS(t *testing.T, ca *pki) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{wire.ALPNTunnel},
+		Certificates: []tls.Certificate{ca.issue(t, "exchange", x509.ExtKeyUsageServerAuth)},
+		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: ca.pool}
 }
 
 func clientTLS(roots *x509.CertPool, cert tls.Certificate) *tls.Config {

@@ -16,18 +16,11 @@ func TestStartWritesWhatTheEnvironmentAsks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := 0
-	for i := range 1_000_000 {
-		s += i
-	}
 	stop()
 	for env, name := range files {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %s not written (%v)", env, name, err)
 		}
-	}
-	if s == 0 {
-		t.Fatal("unreachable")
 	}
 }
